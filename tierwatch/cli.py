@@ -1,0 +1,187 @@
+"""The `tierwatch` command. Sub-groups live in their packages and load only when called."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+import click
+
+from core.settings import SettingsError, load_settings
+
+# command name -> "module:attribute" of a click command/group defined in its own package
+LAZY_COMMANDS = {
+    "rules": "risk.cli:rules",
+    "registry": "registry.cli:registry",
+    "audit": "registry.cli:audit",
+    "model": "antifraud.cli:model",
+    "intake": "monitoring.cli:intake",
+    "worker": "monitoring.cli:worker",
+}
+
+
+class LazyGroup(click.Group):
+    """click's documented lazy-loading pattern: import a sub-command only when it runs."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *LAZY_COMMANDS])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in LAZY_COMMANDS:
+            module_name, attr = LAZY_COMMANDS[cmd_name].split(":")
+            return getattr(importlib.import_module(module_name), attr)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyGroup)
+def cli() -> None:
+    """tierwatch: risk tiers for AI applications, AI-scam monitoring."""
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+def serve(host: str, port: int, threads: int) -> None:
+    """Serve the web app and JSON API (waitress)."""
+    import waitress
+
+    from web import create_app
+
+    app = create_app()
+    click.echo(f"tierwatch web on http://{host}:{port}")
+    waitress.serve(app, host=host, port=port, threads=threads, ident="tierwatch")
+
+
+@cli.group()
+def db() -> None:
+    """Relational store."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply migrations (SQLite or PostgreSQL, per TIERWATCH_DATABASE_URL)."""
+    from core.migrate import upgrade
+
+    settings = load_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    key_file = settings.data_dir / "secret_key"
+    if not settings.secret_key and not key_file.exists():
+        import secrets
+
+        key_file.write_text(secrets.token_urlsafe(48))
+        key_file.chmod(0o600)
+    upgrade(settings.resolved_database_url)
+    click.echo(f"database at {_redact(settings.resolved_database_url)} is up to date")
+
+
+@db.command("current")
+def db_current() -> None:
+    """Show the applied migration heads."""
+    from core.migrate import current
+
+    click.echo(current(load_settings().resolved_database_url) or "(empty database)")
+
+
+@cli.command()
+@click.argument("action", type=click.Choice(["up", "down", "status"]))
+@click.argument("names", nargs=-1, type=click.Choice(["kafka", "elasticsearch", "postgres"]))
+def services(action: str, names: tuple[str, ...]) -> None:
+    """Start, stop or inspect the real Kafka, Elasticsearch and PostgreSQL on 127.0.0.1."""
+    from core.services import manager
+
+    selected = list(names) or None
+    if action == "up":
+        manager.up(selected)
+    elif action == "down":
+        manager.down(selected)
+    else:
+        for name, info in manager.status().items():
+            click.echo(f"{name:14} " + " ".join(f"{k}={v}" for k, v in info.items()))
+
+
+@cli.command()
+@click.option("--demo/--no-demo", default=True, help="Load demo data first (idempotent).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def run(demo: bool, host: str, port: int) -> None:
+    """Migrate, optionally load demo data, then run web + worker until Ctrl-C."""
+    ctx = click.get_current_context()
+    ctx.invoke(db_upgrade)
+    if demo:
+        ctx.invoke(demo_load)
+    exe = [sys.executable, "-m", "tierwatch.cli"]
+    procs = [
+        subprocess.Popen([*exe, "worker"]),
+        subprocess.Popen([*exe, "serve", "--host", host, "--port", str(port)]),
+    ]
+    stop = False
+
+    def _stop(*_: Any) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    while not stop and all(p.poll() is None for p in procs):
+        time.sleep(0.5)
+    for p in procs:
+        if p.poll() is None:
+            p.terminate()
+    for p in procs:
+        p.wait(timeout=30)
+
+
+@cli.command("demo")
+def demo_load() -> None:
+    """Load demo data: rule sets, companies, applications, reports, a trained detector."""
+    from tierwatch.demo import load_demo
+
+    load_demo(load_settings(), echo=click.echo)
+
+
+def _redact(url: str) -> str:
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url
+
+
+# exception class name -> (variable, fix): an unreachable backend is one line, not a traceback
+_UNREACHABLE = {
+    "OperationalError": ("TIERWATCH_DATABASE_URL", "check the URL and that the database server is running"),
+    "NoBrokersAvailable": ("TIERWATCH_KAFKA_BOOTSTRAP", "start Kafka (`tierwatch services up kafka`) or set TIERWATCH_BUS=sql"),
+    "ConnectionError": ("TIERWATCH_ELASTICSEARCH_URL", "start Elasticsearch (`tierwatch services up elasticsearch`) or set TIERWATCH_SEARCH=fts"),
+}
+
+
+def main() -> None:
+    try:
+        code = cli(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
+    except SettingsError as exc:  # a wrong setting is one line, not a traceback
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except click.exceptions.Abort:
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except Exception as exc:
+        known = _UNREACHABLE.get(type(exc).__name__)
+        if known is None or os.environ.get("TIERWATCH_DEBUG") == "1":
+            raise
+        variable, fix = known
+        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        click.echo(f"error: {variable}: cannot reach the backend ({first_line}); fix: {fix}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,3 @@
+"""Import every module that declares tables, so Base.metadata is complete (Alembic, tests)."""
+
+import core.bus.sql  # noqa: F401

@@ -1,0 +1,41 @@
+"""Flask app factory. No I/O here: migrations and seeding are CLI commands."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from tierwatch.bootstrap import Container, build
+
+
+def create_app(config: dict[str, Any] | None = None, container: Container | None = None) -> Flask:
+    app = Flask(__name__)
+    container = container or build()
+    app.config.update(
+        SECRET_KEY=container.settings.secret_key or _dev_secret(container),
+        JSON_AS_ASCII=False,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+    )
+    if config:
+        app.config.update(config)
+    app.extensions["tierwatch"] = container
+
+    from web import api, public
+
+    app.register_blueprint(public.bp)
+    app.register_blueprint(api.bp, url_prefix="/api/v1")
+    return app
+
+
+def container_of(app: Flask) -> Container:
+    return app.extensions["tierwatch"]
+
+
+def _dev_secret(container: Container) -> str:
+    # A per-data-dir random key, created by `tierwatch db upgrade`; never a constant in code.
+    key_file = container.settings.data_dir / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    raise RuntimeError("TIERWATCH_SECRET_KEY is not set and no var/secret_key exists; run `tierwatch db upgrade`")

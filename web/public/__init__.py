@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("public", __name__, template_folder="../templates")
+
+from web.public import views  # noqa: E402,F401

@@ -1,0 +1,13 @@
+from flask import render_template
+
+from web.public import bp
+
+
+@bp.get("/")
+def index() -> str:
+    return render_template("public/index.html")
+
+
+@bp.get("/healthz")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
