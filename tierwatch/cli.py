@@ -93,14 +93,17 @@ def db_current() -> None:
 @click.argument("names", nargs=-1, type=click.Choice(["kafka", "elasticsearch", "postgres"]))
 def services(action: str, names: tuple[str, ...]) -> None:
     """Start, stop or inspect the real Kafka, Elasticsearch and PostgreSQL on 127.0.0.1."""
-    from core.services import manager
+    from core.services import ServiceError, manager
 
     selected = list(names) or None
-    if action == "up":
-        manager.up(selected)
-    elif action == "down":
-        manager.down(selected)
-    else:
+    try:
+        if action == "up":
+            manager.up(selected)
+        elif action == "down":
+            manager.down(selected)
+    except ServiceError as exc:
+        raise click.ClickException(str(exc)) from None
+    if action == "status":
         for name, info in manager.status().items():
             click.echo(f"{name:14} " + " ".join(f"{k}={v}" for k, v in info.items()))
 

@@ -1,0 +1,162 @@
+"""PostgreSQL from Debian's packages: the `<version> main` cluster, managed with pg_ctlcluster."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import re
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.services.jvm import Echo
+from core.services.layout import HOST, Layout
+from core.services.process import ServiceError, port_in_use, rss_mb
+
+PORT = 5432
+ROLE = "tierwatch"
+PASSWORD = "tierwatch"
+DATABASES = ("tierwatch", "tierwatch_test")
+URL = f"postgresql+psycopg://{ROLE}:{PASSWORD}@{HOST}:{PORT}/{DATABASES[0]}"
+
+# Idempotent: psql's \gexec runs the CREATE only when the SELECT returns it. CREATEDB lets tests
+# make throw-away databases. The password is re-set each time so it is always the documented one.
+PROVISION_SQL = f"""\
+SELECT format('CREATE ROLE %I LOGIN', '{ROLE}') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{ROLE}') \\gexec
+ALTER ROLE {ROLE} LOGIN CREATEDB PASSWORD '{PASSWORD}';
+""" + "".join(
+    f"SELECT 'CREATE DATABASE {db} OWNER {ROLE}' WHERE NOT EXISTS "
+    f"(SELECT FROM pg_database WHERE datname = '{db}') \\gexec\n"
+    for db in DATABASES
+)
+
+
+@dataclass(frozen=True)
+class Cluster:
+    version: str
+    name: str
+    port: int
+    online: bool
+    data_dir: Path
+    log_file: str
+
+
+class PostgresService:
+    name = "postgres"
+    ports: tuple[int, ...] = (PORT,)
+    ready_timeout = 60.0
+
+    def __init__(self, layout: Layout) -> None:
+        self.layout = layout
+
+    def prepare(self, echo: Echo) -> None:
+        if shutil.which("pg_ctlcluster"):
+            return
+        if os.geteuid() != 0:
+            raise ServiceError("PostgreSQL is not installed; as root run `apt-get install -y postgresql`")
+        echo(f"{self.name:14} installing the Debian postgresql package (first start only) ...")
+        install = ["apt-get", "install", "-y", "-q", "postgresql"]
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        if subprocess.run(install, capture_output=True, env=env).returncode != 0:
+            subprocess.run(["apt-get", "update", "-q"], capture_output=True, env=env)
+            done = subprocess.run(install, capture_output=True, text=True, env=env)
+            if done.returncode != 0:
+                raise ServiceError(f"apt-get install postgresql failed: {done.stderr.strip()[-300:]}")
+
+    def cluster(self) -> Cluster | None:
+        """The cluster on port 5432, else the first one `pg_lsclusters` lists (Debian's `15 main`)."""
+        if not shutil.which("pg_lsclusters"):
+            return None
+        listing = subprocess.run(["pg_lsclusters", "--no-header"], capture_output=True, text=True).stdout
+        clusters = []
+        for line in listing.splitlines():
+            fields = line.split()
+            if len(fields) >= 7:
+                clusters.append(Cluster(fields[0], fields[1], int(fields[2]), fields[3].startswith("online"),
+                                        Path(fields[5]), fields[6]))
+        return next((c for c in clusters if c.port == PORT), clusters[0] if clusters else None)
+
+    def running_pid(self) -> int | None:
+        found = self.cluster()
+        if found is None or not found.online:
+            return None
+        try:
+            return int((found.data_dir / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def busy_ports(self) -> list[int]:
+        return [PORT] if port_in_use(PORT) else []
+
+    def launch(self) -> None:
+        found = self._require_cluster()
+        self._ctl(found, "start")
+
+    def wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while subprocess.run(["pg_isready", "-q", "-h", HOST, "-p", str(PORT)]).returncode != 0:
+            if time.monotonic() > deadline:
+                raise ServiceError(f"postgres not accepting connections on {HOST}:{PORT} after {timeout:.0f}s")
+            time.sleep(0.25)
+        self._provision()
+
+    def stop(self) -> None:
+        found = self.cluster()
+        if found is not None and found.online:
+            self._ctl(found, "stop", "-m", "fast")
+
+    def endpoint(self) -> str:
+        return f"{HOST}:{PORT}"
+
+    @property
+    def version(self) -> str:
+        found = self.cluster()
+        if found is None:
+            return "not installed"
+        done = subprocess.run([f"/usr/lib/postgresql/{found.version}/bin/postgres", "-V"],
+                              capture_output=True, text=True)
+        match = re.search(r"\(PostgreSQL\) (\S+)", done.stdout)
+        return match.group(1) if match else found.version
+
+    def status(self) -> dict[str, object]:
+        found = self.cluster()
+        pid = self.running_pid()
+        return {
+            "state": "running" if pid else ("stopped" if found else "not installed"),
+            "pid": pid,
+            "port": PORT,
+            # postmaster plus its backends; shared buffers are counted once per process.
+            "rss_mb": rss_mb(pid, include_children=True) if pid else None,
+            "version": self.version,
+            "log": found.log_file if found else None,
+        }
+
+    def _require_cluster(self) -> Cluster:
+        found = self.cluster()
+        if found is None:
+            raise ServiceError("no PostgreSQL cluster found; create one with `pg_createcluster 15 main`")
+        if found.port != PORT:
+            raise ServiceError(f"PostgreSQL cluster {found.version}/{found.name} is on port {found.port}, not {PORT}")
+        return found
+
+    def _ctl(self, found: Cluster, action: str, *options: str) -> None:
+        done = subprocess.run(["pg_ctlcluster", *options, found.version, found.name, action],
+                              capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        if done.returncode != 0:
+            message = (done.stderr or done.stdout).strip().replace("\n", " ")
+            raise ServiceError(f"pg_ctlcluster {found.version} {found.name} {action} failed: {message}")
+
+    def _provision(self) -> None:
+        # Peer authentication as the postgres superuser, over the local socket.
+        if os.geteuid() == 0:
+            psql = ["runuser", "-u", "postgres", "--", "psql"]
+        elif pwd.getpwuid(os.geteuid()).pw_name == "postgres":
+            psql = ["psql"]
+        else:
+            return  # cannot provision; the role and databases may already exist
+        done = subprocess.run([*psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-p", str(PORT), "-d", "postgres"],
+                              input=PROVISION_SQL, capture_output=True, text=True, cwd="/")
+        if done.returncode != 0:
+            raise ServiceError(f"creating role/databases {ROLE} failed: {done.stderr.strip()}")
