@@ -1,0 +1,137 @@
+"""Rules both search index implementations share: names, documents, dates, query terms, sorting."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+
+from core.search import IndexSchema
+
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+_FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class IndexNotFound(LookupError):
+    """The index was never created (call ``ensure_index`` first)."""
+
+
+class SchemaMismatch(ValueError):
+    """``ensure_index`` was called with a schema different from the one the index was built with."""
+
+
+def physical_name(prefix: str, name: str) -> str:
+    """Prefix + name; lower-case letters, digits, '-' and '_' only (Elasticsearch's rules)."""
+    full = prefix + name
+    if not name or not _NAME.match(full):
+        raise ValueError(f"bad index name {full!r}: use lower-case letters, digits, '-' and '_'")
+    return full
+
+
+def check_schema(schema: IndexSchema) -> None:
+    seen: set[str] = set()
+    for kind in ("text", "keyword", "date", "number", "boolean"):
+        for field_name in getattr(schema, kind):
+            if not _FIELD.match(field_name) or field_name == "id":
+                raise ValueError(f"bad field name {field_name!r} in index schema")
+            if field_name in seen:
+                raise ValueError(f"field {field_name!r} declared twice in index schema")
+            seen.add(field_name)
+
+
+def schema_to_json(schema: IndexSchema) -> str:
+    return json.dumps(asdict(schema), sort_keys=True)
+
+
+def schema_from_json(raw: str | Mapping[str, Any]) -> IndexSchema:
+    data = json.loads(raw) if isinstance(raw, str) else raw
+    return IndexSchema(**{kind: tuple(fields) for kind, fields in data.items()})
+
+
+def to_utc(value: datetime | str, what: str = "date") -> datetime:
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"{what}: {value!r} is not an ISO-8601 date") from None
+    if not isinstance(value, datetime):
+        raise ValueError(f"{what}: expected a datetime or ISO-8601 string, got {value!r}")
+    if value.tzinfo is None:
+        raise ValueError(f"{what}: {value.isoformat()} has no time zone offset")
+    return value.astimezone(UTC)
+
+
+def iso_utc(value: datetime | str, what: str = "date") -> str:
+    return to_utc(value, what).isoformat()
+
+
+def normalise_doc(schema: IndexSchema, doc: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate field types and turn dates into ISO-8601 UTC strings, so both backends store the same."""
+    doc_id = doc.get("id")
+    if not isinstance(doc_id, str) or not doc_id:
+        raise ValueError(f"document needs a non-empty string 'id', got {doc_id!r}")
+    out = dict(doc)
+    for field_name, value in doc.items():
+        if value is None or field_name == "id":
+            continue
+        try:
+            kind = schema.kind_of(field_name)
+        except KeyError:
+            continue  # kept in the document, not indexed
+        what = f"document {doc_id!r} field {field_name!r}"
+        if kind == "date":
+            out[field_name] = iso_utc(value, what)
+        elif kind in ("text", "keyword"):
+            values = value if isinstance(value, list) else [value]
+            if not all(isinstance(v, str) for v in values):
+                raise ValueError(f"{what}: expected a string or a list of strings, got {value!r}")
+        elif kind == "number":
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ValueError(f"{what}: expected a number, got {value!r}")
+        elif not isinstance(value, bool):
+            raise ValueError(f"{what}: expected true or false, got {value!r}")
+    return out
+
+
+def split_terms(text: str | None) -> list[str]:
+    """Whitespace-separated terms, each taken literally (no operators, no wildcards)."""
+    return text.split() if text else []
+
+
+def parse_sort(schema: IndexSchema, sort: str) -> tuple[str, bool]:
+    """'field' or '-field' -> (field, descending); only fields with a single comparable value."""
+    field_name = sort.removeprefix("-")
+    kind = "id" if field_name == "id" else schema.kind_of(field_name)
+    if kind == "text":
+        raise ValueError(f"cannot sort on text field {field_name!r}")
+    return field_name, sort.startswith("-")
+
+
+def filter_values(schema: IndexSchema, field_name: str, value: Any) -> list[Any]:
+    """A filter's accepted values, typed for the field; a list means any of them."""
+    kind = schema.kind_of(field_name)
+    values = list(value) if isinstance(value, list | tuple) else [value]
+    if kind == "keyword":
+        return [str(v) for v in values]
+    if kind == "boolean" and all(isinstance(v, bool) for v in values):
+        return values
+    if kind == "number" and all(isinstance(v, int | float) for v in values):
+        return values
+    raise ValueError(f"cannot filter {kind} field {field_name!r} by value {value!r}")
+
+
+def range_bound(schema: IndexSchema, field_name: str, value: Any) -> Any:
+    kind = schema.kind_of(field_name)
+    if kind == "date":
+        return to_utc(value, f"range on {field_name!r}")
+    if kind == "number" and isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    raise ValueError(f"cannot apply range {value!r} to {kind} field {field_name!r}")
+
+
+def require_kind(schema: IndexSchema, field_name: str, kind: str, purpose: str) -> None:
+    if schema.kind_of(field_name) != kind:
+        raise ValueError(f"{purpose} needs a {kind} field, not {field_name!r}")

@@ -1,0 +1,222 @@
+"""SearchIndex on Elasticsearch 8.x with the official client.
+
+Mappings come from the IndexSchema (``dynamic: false``, so only declared fields are indexed); the
+schema itself is kept in the mapping's ``_meta`` so any process can read the field kinds back.
+Text fields use the standard analyzer, which indexes Han characters one by one: a phrase query
+per term then finds Chinese terms of any length as substrings (诈骗 inside 冒充客服诈骗).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from elasticsearch import BadRequestError, Elasticsearch, NotFoundError
+from elasticsearch.helpers import streaming_bulk
+
+from core.search import IndexSchema, Interval, SearchQuery, SearchResult
+from core.search.common import (
+    IndexNotFound,
+    SchemaMismatch,
+    check_schema,
+    filter_values,
+    normalise_doc,
+    parse_sort,
+    physical_name,
+    range_bound,
+    require_kind,
+    schema_from_json,
+    split_terms,
+)
+
+_CALENDAR = {"hour": "1h", "day": "1d", "week": "1w", "month": "1M"}
+_FIELD_TYPES = {"text": "text", "keyword": "keyword", "date": "date", "number": "double", "boolean": "boolean"}
+
+
+class BulkIndexError(RuntimeError):
+    """Elasticsearch refused some documents of a bulk request."""
+
+
+def _mappings(schema: IndexSchema) -> dict[str, Any]:
+    properties: dict[str, Any] = {"id": {"type": "keyword"}}
+    for kind, es_type in _FIELD_TYPES.items():
+        for field_name in getattr(schema, kind):
+            properties[field_name] = {"type": es_type}
+            if kind == "text":
+                properties[field_name]["analyzer"] = "standard"
+    return {"dynamic": False, "_meta": {"schema": asdict(schema)}, "properties": properties}
+
+
+def _bound(schema: IndexSchema, field_name: str, value: Any) -> Any:
+    bound = range_bound(schema, field_name, value)
+    return bound.isoformat() if isinstance(bound, datetime) else bound
+
+
+def _es_query(schema: IndexSchema, query: SearchQuery | None) -> dict[str, Any]:
+    query = query or SearchQuery()
+    terms = split_terms(query.text)
+    if terms and not schema.text:
+        return {"match_none": {}}
+    must = [
+        {"multi_match": {"query": term, "type": "phrase", "fields": list(schema.text)}}
+        for term in terms
+    ]
+    filters: list[dict[str, Any]] = []
+    for field_name, value in query.filters.items():
+        values = filter_values(schema, field_name, value)
+        filters.append({"terms": {field_name: values}})
+    for field_name, bounds in query.ranges.items():
+        spec = {
+            op: _bound(schema, field_name, bound)
+            for op, bound in (("gte", bounds.gte), ("lt", bounds.lt))
+            if bound is not None
+        }
+        if spec:
+            filters.append({"range": {field_name: spec}})
+    return {"bool": {"must": must, "filter": filters}}
+
+
+class ElasticIndex:
+    def __init__(self, url: str, prefix: str = "tierwatch-", request_timeout: float = 30):
+        self.prefix = prefix
+        self.client = Elasticsearch(url, request_timeout=request_timeout)
+        self._schemas: dict[str, IndexSchema] = {}
+
+    def _schema(self, name: str) -> tuple[str, IndexSchema]:
+        full = physical_name(self.prefix, name)
+        if full not in self._schemas:
+            try:
+                mapping = self.client.indices.get_mapping(index=full)
+            except NotFoundError:
+                raise IndexNotFound(
+                    f"search index {full!r} does not exist; call ensure_index first"
+                ) from None
+            self._schemas[full] = schema_from_json(mapping[full]["mappings"]["_meta"]["schema"])
+        return full, self._schemas[full]
+
+    def ensure_index(self, name: str, schema: IndexSchema) -> None:
+        full = physical_name(self.prefix, name)
+        check_schema(schema)
+        try:
+            self.client.indices.create(
+                index=full,
+                settings={"number_of_shards": 1, "number_of_replicas": 0},
+                mappings=_mappings(schema),
+            )
+        except BadRequestError as exc:
+            if exc.error != "resource_already_exists_exception":
+                raise
+        self._schemas.pop(full, None)
+        if self._schema(name)[1] != schema:
+            raise SchemaMismatch(
+                f"search index {full!r} exists with another schema; delete and re-index it"
+            )
+
+    def delete_index(self, name: str) -> None:
+        full = physical_name(self.prefix, name)
+        self.client.indices.delete(index=full, ignore_unavailable=True)
+        self._schemas.pop(full, None)
+
+    def bulk_index(self, name: str, docs: Sequence[Mapping[str, Any]]) -> int:
+        full, schema = self._schema(name)
+        actions = [
+            {"_op_type": "index", "_index": full, "_id": doc["id"], "_source": doc}
+            for doc in (normalise_doc(schema, d) for d in docs)
+        ]
+        written, failures = 0, []
+        for ok, item in streaming_bulk(self.client, actions, raise_on_error=False):
+            if ok:
+                written += 1
+            else:
+                failures.append(item.get("index", item))
+        if failures:
+            first = failures[0]
+            raise BulkIndexError(
+                f"{len(failures)} of {len(actions)} documents were not indexed into {full!r};"
+                f" first: id={first.get('_id')!r}: {first.get('error')}"
+            )
+        return written
+
+    def refresh(self, name: str) -> None:
+        full, _ = self._schema(name)
+        self.client.indices.refresh(index=full)
+
+    def get(self, name: str, doc_id: str) -> dict[str, Any] | None:
+        full, _ = self._schema(name)
+        try:
+            return dict(self.client.get(index=full, id=doc_id)["_source"])
+        except NotFoundError:
+            return None
+
+    def search(self, name: str, query: SearchQuery) -> SearchResult:
+        full, schema = self._schema(name)
+        if query.sort is None:
+            sort: list[Any] = [{"_score": "desc"}, {"id": "asc"}]
+        else:
+            field_name, desc = parse_sort(schema, query.sort)
+            sort = [{field_name: {"order": "desc" if desc else "asc"}}, {"id": "asc"}]
+        response = self.client.search(
+            index=full,
+            query=_es_query(schema, query),
+            sort=sort,
+            from_=query.offset,
+            size=query.limit,
+            track_total_hits=True,
+        )
+        hits = response["hits"]
+        return SearchResult(
+            total=hits["total"]["value"], hits=[dict(hit["_source"]) for hit in hits["hits"]]
+        )
+
+    def count(self, name: str, query: SearchQuery | None = None) -> int:
+        full, schema = self._schema(name)
+        return int(self.client.count(index=full, query=_es_query(schema, query))["count"])
+
+    def _aggregate(
+        self, full: str, schema: IndexSchema, query: SearchQuery | None, agg: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        response = self.client.search(
+            index=full, query=_es_query(schema, query), size=0, aggs={"a": agg}
+        )
+        return list(response["aggregations"]["a"]["buckets"])
+
+    def terms(
+        self, name: str, field_name: str, query: SearchQuery | None = None, size: int = 10
+    ) -> list[tuple[str, int]]:
+        full, schema = self._schema(name)
+        require_kind(schema, field_name, "keyword", "terms aggregation")
+        order = [{"_count": "desc"}, {"_key": "asc"}]
+        agg = {"terms": {"field": field_name, "size": size, "order": order}}
+        return [(b["key"], b["doc_count"]) for b in self._aggregate(full, schema, query, agg)]
+
+    def date_histogram(
+        self,
+        name: str,
+        field_name: str,
+        interval: Interval,
+        query: SearchQuery | None = None,
+        tz: str = "UTC",
+    ) -> list[tuple[datetime, int]]:
+        full, schema = self._schema(name)
+        require_kind(schema, field_name, "date", "date histogram")
+        if interval not in _CALENDAR:
+            raise ValueError(f"unknown interval {interval!r}")
+        zone = ZoneInfo(tz)
+        agg = {
+            "date_histogram": {
+                "field": field_name,
+                "calendar_interval": _CALENDAR[interval],
+                "time_zone": tz,
+                "min_doc_count": 1,
+            }
+        }
+        return [
+            (datetime.fromtimestamp(b["key"] / 1000, tz=zone), b["doc_count"])
+            for b in self._aggregate(full, schema, query, agg)
+        ]
+
+    def close(self) -> None:
+        self.client.close()
