@@ -1,0 +1,166 @@
+"""Companies, users, passwords (argon2) and personal API tokens (stored only as a hash)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from core.clock import utcnow
+from core.db import UnitOfWork
+from registry import audit
+from registry.audit import Actor, actor_of
+from registry.errors import Conflict, Forbidden, Invalid, NotFound
+from registry.models import ApiToken, Company, User
+from registry.schemas import CompanyIn, SelfRegistrationIn, UserIn
+
+TOKEN_PREFIX = "tw_"
+_hasher = PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def authenticate(uow: UnitOfWork, email: str, password: str) -> User | None:
+    user = uow.session.scalars(sa.select(User).where(User.email == email.strip().lower())).first()
+    if user is None or not user.is_active or not user.password_hash:
+        _hasher.hash(password)  # same cost whether or not the account exists
+        return None
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def create_company(uow: UnitOfWork, actor: Actor, data: CompanyIn, source: str = "registered") -> Company:
+    if not (actor.role in ("admin", "regulator", "system")):
+        raise Forbidden("only the regulator registers companies directly")
+    return _add_company(uow, actor, data, source)
+
+
+def _add_company(uow: UnitOfWork, actor: Actor, data: CompanyIn, source: str) -> Company:
+    if data.credit_code and uow.session.scalars(
+        sa.select(Company.id).where(Company.credit_code == data.credit_code)
+    ).first():
+        raise Invalid.one("credit_code", "a company with this credit code is already registered")
+    company = Company(source=source, **data.model_dump())
+    uow.session.add(company)
+    uow.session.flush()
+    audit.record(uow, actor, "company.create", "company", company.id,
+                 changes=audit.diff({}, data.model_dump()))
+    return company
+
+
+def register_company(uow: UnitOfWork, data: SelfRegistrationIn) -> tuple[Company, User]:
+    """Self-registration: a company and its first user, in one step."""
+    _require_free_email(uow, data.user.email)
+    company = _add_company(uow, Actor(label=data.user.email, role="company"), data.company, "registered")
+    user = User(email=data.user.email, name=data.user.name, role="company", company_id=company.id,
+                password_hash=hash_password(data.user.password))
+    uow.session.add(user)
+    uow.session.flush()
+    audit.record(uow, actor_of(user), "user.create", "user", user.id, changes=_user_changes(user))
+    return company, user
+
+
+def create_user(uow: UnitOfWork, actor: Actor, data: UserIn) -> User:
+    if actor.role == "company":
+        # A company may add colleagues, never regulator accounts or users of another company.
+        if data.role != "company" or data.company_id not in (None, actor.company_id):
+            raise Forbidden("a company user may only add users of their own company")
+        company_id = actor.company_id
+    elif actor.role in ("admin", "system"):
+        company_id = data.company_id
+    else:
+        raise Forbidden("only an administrator creates users")
+    if data.role == "company" and company_id is None:
+        raise Invalid.one("company_id", "required for a company user")
+    if data.role != "company" and company_id is not None:
+        raise Invalid.one("company_id", "regulator-side users belong to no company")
+    if company_id is not None and uow.session.get(Company, company_id) is None:
+        raise Invalid.one("company_id", f"no company {company_id}")
+    _require_free_email(uow, data.email)
+    user = User(email=data.email, name=data.name, role=data.role, company_id=company_id,
+                password_hash=hash_password(data.password))
+    uow.session.add(user)
+    uow.session.flush()
+    audit.record(uow, actor, "user.create", "user", user.id, changes=_user_changes(user))
+    return user
+
+
+def _require_free_email(uow: UnitOfWork, email: str) -> None:
+    if uow.session.scalars(sa.select(User.id).where(User.email == email)).first():
+        raise Invalid.one("email", "already registered")
+
+
+def _user_changes(user: User) -> dict[str, object]:
+    return audit.diff({}, {"email": user.email, "name": user.name, "role": user.role,
+                           "company_id": user.company_id})
+
+
+def get_company(uow: UnitOfWork, actor: Actor, company_id: int) -> Company:
+    company = uow.session.get(Company, company_id)
+    if company is None or (not actor.is_regulator and actor.company_id != company_id):
+        raise NotFound(f"company {company_id} not found")
+    return company
+
+
+def list_companies(uow: UnitOfWork, actor: Actor, limit: int = 100, offset: int = 0) -> list[Company]:
+    stmt = sa.select(Company).order_by(Company.id).limit(limit).offset(offset)
+    if not actor.is_regulator:
+        stmt = stmt.where(Company.id == (actor.company_id or -1))
+    return list(uow.session.scalars(stmt))
+
+
+def issue_token(uow: UnitOfWork, user: User, name: str = "api", days: int | None = None) -> tuple[ApiToken, str]:
+    """A new personal token; the plain value is returned once and only its hash is stored."""
+    plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    expires = utcnow() + timedelta(days=days) if days else None
+    token = ApiToken(user_id=user.id, name=name, token_hash=_digest(plain), prefix=plain[:11],
+                     expires_at=expires)
+    uow.session.add(token)
+    uow.session.flush()
+    audit.record(uow, actor_of(user), "token.issue", "api_token", token.id,
+                 changes={"name": {"before": None, "after": name}})
+    return token, plain
+
+
+def user_for_token(uow: UnitOfWork, plain: str) -> User | None:
+    if not plain.startswith(TOKEN_PREFIX):
+        return None
+    token = uow.session.scalars(sa.select(ApiToken).where(ApiToken.token_hash == _digest(plain))).first()
+    now = utcnow()
+    if token is None or token.revoked_at or (token.expires_at and token.expires_at <= now):
+        return None
+    if not token.user.is_active:
+        return None
+    token.last_used_at = now
+    return token.user
+
+
+def list_tokens(uow: UnitOfWork, user_id: int) -> list[ApiToken]:
+    return list(uow.session.scalars(sa.select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id)))
+
+
+def revoke_token(uow: UnitOfWork, actor: Actor, token_id: int) -> ApiToken:
+    token = uow.session.get(ApiToken, token_id)
+    if token is None or (token.user_id != actor.user_id and actor.role != "admin"):
+        raise NotFound(f"token {token_id} not found")
+    if token.revoked_at:
+        raise Conflict("token already revoked")
+    token.revoked_at = utcnow()
+    audit.record(uow, actor, "token.revoke", "api_token", token.id)
+    return token
+
+
+def _digest(plain: str) -> str:
+    # Tokens carry 256 random bits, so a plain SHA-256 is enough (no slow hash needed).
+    return hashlib.sha256(plain.encode()).hexdigest()

@@ -1,0 +1,234 @@
+"""Input models for the registry's use cases, with field-level errors.
+
+Enum and set fields accept exactly the codes in `registry.vocab`; unknown fields are refused, so a
+typo never disappears silently.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from stdnum.cn import uscc
+from stdnum.exceptions import ValidationError as StdnumError
+
+from registry.errors import Invalid
+from registry.vocab import APPLICATION_FIELDS
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def validate_credit_code(value: str) -> str:
+    """A unified social credit code (GB 32100-2015), check digit included; returns it compact."""
+    try:
+        return uscc.validate(value)
+    except StdnumError as exc:
+        raise ValueError(f"not a valid unified social credit code ({exc})") from None
+
+
+def _check_codes(field: str, value: Any) -> Any:
+    kind, vocab = APPLICATION_FIELDS[field]
+    if vocab is None or value is None:
+        return value
+    codes = [value] if kind == "enum" else value
+    unknown = [c for c in codes if c not in vocab]
+    if unknown:
+        raise ValueError(f"unknown code {unknown[0]!r}; expected one of: {', '.join(vocab)}")
+    if kind == "set":
+        return list(dict.fromkeys(value))  # a set: drop repeats, keep the filer's order
+    return value
+
+
+class ModelRef(_In):
+    name: str = Field(min_length=1, max_length=200)
+    filing_number: str | None = Field(default=None, max_length=80)
+
+
+class ApplicationFields(_In):
+    """Every filing field; all optional so drafts can be saved half-done (see SUBMIT_REQUIRED)."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    version: str | None = Field(default=None, max_length=50)
+    description: str | None = Field(default=None, max_length=5000)
+    scenario: str | None = Field(default=None, max_length=5000)
+    deployment_channels: list[str] | None = None
+    models: list[ModelRef] | None = None
+    capabilities: list[str] | None = None
+    domain: str | None = None
+    monthly_active_users: int | None = Field(default=None, ge=0, le=10_000_000_000)
+    regions: list[str] | None = None
+    audiences: list[str] | None = None
+    personal_info: list[str] | None = None
+    cross_border_transfer: bool | None = None
+    public_opinion_attributes: bool | None = None
+    human_oversight: str | None = None
+    content_labelling: bool | None = None
+    security_assessment_done: bool | None = None
+
+    @field_validator(
+        "deployment_channels", "capabilities", "domain", "audiences", "personal_info", "human_oversight"
+    )
+    @classmethod
+    def _codes(cls, value: Any, info: Any) -> Any:
+        return _check_codes(info.field_name, value)
+
+    @field_validator("regions")
+    @classmethod
+    def _regions(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and any(not r.strip() or len(r) > 50 for r in value):
+            raise ValueError("each region is a non-empty name or code of at most 50 characters")
+        return value
+
+    def given(self) -> dict[str, Any]:
+        """Only the fields the caller sent (a PATCH changes nothing else)."""
+        data = self.model_dump(exclude_unset=True, mode="json")
+        if self.models is not None:  # every model entry carries both keys, set or not
+            data["models"] = [m.model_dump() for m in self.models]
+        return data
+
+
+# A filing cannot be submitted until these are stated; an empty list is a statement for
+# personal_info ("none processed") but not for the others.
+SUBMIT_REQUIRED = tuple(APPLICATION_FIELDS)
+MAY_BE_EMPTY = frozenset({"personal_info"})
+
+
+def missing_for_submission(fields: dict[str, Any]) -> list[dict[str, str]]:
+    errors = []
+    for name in SUBMIT_REQUIRED:
+        value = fields.get(name)
+        if value is None or value == "" or (value == [] and name not in MAY_BE_EMPTY):
+            errors.append({"field": name, "message": "required before submission"})
+    return errors
+
+
+class CompanyIn(_In):
+    name: str = Field(min_length=2, max_length=200)
+    credit_code: str | None = None
+    country: str = Field(default="CN", pattern=r"^[A-Z]{2}$")
+    province: str | None = Field(default=None, max_length=50)
+    contact_name: str | None = Field(default=None, max_length=100)
+    contact_email: str | None = Field(default=None, max_length=200)
+    contact_phone: str | None = Field(default=None, max_length=50)
+
+    @field_validator("credit_code")
+    @classmethod
+    def _uscc(cls, value: str | None) -> str | None:
+        return validate_credit_code(value) if value else None
+
+    @field_validator("contact_email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        return _check_email(value) if value else None
+
+    @model_validator(mode="after")
+    def _code_in_china(self) -> "CompanyIn":
+        if self.country == "CN" and not self.credit_code:
+            raise ValueError("credit_code: required for a company registered in China")
+        return self
+
+
+class UserIn(_In):
+    email: str = Field(max_length=200)
+    name: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=10, max_length=200)
+    role: Literal["company", "regulator", "analyst", "admin"] = "company"
+    company_id: int | None = None
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        return _check_email(value)
+
+
+class SelfRegistrationIn(_In):
+    company: CompanyIn
+    user: "AccountIn"
+
+
+class AccountIn(_In):
+    email: str = Field(max_length=200)
+    name: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=10, max_length=200)
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        return _check_email(value)
+
+
+class LoginIn(_In):
+    email: str = Field(max_length=200)
+    password: str = Field(max_length=200)
+
+
+class TokenIn(_In):
+    name: str = Field(default="api", min_length=1, max_length=100)
+    days: int | None = Field(default=None, ge=1, le=3650)
+
+
+class ReasonIn(_In):
+    reason: str | None = Field(default=None, max_length=4000)
+
+
+class AmendIn(_In):
+    change_note: str = Field(min_length=2, max_length=4000)
+    changed_on: date | None = None
+
+
+class ShutdownIn(_In):
+    stopped_on: date
+
+
+class CreateApplicationIn(ApplicationFields):
+    name: str = Field(min_length=1, max_length=200)
+    company_id: int | None = None  # admins filing on a company's behalf
+
+
+class OverrideIn(_In):
+    # Tier codes and the justification's minimum length are the risk service's to check.
+    jurisdiction: str = Field(min_length=1, max_length=40)
+    tier: str = Field(min_length=1, max_length=20)
+    justification: str = Field(max_length=4000)
+
+
+class CompleteTaskIn(_In):
+    note: str | None = Field(default=None, max_length=4000)
+
+
+SelfRegistrationIn.model_rebuild()
+
+
+def _check_email(value: str) -> str:
+    if not _EMAIL.match(value):
+        raise ValueError("not an e-mail address")
+    return value.lower()
+
+
+def parse(model: type[BaseModel], data: Any) -> Any:
+    """Validate `data` into `model`, or raise Invalid with one entry per bad field."""
+    if not isinstance(data, dict):
+        raise Invalid.one("", "expected a JSON object")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise Invalid(field_errors(exc)) from None
+
+
+def field_errors(exc: ValidationError) -> list[dict[str, str]]:
+    errors = []
+    for err in exc.errors():
+        field = ".".join(str(p) for p in err["loc"])
+        message = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            message = "unknown field"
+        if not field and ": " in message:  # model-level checks name their field first
+            field, _, message = message.partition(": ")
+        errors.append({"field": field, "message": message})
+    return errors

@@ -1,0 +1,270 @@
+"""Use cases of the application registry: file, edit, submit, review, amend, deregister.
+
+Every function takes a UnitOfWork and the acting user (`registry.audit.Actor`) and leaves the
+commit to the caller. A company actor only ever sees its own company's applications: anything
+else is NotFound, so ids of other companies' filings do not leak.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Iterator
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from core.clock import utcnow
+from core.db import UnitOfWork
+from registry import audit, supervision, workflow
+from registry.audit import Actor
+from registry.errors import Conflict, Forbidden, Invalid, NotFound
+from registry.models import Application, ApplicationVersion, Company, FilingSequence
+from registry.schemas import AmendIn, ApplicationFields, CreateApplicationIn, ShutdownIn
+from registry.schemas import missing_for_submission
+from registry.vocab import APPLICATION_FIELDS
+
+FIELD_NAMES = tuple(APPLICATION_FIELDS)
+FILING_PREFIX = "粤AI备"
+# Filing numbers carry the year of approval as the filer sees it: China Standard Time.
+CHINA_TZ = ZoneInfo("Asia/Shanghai")
+
+
+def version_fields(version: ApplicationVersion) -> dict[str, Any]:
+    return {name: getattr(version, name) for name in FIELD_NAMES}
+
+
+def latest_version(app: Application) -> ApplicationVersion:
+    return max(app.versions, key=lambda v: v.number)
+
+
+def effective_version(app: Application) -> ApplicationVersion | None:
+    """The approved version in force, if any (an amendment under review does not replace it)."""
+    approved = [v for v in app.versions if v.status in (workflow.APPROVED, workflow.DEREGISTERED)]
+    return max(approved, key=lambda v: v.number) if approved else None
+
+
+def _visible(stmt: sa.Select[Any], actor: Actor) -> sa.Select[Any]:
+    if actor.is_regulator:
+        return stmt
+    if actor.role == "company" and actor.company_id is not None:
+        return stmt.where(Application.company_id == actor.company_id)
+    return stmt.where(sa.false())
+
+
+def get_application(uow: UnitOfWork, actor: Actor, app_id: int, *, lock: bool = False) -> Application:
+    stmt = _visible(sa.select(Application).where(Application.id == app_id), actor)
+    if lock:
+        stmt = stmt.with_for_update()
+    app = uow.session.scalars(stmt).first()
+    if app is None:
+        raise NotFound(f"application {app_id} not found")
+    return app
+
+
+def list_applications(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    status: str | None = None,
+    company_id: int | None = None,
+    q: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Application], int]:
+    stmt = _visible(sa.select(Application), actor)
+    if status:
+        stmt = stmt.where(Application.status == status)
+    if company_id:
+        stmt = stmt.where(Application.company_id == company_id)
+    if q:
+        like = f"%{q}%"
+        stmt = stmt.where(sa.or_(Application.name.like(like), Application.filing_number.like(like)))
+    total = uow.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
+    rows = uow.session.scalars(stmt.order_by(Application.id.desc()).limit(limit).offset(offset))
+    return list(rows), total
+
+
+def create_application(uow: UnitOfWork, actor: Actor, data: CreateApplicationIn) -> Application:
+    if actor.role == "company":
+        company_id = actor.company_id
+        if data.company_id not in (None, company_id):
+            raise Invalid.one("company_id", "a company files only for itself")
+    elif actor.role == "admin":
+        if data.company_id is None:
+            raise Invalid.one("company_id", "required when an administrator files for a company")
+        company_id = data.company_id
+    else:
+        raise Forbidden("only companies (or an administrator on their behalf) file applications")
+    if uow.session.get(Company, company_id) is None:
+        raise Invalid.one("company_id", f"no company {company_id}")
+    fields = data.given()
+    fields.pop("company_id", None)
+    app = Application(company_id=company_id, name=fields["name"], status=workflow.DRAFT)
+    version = _new_version(app, 1, fields, actor)
+    uow.session.add_all([app, version])
+    uow.session.flush()
+    audit.record(uow, actor, "application.create", "application", app.id,
+                 changes=audit.diff({}, version_fields(version)))
+    return app
+
+
+def update_application(uow: UnitOfWork, actor: Actor, app_id: int, data: ApplicationFields) -> Application:
+    app = get_application(uow, actor, app_id, lock=True)
+    version = latest_version(app)
+    workflow.check_edit(version.status, actor.role)
+    before = version_fields(version)
+    for name, value in data.given().items():
+        setattr(version, name, value)
+    app.name = version.name
+    changes = audit.diff(before, version_fields(version))
+    if changes:
+        audit.record(uow, actor, "application.update", "application", app.id, changes=changes)
+    return app
+
+
+def delete_draft(uow: UnitOfWork, actor: Actor, app_id: int) -> None:
+    """A filing never submitted may be thrown away; anything submitted stays on record."""
+    app = get_application(uow, actor, app_id, lock=True)
+    workflow.check_edit(app.status, actor.role)
+    if len(app.versions) != 1 or app.status != workflow.DRAFT:
+        raise Conflict("only a draft that was never submitted can be deleted")
+    before = version_fields(app.versions[0])
+    uow.session.delete(app.versions[0])
+    uow.session.delete(app)
+    audit.record(uow, actor, "application.delete", "application", app_id, changes=audit.diff(before, {}))
+
+
+def transition(
+    uow: UnitOfWork, actor: Actor, app_id: int, action: str, reason: str | None = None
+) -> Application:
+    app = get_application(uow, actor, app_id, lock=True)
+    version = latest_version(app)
+    target = workflow.next_status(action, version.status, actor.role, reason)
+    if action == "submit":
+        missing = missing_for_submission(version_fields(version))
+        if missing:
+            raise Invalid(missing)
+    now = utcnow()
+    changes: dict[str, Any] = {"status": {"before": version.status, "after": target}}
+    version.status = app.status = target
+    if action == "submit":
+        version.submitted_at = now
+    elif action in ("approve", "return", "reject"):
+        version.decided_at, version.decided_by_id, version.decision_reason = now, actor.user_id, reason
+    if action == "approve":
+        audit.lock_trail(uow)  # lock order: application row, audit trail, filing sequence
+        _approve(uow.session, app, version, now, changes)
+    elif action == "deregister":
+        app.deregistered_at = now
+        supervision.complete_deadline(uow, app, "deregistration_filing", "shutdown", actor)
+    audit.record(uow, actor, f"application.{action}", "application", app.id, changes=changes, reason=reason)
+    if action == "submit":
+        if version.number > 1:
+            supervision.complete_deadline(uow, app, "change_filing", f"v{version.number}", actor)
+        assess(uow, app, version)
+    return app
+
+
+def _approve(
+    session: Session, app: Application, version: ApplicationVersion, now: datetime, changes: dict[str, Any]
+) -> None:
+    for older in app.versions:
+        if older is not version and older.status == workflow.APPROVED:
+            older.status = workflow.SUPERSEDED
+    if app.filing_number is None:
+        app.filing_number, app.filing_year, app.filing_seq = issue_filing_number(session, now)
+        app.approved_at = now
+        changes["filing_number"] = {"before": None, "after": app.filing_number}
+
+
+def amend(uow: UnitOfWork, actor: Actor, app_id: int, data: AmendIn) -> Application:
+    """Open a new draft version copied from the approved one; the approved one stays in force."""
+    app = get_application(uow, actor, app_id, lock=True)
+    current = latest_version(app)
+    workflow.check_amend(current.status, actor.role)
+    version = _new_version(app, current.number + 1, version_fields(current), actor)
+    version.change_note, version.changed_on = data.change_note, data.changed_on
+    app.status = workflow.DRAFT
+    uow.session.add(version)
+    uow.session.flush()
+    audit.record(
+        uow, actor, "application.amend", "application", app.id,
+        changes={"version": {"before": current.number, "after": version.number},
+                 "status": {"before": current.status, "after": workflow.DRAFT}},
+        reason=data.change_note,
+    )
+    if data.changed_on is not None:
+        supervision.open_deadline(uow, app, "change_filing", f"v{version.number}", data.changed_on)
+    return app
+
+
+def declare_shutdown(uow: UnitOfWork, actor: Actor, app_id: int, data: ShutdownIn) -> Application:
+    """The service stopped: deregistration must be filed within 20 working days."""
+    app = get_application(uow, actor, app_id, lock=True)
+    if actor.role not in workflow.COMPANY_SIDE:
+        raise Forbidden("only the company declares that its service stopped")
+    if app.filing_number is None or app.status == workflow.DEREGISTERED:
+        raise Conflict("only a filed, not yet deregistered application can be shut down")
+    before = app.service_stopped_on
+    app.service_stopped_on = data.stopped_on
+    audit.record(uow, actor, "application.shutdown", "application", app.id,
+                 changes=audit.diff({"service_stopped_on": before}, {"service_stopped_on": data.stopped_on}))
+    supervision.open_deadline(uow, app, "deregistration_filing", "shutdown", data.stopped_on)
+    return app
+
+
+def issue_filing_number(session: Session, when: datetime) -> tuple[str, int, int]:
+    """Next `粤AI备-<year>-<6 digits>`. The UPDATE holds the year's row lock until commit, so
+    concurrent approvals queue instead of reading the same value."""
+    year = when.astimezone(CHINA_TZ).year
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(insert(FilingSequence).values(year=year, last=0).on_conflict_do_nothing())
+    seq = session.execute(
+        sa.update(FilingSequence)
+        .where(FilingSequence.year == year)
+        .values(last=FilingSequence.last + 1)
+        .returning(FilingSequence.last)
+    ).scalar_one()
+    return f"{FILING_PREFIX}-{year}-{seq:06d}", year, seq
+
+
+def _new_version(app: Application, number: int, fields: dict[str, Any], actor: Actor) -> ApplicationVersion:
+    version = ApplicationVersion(application=app, number=number, status=workflow.DRAFT,
+                                 created_by_id=actor.user_id)
+    for name in FIELD_NAMES:
+        value = fields.get(name)
+        if value is None and APPLICATION_FIELDS[name][0] in ("set", "list"):
+            value = []
+        setattr(version, name, value)
+    return version
+
+
+def iter_current_applications(uow: UnitOfWork, batch: int = 2000) -> Iterator[tuple[int, int, dict[str, Any]]]:
+    """(application id, version id, fields) of every application's latest submitted version:
+    what re-tiering evaluates. Drafts that were never submitted are skipped."""
+    latest = (
+        sa.select(ApplicationVersion.application_id, sa.func.max(ApplicationVersion.number).label("n"))
+        .where(ApplicationVersion.status != workflow.DRAFT)
+        .group_by(ApplicationVersion.application_id)
+        .subquery()
+    )
+    columns = [getattr(ApplicationVersion, name) for name in FIELD_NAMES]
+    stmt = (
+        sa.select(ApplicationVersion.application_id, ApplicationVersion.id, *columns)
+        .join(latest, sa.and_(ApplicationVersion.application_id == latest.c.application_id,
+                              ApplicationVersion.number == latest.c.n))
+        .order_by(ApplicationVersion.application_id)
+        .execution_options(yield_per=batch)
+    )
+    for row in uow.session.execute(stmt):
+        yield row[0], row[1], dict(zip(FIELD_NAMES, row[2:]))
+
+
+def assess(uow: UnitOfWork, app: Application, version: ApplicationVersion) -> None:
+    """Tier this version under every active rule set (the risk package does the work)."""
+    from risk import service as risk_service  # imported late: risk imports the registry
+
+    uow.session.flush()
+    risk_service.assess_application(uow, app.id, version.id, version_fields(version))

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import pytest
+
+from tests.unit.registry.factories import activate_shipped_rules, full_fields
+
+
+@pytest.fixture
+def rules(container):
+    activate_shipped_rules(container)
+
+
+FACE_SWAP = full_fields(name="换脸特效相机", capabilities=["video_deepfake", "biometric_identification"],
+                        personal_info=["biometric"], monthly_active_users=3_000_000, content_labelling=False,
+                        domain="social", audiences=["general", "minors"])
+
+
+def test_submission_is_tiered_under_every_active_rule_set_with_reasons(client, tokens, rules):
+    app_id = client.post("/api/v1/applications", json=FACE_SWAP, headers=tokens["a"]).json["id"]
+    assert client.get(f"/api/v1/applications/{app_id}/tiers", headers=tokens["a"]).json["items"] == []
+    client.post(f"/api/v1/applications/{app_id}/submit", headers=tokens["a"])
+    tiers = client.get(f"/api/v1/applications/{app_id}/tiers", headers=tokens["a"]).json["items"]
+    assert {t["jurisdiction"] for t in tiers} == {"cn-gd", "eu"}
+    cn = next(t for t in tiers if t["jurisdiction"] == "cn-gd")
+    assert cn["tier"] == "high"
+    assert cn["fired_rules"] and all(r["reason"]["zh"] and r["reason"]["en"] and r["legal_basis"]
+                                     for r in cn["fired_rules"])
+    assert any("capabilities" in r["evidence"] for r in cn["fired_rules"])
+    assert client.get(f"/api/v1/applications/{app_id}/tiers", headers=tokens["b"]).status_code == 404
+
+
+def test_override_needs_a_regulator_and_a_justification(client, tokens, rules):
+    app_id = client.post("/api/v1/applications", json=full_fields(), headers=tokens["a"]).json["id"]
+    client.post(f"/api/v1/applications/{app_id}/submit", headers=tokens["a"])
+    url = f"/api/v1/applications/{app_id}/tiers/override"
+    ask = {"jurisdiction": "cn-gd", "tier": "high", "justification": "近期多起投诉显示该客服被用于冒充银行诈骗，需加强监管。"}
+    assert client.post(url, json=ask, headers=tokens["a"]).status_code == 403
+    short = client.post(url, json={**ask, "justification": "太危险"}, headers=tokens["regulator"])
+    assert short.status_code == 422 and short.json["errors"][0]["field"] == "justification"
+    bad = client.post(url, json={**ask, "tier": "extreme"}, headers=tokens["regulator"])
+    assert bad.status_code == 422 and bad.json["errors"][0]["field"] == "tier"
+    resp = client.post(url, json=ask, headers=tokens["regulator"])
+    assert resp.status_code == 201, resp.json
+    cn = next(t for t in client.get(f"/api/v1/applications/{app_id}/tiers", headers=tokens["a"]).json["items"]
+              if t["jurisdiction"] == "cn-gd")
+    assert cn["tier"] == "high" and cn["override_id"] == resp.json["id"]
+    trail = client.get(f"/api/v1/applications/{app_id}/audit", headers=tokens["regulator"]).json["items"]
+    assert trail[0]["action"] == "risk.override" and trail[0]["reason"] == ask["justification"]
+
+
+def test_rule_file_endpoints(client, tokens, rules):
+    broken = "jurisdiction: cn-gd\nrules:\n  - id: X\n    condition: 'capabilities.exists(c, '\n"
+    resp = client.post("/api/v1/rulesets/validate", data=broken, headers=tokens["regulator"])
+    assert resp.status_code == 422 and resp.json["errors"]
+    # a one-line body naming a file on the server is text, never read from disk
+    resp = client.post("/api/v1/rulesets/validate", data="/etc/passwd", headers=tokens["regulator"])
+    assert resp.status_code == 422 and "root:" not in resp.get_data(as_text=True)
+    listed = client.get("/api/v1/rulesets", headers=tokens["a"]).json["items"]
+    assert {(r["jurisdiction"], r["status"]) for r in listed} == {("cn-gd", "active"), ("eu", "active")}
+    assert client.post("/api/v1/rulesets/activate", data=broken, headers=tokens["regulator"]).status_code == 403

@@ -1,0 +1,32 @@
+"""Audit trail API (regulator side): list entries, verify the hash chain."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify, request
+
+from registry import audit
+from web.api import bp
+from web.api.common import int_arg, paging
+from web.api.registry import entry_json
+from web.auth import request_uow, require_role
+
+
+@bp.get("/audit")
+@require_role("regulator", "analyst", "admin")
+def list_audit() -> Any:
+    limit, _ = paging(100, 1000)
+    entries = audit.list_entries(
+        request_uow(), entity=request.args.get("entity") or None,
+        entity_id=request.args.get("entity_id") or None, limit=limit, before_id=int_arg("before_id"),
+    )
+    return jsonify({"items": [entry_json(e) for e in entries]})
+
+
+@bp.get("/audit/verify")
+@require_role("regulator", "admin")
+def verify_audit() -> Any:
+    result = audit.verify_chain(request_uow())
+    return jsonify({"ok": result.ok, "checked": result.checked,
+                    "first_broken_id": result.first_broken_id, "message": result.message})

@@ -1,0 +1,83 @@
+"""Plumbing shared by the API modules: error mapping, JSON input, paging, the acting user."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from flask import jsonify, request
+from pydantic import BaseModel
+
+from registry.audit import Actor
+from registry.errors import Conflict, Forbidden, Invalid, NotFound
+from registry.schemas import parse
+from web.api import bp
+from web.auth import close_request_uow, current_actor
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def body(model: type[M]) -> M:
+    """The request's JSON body validated into `model` (Invalid -> 422 with field errors)."""
+    data = request.get_json(silent=True)
+    if data is None and not request.get_data():
+        data = {}
+    return parse(model, data)
+
+
+def actor() -> Actor:
+    found = current_actor()
+    assert found is not None, "views call actor() only behind @require_role"
+    return found
+
+
+def paging(default: int = 50, most: int = 500) -> tuple[int, int]:
+    errors = []
+    values = {}
+    for name, low, fallback in (("limit", 1, default), ("offset", 0, 0)):
+        raw = request.args.get(name)
+        try:
+            values[name] = int(raw) if raw is not None else fallback
+            if values[name] < low:
+                raise ValueError
+        except ValueError:
+            errors.append({"field": name, "message": f"must be an integer >= {low}"})
+    if errors:
+        raise Invalid(errors)
+    return min(values["limit"], most), values["offset"]
+
+
+def int_arg(name: str) -> int | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise Invalid.one(name, "must be an integer") from None
+
+
+def iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+@bp.errorhandler(Invalid)
+def _invalid(exc: Invalid) -> Any:
+    return jsonify({"errors": exc.errors}), 422
+
+
+@bp.errorhandler(NotFound)
+def _not_found(exc: NotFound) -> Any:
+    return jsonify({"error": "not_found", "message": str(exc)}), 404
+
+
+@bp.errorhandler(Forbidden)
+def _forbidden(exc: Forbidden) -> Any:
+    return jsonify({"error": "forbidden", "message": str(exc)}), 403
+
+
+@bp.errorhandler(Conflict)
+def _conflict(exc: Conflict) -> Any:
+    return jsonify({"error": "conflict", "message": str(exc)}), 409
+
+
+bp.teardown_app_request(close_request_uow)

@@ -1,0 +1,202 @@
+"""Registry API: companies, users, applications, versions and workflow transitions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify, request
+
+from registry import accounts, audit, service, workflow
+from registry.errors import Invalid, NotFound
+from registry.models import Application, ApplicationVersion, AuditEntry, Company, User
+from registry.schemas import AmendIn, ApplicationFields, CompanyIn, CreateApplicationIn, ReasonIn
+from registry.schemas import ShutdownIn, UserIn
+from web.api import bp
+from web.api.common import actor, body, int_arg, iso, paging
+from web.auth import request_uow, require_role
+
+REGULATOR_SIDE = ("regulator", "analyst", "admin")
+
+
+def company_json(company: Company) -> dict[str, Any]:
+    return {
+        "id": company.id, "name": company.name, "credit_code": company.credit_code,
+        "country": company.country, "province": company.province,
+        "contact_name": company.contact_name, "contact_email": company.contact_email,
+        "contact_phone": company.contact_phone, "source": company.source,
+        "created_at": iso(company.created_at),
+    }
+
+
+def user_json(user: User) -> dict[str, Any]:
+    return {"id": user.id, "email": user.email, "name": user.name, "role": user.role,
+            "company_id": user.company_id, "is_active": user.is_active}
+
+
+def version_json(version: ApplicationVersion) -> dict[str, Any]:
+    return {
+        "id": version.id, "number": version.number, "status": version.status,
+        "fields": service.version_fields(version),
+        "change_note": version.change_note, "changed_on": iso(version.changed_on),
+        "created_at": iso(version.created_at), "submitted_at": iso(version.submitted_at),
+        "decided_at": iso(version.decided_at), "decision_reason": version.decision_reason,
+    }
+
+
+def application_json(app: Application, *, full: bool = True) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": app.id, "company_id": app.company_id, "name": app.name, "status": app.status,
+        "filing_number": app.filing_number, "approved_at": iso(app.approved_at),
+        "source": app.source, "service_stopped_on": iso(app.service_stopped_on),
+        "deregistered_at": iso(app.deregistered_at), "updated_at": iso(app.updated_at),
+    }
+    if full:
+        effective = service.effective_version(app)
+        data["latest_version"] = version_json(service.latest_version(app))
+        data["effective_version_number"] = effective.number if effective else None
+        data["versions"] = [{"number": v.number, "status": v.status} for v in app.versions]
+        data["import_notes"] = app.import_notes
+    return data
+
+
+# --- companies and users ------------------------------------------------------------------
+
+@bp.get("/companies")
+@require_role()
+def list_companies() -> Any:
+    limit, offset = paging()
+    companies = accounts.list_companies(request_uow(), actor(), limit, offset)
+    return jsonify({"items": [company_json(c) for c in companies]})
+
+
+@bp.post("/companies")
+@require_role("regulator", "admin")
+def create_company() -> Any:
+    uow = request_uow()
+    company = accounts.create_company(uow, actor(), body(CompanyIn))
+    uow.commit()
+    return jsonify(company_json(company)), 201
+
+
+@bp.get("/companies/<int:company_id>")
+@require_role()
+def get_company(company_id: int) -> Any:
+    return jsonify(company_json(accounts.get_company(request_uow(), actor(), company_id)))
+
+
+@bp.post("/users")
+@require_role("admin", "company")
+def create_user() -> Any:
+    uow = request_uow()
+    user = accounts.create_user(uow, actor(), body(UserIn))
+    uow.commit()
+    return jsonify(user_json(user)), 201
+
+
+# --- applications -------------------------------------------------------------------------
+
+@bp.get("/applications")
+@require_role()
+def list_applications() -> Any:
+    limit, offset = paging()
+    status = request.args.get("status") or None
+    if status and status not in workflow.STATUSES:
+        raise Invalid.one("status", f"one of {', '.join(workflow.STATUSES)}")
+    apps, total = service.list_applications(
+        request_uow(), actor(), status=status, company_id=int_arg("company_id"),
+        q=request.args.get("q") or None, limit=limit, offset=offset,
+    )
+    return jsonify({"items": [application_json(a, full=False) for a in apps], "total": total,
+                    "limit": limit, "offset": offset})
+
+
+@bp.post("/applications")
+@require_role("company", "admin")
+def create_application() -> Any:
+    uow = request_uow()
+    app = service.create_application(uow, actor(), body(CreateApplicationIn))
+    uow.commit()
+    return jsonify(application_json(app)), 201
+
+
+@bp.get("/applications/<int:app_id>")
+@require_role()
+def get_application(app_id: int) -> Any:
+    return jsonify(application_json(service.get_application(request_uow(), actor(), app_id)))
+
+
+@bp.patch("/applications/<int:app_id>")
+@require_role("company", "admin")
+def update_application(app_id: int) -> Any:
+    uow = request_uow()
+    app = service.update_application(uow, actor(), app_id, body(ApplicationFields))
+    uow.commit()
+    return jsonify(application_json(app))
+
+
+@bp.delete("/applications/<int:app_id>")
+@require_role("company", "admin")
+def delete_draft(app_id: int) -> Any:
+    uow = request_uow()
+    service.delete_draft(uow, actor(), app_id)
+    uow.commit()
+    return "", 204
+
+
+@bp.get("/applications/<int:app_id>/versions/<int:number>")
+@require_role()
+def get_version(app_id: int, number: int) -> Any:
+    app = service.get_application(request_uow(), actor(), app_id)
+    for version in app.versions:
+        if version.number == number:
+            return jsonify(version_json(version))
+    raise NotFound(f"application {app_id} has no version {number}")
+
+
+_ACTIONS = {"submit": "submit", "start-review": "start_review", "approve": "approve",
+            "return": "return", "reject": "reject", "deregister": "deregister"}
+_ACTION_PATH = "/applications/<int:app_id>/<any(" + ", ".join(f"'{a}'" for a in _ACTIONS) + "):action>"
+
+
+@bp.post(_ACTION_PATH)
+@require_role()
+def transition(app_id: int, action: str) -> Any:
+    uow = request_uow()
+    reason = body(ReasonIn).reason
+    app = service.transition(uow, actor(), app_id, _ACTIONS[action], reason)
+    uow.commit()
+    return jsonify(application_json(app))
+
+
+@bp.post("/applications/<int:app_id>/amend")
+@require_role("company", "admin")
+def amend(app_id: int) -> Any:
+    uow = request_uow()
+    app = service.amend(uow, actor(), app_id, body(AmendIn))
+    uow.commit()
+    return jsonify(application_json(app)), 201
+
+
+@bp.post("/applications/<int:app_id>/shutdown")
+@require_role("company", "admin")
+def shutdown(app_id: int) -> Any:
+    uow = request_uow()
+    app = service.declare_shutdown(uow, actor(), app_id, body(ShutdownIn))
+    uow.commit()
+    return jsonify(application_json(app))
+
+
+@bp.get("/applications/<int:app_id>/audit")
+@require_role()
+def application_audit(app_id: int) -> Any:
+    uow = request_uow()
+    service.get_application(uow, actor(), app_id)  # visibility check
+    limit, _ = paging(100)
+    entries = audit.list_entries(uow, entity="application", entity_id=app_id, limit=limit)
+    return jsonify({"items": [entry_json(e) for e in entries]})
+
+
+def entry_json(entry: AuditEntry) -> dict[str, Any]:
+    return {"id": entry.id, "at": iso(entry.at), "actor": entry.actor, "actor_id": entry.actor_id,
+            "action": entry.action, "entity": entry.entity, "entity_id": entry.entity_id,
+            "reason": entry.reason, "changes": entry.changes, "hash": entry.hash}

@@ -1,0 +1,47 @@
+"""Supervision tasks API: a company sees its own, the regulator all."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify, request
+
+from registry import supervision
+from registry.errors import Invalid
+from registry.models import SupervisionTask
+from registry.schemas import CompleteTaskIn
+from web.api import bp
+from web.api.common import actor, body, int_arg, iso, paging
+from web.auth import request_uow, require_role
+
+STATUSES = (supervision.OPEN, supervision.OVERDUE, supervision.DONE)
+
+
+def task_json(task: SupervisionTask) -> dict[str, Any]:
+    return {"id": task.id, "application_id": task.application_id, "company_id": task.company_id,
+            "kind": task.kind, "period_key": task.period_key, "jurisdiction": task.jurisdiction,
+            "tier": task.tier, "due_on": iso(task.due_on), "status": task.status,
+            "details": task.details, "completed_at": iso(task.completed_at), "note": task.note}
+
+
+@bp.get("/tasks")
+@require_role()
+def list_tasks() -> Any:
+    limit, offset = paging(100, 1000)
+    status = request.args.get("status") or None
+    if status and status not in STATUSES:
+        raise Invalid.one("status", f"one of {', '.join(STATUSES)}")
+    tasks = supervision.list_tasks(
+        request_uow(), actor(), status=status, company_id=int_arg("company_id"),
+        application_id=int_arg("application_id"), limit=limit, offset=offset,
+    )
+    return jsonify({"items": [task_json(t) for t in tasks]})
+
+
+@bp.post("/tasks/<int:task_id>/complete")
+@require_role()
+def complete_task(task_id: int) -> Any:
+    uow = request_uow()
+    task = supervision.complete_task(uow, actor(), task_id, body(CompleteTaskIn).note)
+    uow.commit()
+    return jsonify(task_json(task))

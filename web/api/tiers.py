@@ -1,0 +1,136 @@
+"""Risk API: an application's tiers with reasons, regulator overrides, and rule-set versions
+(list, validate, what-if, activate). The work is done by `risk.service`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify, request
+
+from registry import service
+from registry.errors import Invalid
+from registry.schemas import OverrideIn, ReasonIn
+from risk import service as risk_service
+from risk.models import RuleSetVersion
+from risk.ruleset import RuleSetInvalid, RuleRuntimeError, ApplicationDataError
+from web.api import bp
+from web.api.common import actor, body, iso
+from web.auth import request_uow, require_role
+
+MAX_RULE_FILE = 1_000_000  # bytes
+
+
+@bp.get("/applications/<int:app_id>/tiers")
+@require_role()
+def application_tiers(app_id: int) -> Any:
+    uow = request_uow()
+    service.get_application(uow, actor(), app_id)  # visibility: 404 for other companies
+    rows = risk_service.current_assessments(uow, app_id)
+    return jsonify({"application_id": app_id, "items": [risk_service.explain(uow, r) for r in rows]})
+
+
+@bp.post("/applications/<int:app_id>/tiers/override")
+@require_role("regulator", "admin")
+def override_tier(app_id: int) -> Any:
+    uow = request_uow()
+    data = body(OverrideIn)
+    service.get_application(uow, actor(), app_id)
+    override = risk_service.override_tier(uow, app_id, data.jurisdiction, data.tier, data.justification, actor())
+    uow.commit()
+    return jsonify({"id": override.id, "application_id": app_id, "jurisdiction": override.jurisdiction,
+                    "tier": override.tier, "computed_tier": override.computed_tier,
+                    "justification": override.justification, "created_at": iso(override.created_at)}), 201
+
+
+@bp.delete("/applications/<int:app_id>/tiers/<jurisdiction>/override")
+@require_role("regulator", "admin")
+def end_override(app_id: int, jurisdiction: str) -> Any:
+    uow = request_uow()
+    reason = body(ReasonIn).reason or ""
+    service.get_application(uow, actor(), app_id)
+    risk_service.end_override(uow, app_id, jurisdiction, reason, actor())
+    uow.commit()
+    return jsonify({"application_id": app_id, "jurisdiction": jurisdiction, "ended": True})
+
+
+def version_json(row: RuleSetVersion) -> dict[str, Any]:
+    return {"id": row.id, "jurisdiction": row.jurisdiction, "version": row.version, "edition": row.edition,
+            "title": row.title, "rule_count": row.rule_count, "status": row.status,
+            "checksum": row.checksum, "activated_at": iso(row.activated_at), "activated_by": row.activated_by}
+
+
+@bp.get("/rulesets")
+@require_role()
+def list_rulesets() -> Any:
+    rows = risk_service.list_versions(request_uow(), request.args.get("jurisdiction") or None)
+    return jsonify({"items": [version_json(r) for r in rows]})
+
+
+@bp.post("/rulesets/validate")
+@require_role("regulator", "analyst", "admin")
+def validate_ruleset() -> Any:
+    from risk.engine import load_and_compile
+
+    load_and_compile(_rule_text(), "<upload>")
+    return jsonify({"ok": True, "errors": []})
+
+
+@bp.post("/rulesets/simulate")
+@require_role("regulator", "analyst", "admin")
+def simulate_ruleset() -> Any:
+    uow = request_uow()
+    report = risk_service.simulate(uow, _rule_text(), service.iter_current_applications(uow))
+    return jsonify(_report_json(report))
+
+
+@bp.post("/rulesets/activate")
+@require_role("admin")
+def activate_ruleset() -> Any:
+    uow = request_uow()
+    report = risk_service.activate_ruleset(uow, _rule_text(), actor(), service.iter_current_applications(uow))
+    uow.commit()
+    return jsonify(_report_json(report)), 201
+
+
+def _rule_text() -> str:
+    """The rule file, sent as the raw body (application/yaml or text/plain)."""
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        raise Invalid.one("", "send the rule file (YAML) as the request body")
+    if len(raw) > MAX_RULE_FILE:
+        raise Invalid.one("", f"rule file larger than {MAX_RULE_FILE} bytes")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Invalid.one("", "the rule file must be UTF-8") from None
+    # Always text, never a path: the loader reads a one-line string naming a file from disk.
+    return text if "\n" in text else text + "\n"
+
+
+def _report_json(report: risk_service.TierChangeReport) -> dict[str, Any]:
+    return {
+        "jurisdiction": report.jurisdiction, "edition": report.edition, "checksum": report.checksum,
+        "version": report.version, "retired_version": report.retired_version,
+        "assessed": report.assessed, "moved": len(report.moves),
+        "moves": [{"application_id": m.application_id, "before": m.before, "after": m.after,
+                   "overridden_to": m.overridden_to} for m in report.moves[:1000]],
+        "matrix": [{"before": b, "after": a, "count": n} for (b, a), n in sorted(
+            report.matrix.items(), key=lambda kv: (str(kv[0][0]), kv[0][1]))],
+    }
+
+
+@bp.errorhandler(RuleSetInvalid)
+def _rule_file_invalid(exc: RuleSetInvalid) -> Any:
+    errors = [{"field": f"line {e.line}" if e.line else "", "message": str(e), "line": e.line,
+               "rule_id": e.rule_id} for e in exc.errors]
+    return jsonify({"errors": errors}), 422
+
+
+@bp.errorhandler(RuleRuntimeError)
+def _rule_failed(exc: RuleRuntimeError) -> Any:
+    return jsonify({"errors": [{"field": f"rule {exc.rule_id}", "message": str(exc)}]}), 422
+
+
+@bp.errorhandler(ApplicationDataError)
+def _bad_application(exc: ApplicationDataError) -> Any:
+    return jsonify({"errors": [{"field": exc.field, "message": str(exc)}]}), 422

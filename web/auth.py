@@ -1,0 +1,100 @@
+"""Who is calling: a personal API token (`Authorization: Bearer ...`) on the JSON API, the login
+session on HTML pages. The API ignores the session cookie on purpose, so a browser cannot be
+tricked into calling it (no CSRF exposure); pages get CSRF protection from their forms.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any, Callable, TypeVar
+
+from flask import abort, current_app, g, jsonify, request, session
+
+from core.db import UnitOfWork
+from registry import accounts
+from registry.audit import Actor, actor_of
+from registry.models import User
+from web import container_of
+
+F = TypeVar("F", bound=Callable[..., Any])
+_SESSION_KEY = "user_id"
+
+
+def request_uow() -> UnitOfWork:
+    """One unit of work per request, closed (rolled back unless committed) at teardown."""
+    uow = g.get("_tw_uow")
+    if uow is None:
+        uow = container_of(current_app).uow()
+        uow.__enter__()
+        g._tw_uow = uow
+    return uow
+
+
+def close_request_uow(_exc: BaseException | None = None) -> None:
+    uow = g.pop("_tw_uow", None)
+    if uow is not None:
+        uow.__exit__(None, None, None)
+
+
+def login_user(user: User) -> None:
+    session.clear()  # a fresh session on login: no fixation
+    session[_SESSION_KEY] = user.id
+    session.permanent = True
+    g._tw_user = user
+
+
+def logout_user() -> None:
+    session.clear()
+    g.pop("_tw_user", None)
+
+
+def current_user() -> User | None:
+    if "_tw_user" not in g:
+        g._tw_user = _load_user()
+    return g._tw_user
+
+
+def current_actor() -> Actor | None:
+    user = current_user()
+    return actor_of(user) if user is not None else None
+
+
+def _load_user() -> User | None:
+    uow = request_uow()
+    if request.blueprint == "api":
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return None
+        user = accounts.user_for_token(uow, token.strip())
+        if user is not None:
+            uow.commit()  # last_used_at
+        return user
+    user_id = session.get(_SESSION_KEY)
+    user = uow.session.get(User, user_id) if isinstance(user_id, int) else None
+    return user if user is not None and user.is_active else None
+
+
+def require_role(*roles: str) -> Callable[[F], F]:
+    """Only signed-in users with one of `roles` (any role when none given) get through:
+    401 when nobody is signed in, 403 for the wrong role."""
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            user = current_user()
+            if user is None:
+                return _deny(401, "sign in: send Authorization: Bearer <token>")
+            if roles and user.role not in roles:
+                return _deny(403, f"needs role {' or '.join(roles)}")
+            return view(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def _deny(status: int, message: str) -> Any:
+    if request.blueprint == "api":
+        return jsonify({"error": {401: "unauthorized", 403: "forbidden"}[status], "message": message}), status
+    abort(status)
