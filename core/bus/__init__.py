@@ -62,3 +62,14 @@ class EventBus(Protocol):
 
 def dlq_topic(topic: str) -> str:
     return topic + DLQ_SUFFIX
+
+
+def dlq_headers(record: Record, reason: str) -> dict[str, str]:
+    """Headers of a dead letter: the original headers plus why and where it came from."""
+    return {
+        **record.headers,
+        "reason": reason,
+        "source_topic": record.topic,
+        "source_partition": str(record.partition),
+        "source_offset": str(record.offset),
+    }

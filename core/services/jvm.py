@@ -95,7 +95,7 @@ def class_data_sharing(java: str, lib: Path) -> list[str]:
         # A JVM killed while writing leaves a broken archive, which -Xshare:auto would silently
         # ignore forever: check it once with -Xshare:on.
         check = subprocess.run([java, "-Xshare:on", f"-XX:SharedArchiveFile={archive}", "-cp", f"{lib}/*", "-version"],
-                               capture_output=True, stdin=subprocess.DEVNULL)
+                               capture_output=True, stdin=subprocess.DEVNULL, cwd=lib.parent)
         if check.returncode == 0:
             verified.touch()
             return [f"-XX:SharedArchiveFile={archive}"]
