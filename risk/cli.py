@@ -1,0 +1,196 @@
+"""`tierwatch rules ...`: validate, simulate and activate rule files; list and show versions."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import click
+import sqlalchemy as sa
+from tqdm import tqdm
+
+from registry.audit import Actor
+from registry.errors import RegistryError
+from risk import service
+from risk.engine import load_and_compile
+from risk.models import RiskAssessment
+from risk.ruleset import ApplicationDataError, RuleRuntimeError, RuleSetInvalid, TIER_ORDER
+from tierwatch.bootstrap import Container, build
+
+CLI_ACTOR = Actor(label="cli", role="admin")
+FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+def _container() -> Container:
+    obj = click.get_current_context().obj
+    return obj if isinstance(obj, Container) else build()
+
+
+def _fail(lines: Any) -> None:
+    for line in lines:
+        click.echo(str(line), err=True)
+    raise click.exceptions.Exit(1)
+
+
+def _applications(uow: Any) -> list[tuple[int, int, dict[str, Any]]]:
+    from registry.service import iter_current_applications
+
+    return list(iter_current_applications(uow))
+
+
+def _print_report(report: service.TierChangeReport, names: dict[int, str], limit: int) -> None:
+    click.echo(f"{report.jurisdiction} {report.edition}: {report.assessed} applications assessed, "
+               f"{len(report.moves)} change tier, {report.disagreements} disagree with an override in force")
+    befores = sorted({b for b, _a in report.matrix}, key=lambda t: -1 if t is None else TIER_ORDER.index(t))
+    afters = [t for t in TIER_ORDER if any(a == t for _b, a in report.matrix)]
+    if afters:
+        click.echo("  before \\ after  " + "".join(f"{t:>11}" for t in afters))
+        for before in befores:
+            row = "".join(f"{report.matrix.get((before, t), 0):>11}" for t in afters)
+            click.echo(f"  {before or '(none)':<15}" + row)
+    shown = report.moves if limit == 0 else report.moves[:limit]
+    for m in shown:
+        kept = f"  (override keeps {m.overridden_to})" if m.overridden_to else ""
+        click.echo(f"  #{m.application_id} {names.get(m.application_id, '')}: "
+                   f"{m.before or '(none)'} -> {m.after}{kept}")
+    if len(shown) < len(report.moves):
+        click.echo(f"  ... {len(report.moves) - len(shown)} more (--limit 0 lists all)")
+
+
+@click.group()
+def rules() -> None:
+    """Risk-tiering rule files: validate, simulate, activate."""
+
+
+@rules.command("validate")
+@click.argument("files", nargs=-1, required=True, type=FILE)
+def validate(files: tuple[Path, ...]) -> None:
+    """Check rule files; errors read `file:line: rule <id>: message` (exit 1)."""
+    errors: list[Any] = []
+    for path in files:
+        try:
+            compiled = load_and_compile(path)
+        except RuleSetInvalid as exc:
+            errors += exc.errors
+            continue
+        rs = compiled.ruleset
+        click.echo(f"{path}: ok — {rs.jurisdiction} {rs.edition}, {len(rs.rules)} rules, "
+                   f"{compiled.translated} on the fast path, combine {rs.combine.method}")
+    if errors:
+        _fail(errors)
+
+
+@rules.command("simulate")
+@click.argument("file", type=FILE)
+@click.option("--limit", default=50, show_default=True, help="moves to list; 0 lists all")
+def simulate(file: Path, limit: int) -> None:
+    """What-if over the whole registry: which applications would change tier. Writes nothing."""
+    with _container().uow() as uow:
+        apps = _applications(uow)
+        try:
+            report = service.simulate(uow, file, apps)
+        except RuleSetInvalid as exc:
+            _fail(exc.errors)
+        except (RuleRuntimeError, ApplicationDataError) as exc:
+            _fail([exc])
+    _print_report(report, {a: f.get("name") or "" for a, _v, f in apps}, limit)
+
+
+@rules.command("activate")
+@click.argument("file", type=FILE)
+@click.option("--limit", default=50, show_default=True, help="moves to list; 0 lists all")
+def activate(file: Path, limit: int) -> None:
+    """Make FILE the active version of its jurisdiction and re-tier every application.
+    A file that does not validate, or a condition failing on any application, changes nothing."""
+    with _container().uow() as uow:
+        apps = _applications(uow)
+        try:
+            with tqdm(total=len(apps), unit="app") as bar:
+                report = service.activate_ruleset(uow, file, CLI_ACTOR, apps, progress=bar)
+        except RuleSetInvalid as exc:
+            _fail(exc.errors)
+        except (RuleRuntimeError, ApplicationDataError) as exc:
+            _fail([exc, "nothing was changed"])
+        uow.commit()
+    retired = f", version {report.retired_version} retired" if report.retired_version else ""
+    click.echo(f"activated {report.jurisdiction} version {report.version}{retired}")
+    _print_report(report, {a: f.get("name") or "" for a, _v, f in apps}, limit)
+
+
+@rules.command("list")
+@click.option("--jurisdiction")
+def list_(jurisdiction: str | None) -> None:
+    """Rule-set versions, newest last."""
+    with _container().uow() as uow:
+        rows = service.list_versions(uow, jurisdiction)
+        for r in rows:
+            when = r.activated_at.strftime("%Y-%m-%d %H:%M") if r.activated_at else "-"
+            click.echo(f"{r.jurisdiction:<8} v{r.version:<4} {r.status:<8} {r.edition:<16} "
+                       f"{r.rule_count:>3} rules  activated {when} by {r.activated_by or '-'}  "
+                       f"{r.checksum[:12]}")
+    if not rows:
+        click.echo("no rule sets yet: `tierwatch rules activate rules/cn-gd.yaml`")
+
+
+@rules.command("show")
+@click.argument("jurisdiction")
+@click.option("--version", type=int, help="default: the active version")
+@click.option("--source", is_flag=True, help="print the rule file as activated")
+def show(jurisdiction: str, version: int | None, source: bool) -> None:
+    """One version: its rules and how many applications sit in each tier."""
+    with _container().uow() as uow:
+        try:
+            row = service.get_version(uow, jurisdiction, version)
+        except RegistryError as exc:
+            _fail([f"error: {exc}"])
+        if source:
+            click.echo(row.source_text)
+            return
+        counts = Counter({tier: n for tier, n in uow.session.execute(
+            sa.select(RiskAssessment.tier, sa.func.count()).where(
+                RiskAssessment.rule_set_version_id == row.id, RiskAssessment.is_current)
+            .group_by(RiskAssessment.tier))})
+        rs = service.compiled_version(row).ruleset
+        click.echo(f"{row.jurisdiction} v{row.version} ({row.status}) {rs.title.zh} / {rs.title.en}")
+        click.echo(f"edition {row.edition}, combine {rs.combine.method}, checksum {row.checksum}")
+    click.echo("tiers: " + ", ".join(f"{t} ({rs.tiers[t].label.zh}) {counts.get(t, 0)}" for t in rs.tiers))
+    for rule in rs.rules:
+        outcome = " ".join(x for x in (rule.tier or "", f"+{rule.points}" if rule.points else "") if x)
+        title = f"{rule.title.zh} / {rule.title.en}" if rule.title else rule.reason.en
+        click.echo(f"  {rule.id:<20} {outcome:<14} {title}")
+
+
+@rules.command("explain")
+@click.argument("application_id", type=int)
+def explain(application_id: int) -> None:
+    """An application's current tiers, with the reasons and legal basis of each fired rule."""
+    with _container().uow() as uow:
+        explained = [service.explain(uow, row) for row in service.current_assessments(uow, application_id)]
+    if not explained:
+        _fail([f"application {application_id} has no current assessment"])
+    for e in explained:
+        overridden = f" (override; rules say {e['computed_tier']})" if e["override_id"] else ""
+        click.echo(f"{e['jurisdiction']} v{e['rule_set_version']}: {e['tier']}{overridden}, score {e['score']}")
+        for f in e["fired_rules"]:
+            click.echo(f"  {f['rule_id']}: {f['reason']['zh']}")
+            click.echo(f"  {' ' * len(f['rule_id'])}  {f['reason']['en']}")
+            for b in f["legal_basis"]:
+                click.echo(f"    {b['title']['zh']} {b['article']['zh']}")
+        click.echo("  obligations: " + ", ".join(o["kind"] for o in e["obligations"]))
+
+
+@rules.command("override")
+@click.argument("application_id", type=int)
+@click.argument("jurisdiction")
+@click.argument("tier", type=click.Choice(TIER_ORDER))
+@click.option("--justification", required=True, help="written reason (at least 20 characters)")
+def override(application_id: int, jurisdiction: str, tier: str, justification: str) -> None:
+    """Set an application's tier by hand, with a written justification (audited)."""
+    with _container().uow() as uow:
+        try:
+            service.override_tier(uow, application_id, jurisdiction, tier, justification, CLI_ACTOR)
+        except RegistryError as exc:
+            _fail([f"error: {exc}"])
+        uow.commit()
+    click.echo(f"application {application_id}: {jurisdiction} tier set to {tier}")

@@ -1,0 +1,194 @@
+"""Rule file -> RuleSet: YAML (keeping line numbers), JSON Schema, then cross-field checks.
+
+Every error names the file, the line and, inside a rule, the rule id. Conditions are compiled
+later (risk.engine.compile_ruleset); this module only checks the file's shape and references.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from risk.ruleset import (
+    TIER_RANK, Combine, LegalBasis, Obligation, Rule, RuleFileError, RuleSet, RuleSetInvalid,
+    Source, Text, Tier,
+)
+
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "rules" / "schema" / "ruleset.schema.json"
+Path_ = tuple[Any, ...]
+
+
+@lru_cache(maxsize=1)
+def _validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
+
+
+def read_source(path_or_text: str | Path) -> tuple[str, str]:
+    """(text, file name). A Path, or a one-line string naming an existing file, is read."""
+    if isinstance(path_or_text, Path) or ("\n" not in path_or_text and Path(path_or_text).is_file()):
+        path = Path(path_or_text)
+        return path.read_text(encoding="utf-8"), str(path)
+    return str(path_or_text), "<text>"
+
+
+def load_ruleset(path_or_text: str | Path, filename: str | None = None) -> RuleSet:
+    text, name = read_source(path_or_text)
+    name = filename or name
+    data, lines = _parse_yaml(text, name)
+    errors = [_schema_error(e, data, lines, name) for e in _validator().iter_errors(data)]
+    if errors:
+        raise RuleSetInvalid(sorted(errors, key=lambda e: (e.line or 0, e.message)))
+    ruleset = _build(data, lines, name, text)
+    return ruleset
+
+
+# --- YAML with line numbers ---------------------------------------------------------------
+
+def _parse_yaml(text: str, name: str) -> tuple[Any, dict[Path_, int]]:
+    try:
+        loader = yaml.SafeLoader(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        raise RuleSetInvalid([RuleFileError(name, line, None, f"invalid YAML: {exc.problem}")]) from None
+    except yaml.YAMLError as exc:
+        raise RuleSetInvalid([RuleFileError(name, None, None, f"invalid YAML: {exc}")]) from None
+    lines: dict[Path_, int] = {}
+    dupes: list[RuleFileError] = []
+    if node is not None:
+        _record_lines(node, (), lines, dupes, name)
+    if dupes:
+        raise RuleSetInvalid(dupes)
+    if not isinstance(data, dict):
+        raise RuleSetInvalid([RuleFileError(name, 1, None, "a rule file must be a YAML mapping")])
+    return data, lines
+
+
+def _record_lines(node: yaml.Node, path: Path_, lines: dict[Path_, int],
+                  dupes: list[RuleFileError], name: str) -> None:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        seen: set[Any] = set()
+        for key_node, value_node in node.value:
+            key = key_node.value
+            if key in seen:  # PyYAML would silently keep the last one
+                dupes.append(RuleFileError(name, key_node.start_mark.line + 1, None,
+                                           f"duplicate key {key!r}"))
+            seen.add(key)
+            lines[path + (key,)] = key_node.start_mark.line + 1
+            _record_lines(value_node, path + (key,), lines, dupes, name)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _record_lines(item, path + (index,), lines, dupes, name)
+
+
+def line_of(lines: dict[Path_, int], path: Path_) -> int | None:
+    path = tuple(path)
+    while path not in lines and path:
+        path = path[:-1]
+    return lines.get(path)
+
+
+def _rule_id_at(data: Any, path: Path_) -> str | None:
+    if len(path) >= 2 and path[0] == "rules" and isinstance(path[1], int):
+        rules = data.get("rules") if isinstance(data, dict) else None
+        if isinstance(rules, list) and path[1] < len(rules) and isinstance(rules[path[1]], dict):
+            rule_id = rules[path[1]].get("id")
+            return str(rule_id) if rule_id is not None else f"#{path[1] + 1}"
+    return None
+
+
+def _schema_error(err: jsonschema.ValidationError, data: Any, lines: dict[Path_, int],
+                  name: str) -> RuleFileError:
+    path = tuple(err.absolute_path)
+    where = "/".join(str(p) for p in path) or "(top level)"
+    message = err.message
+    if err.validator in ("oneOf", "anyOf") and err.context:
+        message = "; ".join(sorted({c.message for c in err.context}))
+    return RuleFileError(name, line_of(lines, path), _rule_id_at(data, path), f"{where}: {message}")
+
+
+# --- building the frozen rule set ---------------------------------------------------------
+
+def _text(d: dict[str, str] | None) -> Text | None:
+    return Text(d["zh"], d["en"]) if d else None
+
+
+def _obligation(d: dict[str, Any]) -> Obligation:
+    return Obligation(kind=d["kind"], every=d.get("every"), within=d.get("within"),
+                      sample=d.get("sample"), on_request=bool(d.get("on_request", False)),
+                      level=d.get("level"), note=_text(d.get("note")))
+
+
+def _build(data: dict[str, Any], lines: dict[Path_, int], name: str, text: str) -> RuleSet:
+    errors: list[RuleFileError] = []
+
+    def fail(path: Path_, message: str) -> None:
+        errors.append(RuleFileError(name, line_of(lines, path), _rule_id_at(data, path), message))
+
+    sources = {
+        key: Source(key, Text(**s["title"]), _text(s.get("issuer")), s.get("date"), s.get("reference"))
+        for key, s in data["sources"].items()
+    }
+    tiers = {
+        tier_id: Tier(tier_id, Text(**t["label"]), tuple(_obligation(o) for o in t["obligations"]))
+        for tier_id, t in sorted(data["tiers"].items(), key=lambda kv: TIER_RANK[kv[0]])
+    }
+    if data["default_tier"] not in tiers:
+        fail(("default_tier",), f"default tier {data['default_tier']!r} is not declared under tiers")
+    combine = data["combine"]
+    thresholds: tuple[tuple[str, int], ...] = ()
+    if combine["method"] == "score":
+        thresholds = tuple(sorted(combine["thresholds"].items(), key=lambda kv: TIER_RANK[kv[0]]))
+        for tier_id, _points in thresholds:
+            if tier_id not in tiers:
+                fail(("combine", "thresholds", tier_id), f"threshold for undeclared tier {tier_id!r}")
+        points = [p for _t, p in thresholds]
+        if points != sorted(set(points)):
+            fail(("combine", "thresholds"), "thresholds must rise strictly with the tier")
+
+    rules: list[Rule] = []
+    seen: dict[str, int] = {}
+    for index, r in enumerate(data["rules"]):
+        path: Path_ = ("rules", index)
+        if r["id"] in seen:
+            fail(path + ("id",), f"duplicate rule id (first defined as rule #{seen[r['id']] + 1})")
+        seen.setdefault(r["id"], index)
+        if combine["method"] == "highest" and "tier" not in r:
+            fail(path, "combine method 'highest' needs a tier on every rule")
+        if "tier" in r and r["tier"] not in tiers:
+            fail(path + ("tier",), f"tier {r['tier']!r} is not declared under tiers")
+        bases = []
+        for b_index, b in enumerate(r["legal_basis"]):
+            if b["source"] not in sources:
+                fail(path + ("legal_basis", b_index, "source"),
+                     f"legal basis cites unknown source {b['source']!r} (declare it under sources)")
+                continue
+            bases.append(LegalBasis(sources[b["source"]], Text(**b["article"]), Text(**b["text"])))
+        rules.append(Rule(
+            id=r["id"], condition=r["condition"], reason=Text(**r["reason"]),
+            legal_basis=tuple(bases), tier=r.get("tier"), points=r.get("points", 0),
+            obligations=tuple(_obligation(o) for o in r.get("obligations", [])),
+            title=_text(r.get("title")), line=line_of(lines, path),
+            condition_line=line_of(lines, path + ("condition",)),
+        ))
+    if errors:
+        raise RuleSetInvalid(errors)
+    return RuleSet(
+        jurisdiction=data["jurisdiction"], title=Text(**data["title"]), edition=data["edition"],
+        combine=Combine(combine["method"], thresholds), default_tier=data["default_tier"],
+        tiers=tiers, rules=tuple(rules), sources=sources, source_text=text, filename=name,
+        checksum=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        description=_text(data.get("description")),
+    )

@@ -1,0 +1,99 @@
+"""Risk tables: rule-set versions, assessments (one current per application and jurisdiction)
+and regulator overrides.
+
+Several jurisdictions are active side by side (one active version each), so one registry is
+read under two regimes. Partial unique indexes keep "one active version per jurisdiction",
+"one current assessment per application and jurisdiction" and "one override in force" true in
+the database itself, on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.db import Base, created_at, intpk
+
+DRAFT, ACTIVE, RETIRED = "draft", "active", "retired"
+MIN_JUSTIFICATION = 20  # characters; 20 Chinese characters already make a sentence
+
+
+def _where(condition: str) -> dict[str, Any]:
+    clause = sa.text(condition)
+    return {"sqlite_where": clause, "postgresql_where": clause}
+
+
+class RuleSetVersion(Base):
+    __tablename__ = "rule_set_versions"
+    __table_args__ = (
+        sa.UniqueConstraint("jurisdiction", "version", name="uq_rule_set_versions_jurisdiction_version"),
+        sa.CheckConstraint("status IN ('draft', 'active', 'retired')", name="status_known"),
+        sa.Index("uq_rule_set_versions_active", "jurisdiction", unique=True, **_where("status = 'active'")),
+    )
+
+    id: Mapped[intpk]
+    jurisdiction: Mapped[str] = mapped_column(sa.String(40))
+    version: Mapped[int]
+    edition: Mapped[str] = mapped_column(sa.String(40))
+    title: Mapped[dict[str, Any]]
+    filename: Mapped[str] = mapped_column(sa.String(300))
+    source_text: Mapped[str] = mapped_column(sa.Text)
+    checksum: Mapped[str] = mapped_column(sa.String(64))
+    rule_count: Mapped[int]
+    status: Mapped[str] = mapped_column(sa.String(20))
+    created_at: Mapped[created_at]
+    created_by: Mapped[str] = mapped_column(sa.String(200))
+    activated_at: Mapped[datetime | None]
+    activated_by: Mapped[str | None] = mapped_column(sa.String(200))
+    retired_at: Mapped[datetime | None]
+
+
+class TierOverride(Base):
+    __tablename__ = "tier_overrides"
+    __table_args__ = (
+        sa.CheckConstraint(f"length(justification) >= {MIN_JUSTIFICATION}", name="justification_written"),
+        sa.Index("uq_tier_overrides_in_force", "application_id", "jurisdiction", unique=True,
+                 **_where("in_force")),
+    )
+
+    id: Mapped[intpk]
+    application_id: Mapped[int] = mapped_column(sa.ForeignKey("applications.id"), index=True)
+    jurisdiction: Mapped[str] = mapped_column(sa.String(40))
+    tier: Mapped[str] = mapped_column(sa.String(20))
+    computed_tier: Mapped[str | None] = mapped_column(sa.String(20))  # when it was set
+    justification: Mapped[str] = mapped_column(sa.Text)
+    actor: Mapped[str] = mapped_column(sa.String(200))
+    actor_id: Mapped[int | None]
+    created_at: Mapped[created_at]
+    in_force: Mapped[bool] = mapped_column(default=True)
+    ended_at: Mapped[datetime | None]
+    ended_by: Mapped[str | None] = mapped_column(sa.String(200))
+    end_reason: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class RiskAssessment(Base):
+    __tablename__ = "risk_assessments"
+    __table_args__ = (
+        sa.Index("uq_risk_assessments_current", "application_id", "jurisdiction", unique=True,
+                 **_where("is_current")),
+        sa.Index("ix_risk_assessments_jurisdiction_tier", "jurisdiction", "tier"),
+    )
+
+    id: Mapped[intpk]
+    application_id: Mapped[int] = mapped_column(sa.ForeignKey("applications.id"), index=True)
+    application_version_id: Mapped[int] = mapped_column(sa.ForeignKey("application_versions.id"))
+    rule_set_version_id: Mapped[int] = mapped_column(sa.ForeignKey("rule_set_versions.id"), index=True)
+    jurisdiction: Mapped[str] = mapped_column(sa.String(40))
+    computed_tier: Mapped[str] = mapped_column(sa.String(20))  # what the rules say
+    tier: Mapped[str] = mapped_column(sa.String(20))  # effective: an override in force wins
+    score: Mapped[int]
+    fired_rules: Mapped[list[Any]]
+    obligations: Mapped[list[Any]]  # of the effective tier
+    override_id: Mapped[int | None] = mapped_column(sa.ForeignKey("tier_overrides.id"))
+    # The rules now say something else than the override in force: a regulator should look.
+    disagrees_with_override: Mapped[bool] = mapped_column(default=False)
+    is_current: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[created_at]

@@ -1,0 +1,384 @@
+"""Use cases of risk tiering: activate or simulate a rule set, tier one application, override.
+
+Functions take a UnitOfWork and leave the commit to the caller (as registry.service does), so an
+activation is one transaction: everything is assessed in memory before the first write, and a
+broken file or a condition failing for any application raises before anything is written.
+Stored assessments keep rule ids, evidence and obligations; reasons and legal texts live in the
+rule-set version's source and are joined back by explain().
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Protocol, cast
+
+import sqlalchemy as sa
+
+from core.clock import utcnow
+from core.db import UnitOfWork
+from registry import audit
+from registry.audit import Actor
+from registry.errors import Forbidden, Invalid, NotFound
+from registry.models import Application
+from risk.engine import Assessment, CompiledRuleSet, compile_ruleset, load_and_compile
+from risk.loader import load_ruleset
+from risk.models import (
+    ACTIVE, MIN_JUSTIFICATION, RETIRED, RiskAssessment, RuleSetVersion, TierOverride,
+)
+from risk.ruleset import TIER_ORDER, RuleSet
+
+_ASSESSMENTS = cast(sa.Table, RiskAssessment.__table__)
+Applications = Iterable[tuple[int, int, dict[str, Any]]]  # (application id, version id, fields)
+_CHUNK = 2000
+
+
+class Progress(Protocol):  # what tqdm offers
+    def update(self, n: int = 1) -> Any: ...
+    def reset(self, total: int | None = None) -> Any: ...
+    def set_description(self, desc: str | None = None) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Move:
+    application_id: int
+    before: str | None  # computed tier under the version in force before (None: never tiered)
+    after: str  # computed tier under the new rules
+    overridden_to: str | None = None  # an override in force keeps this tier regardless
+
+
+@dataclass
+class TierChangeReport:
+    jurisdiction: str
+    edition: str
+    checksum: str
+    assessed: int = 0
+    moves: list[Move] = field(default_factory=list)
+    matrix: Counter[tuple[str | None, str]] = field(default_factory=Counter)  # (before, after)
+    version: int | None = None  # set by activation
+    version_id: int | None = None
+    retired_version: int | None = None
+
+    @property
+    def disagreements(self) -> int:
+        return sum(1 for m in self.moves if m.overridden_to and m.overridden_to != m.after)
+
+
+@dataclass(frozen=True)
+class EffectiveTier:
+    jurisdiction: str
+    tier: str
+    computed_tier: str
+    override_id: int | None
+    disagrees_with_override: bool
+
+
+# --- rule-set versions --------------------------------------------------------------------
+
+_COMPILED: dict[str, CompiledRuleSet] = {}
+
+
+def compiled_version(row: RuleSetVersion) -> CompiledRuleSet:
+    """A stored version, compiled once per process (keyed by its checksum)."""
+    found = _COMPILED.get(row.checksum)
+    if found is None:
+        found = _COMPILED[row.checksum] = compile_ruleset(load_ruleset(row.source_text, row.filename))
+    return found
+
+
+def active_versions(uow: UnitOfWork) -> list[RuleSetVersion]:
+    stmt = sa.select(RuleSetVersion).where(RuleSetVersion.status == ACTIVE)
+    return list(uow.session.scalars(stmt.order_by(RuleSetVersion.jurisdiction)))
+
+
+def list_versions(uow: UnitOfWork, jurisdiction: str | None = None) -> list[RuleSetVersion]:
+    stmt = sa.select(RuleSetVersion).order_by(RuleSetVersion.jurisdiction, RuleSetVersion.version)
+    if jurisdiction:
+        stmt = stmt.where(RuleSetVersion.jurisdiction == jurisdiction)
+    return list(uow.session.scalars(stmt))
+
+
+def get_version(uow: UnitOfWork, jurisdiction: str, version: int | None = None) -> RuleSetVersion:
+    """A version by number, or the active one."""
+    stmt = sa.select(RuleSetVersion).where(RuleSetVersion.jurisdiction == jurisdiction)
+    stmt = stmt.where(RuleSetVersion.version == version) if version else stmt.where(RuleSetVersion.status == ACTIVE)
+    row = uow.session.scalars(stmt).first()
+    if row is None:
+        raise NotFound(f"no rule set {jurisdiction} {version or '(active)'}")
+    return row
+
+
+# --- simulate and activate ----------------------------------------------------------------
+
+def simulate(uow: UnitOfWork, text_or_path: str | Path, applications: Applications,
+             progress: Progress | None = None) -> TierChangeReport:
+    """What-if: tier every application under the file and compare; writes nothing."""
+    compiled = load_and_compile(text_or_path)
+    results = _assess_all(compiled, applications, progress)
+    return _report(uow, compiled.ruleset, results)
+
+
+def activate_ruleset(uow: UnitOfWork, text_or_path: str | Path, actor: Actor | str,
+                     applications: Applications, progress: Progress | None = None) -> TierChangeReport:
+    """Make the file the active version of its jurisdiction and re-tier every application.
+
+    Raises RuleSetInvalid (the file) or RuleRuntimeError / ApplicationDataError (an
+    application) before anything is written; the caller commits."""
+    compiled = load_and_compile(text_or_path)
+    ruleset = compiled.ruleset
+    results = _assess_all(compiled, applications, progress)
+    report = _report(uow, ruleset, results)
+    session = uow.session
+    now = utcnow()
+    label = _label(actor)
+    previous = session.scalars(sa.select(RuleSetVersion).where(
+        RuleSetVersion.jurisdiction == ruleset.jurisdiction, RuleSetVersion.status == ACTIVE)).first()
+    if previous is not None:
+        previous.status, previous.retired_at = RETIRED, now
+        report.retired_version = previous.version
+        session.flush()  # the one-active-version index must see the retirement first
+    number = (session.scalar(sa.select(sa.func.max(RuleSetVersion.version)).where(
+        RuleSetVersion.jurisdiction == ruleset.jurisdiction)) or 0) + 1
+    row = RuleSetVersion(
+        jurisdiction=ruleset.jurisdiction, version=number, edition=ruleset.edition,
+        title=ruleset.title.as_dict(), filename=Path(ruleset.filename).name,
+        source_text=ruleset.source_text, checksum=ruleset.checksum, rule_count=len(ruleset.rules),
+        status=ACTIVE, created_by=label, activated_at=now, activated_by=label)
+    session.add(row)
+    session.flush()
+    _COMPILED.setdefault(row.checksum, compiled)
+    report.version, report.version_id = number, row.id
+    _store(uow, ruleset, row.id, results, progress)
+    audit.record(uow, actor, "ruleset.activate", "rule_set_version", row.id, changes={
+        "jurisdiction": ruleset.jurisdiction, "version": number, "edition": ruleset.edition,
+        "checksum": ruleset.checksum, "retired_version": report.retired_version,
+        "assessed": report.assessed, "moved": len(report.moves)})
+    return report
+
+
+def _assess_all(compiled: CompiledRuleSet, applications: Applications,
+                progress: Progress | None) -> list[tuple[int, int, Assessment]]:
+    if progress is not None:
+        progress.set_description(f"{compiled.jurisdiction}: assessing")
+    versions: dict[int, int] = {}
+    pairs = []
+    for app_id, version_id, fields in applications:
+        versions[app_id] = version_id
+        pairs.append((app_id, fields))
+    results: list[tuple[int, int, Assessment]] = []
+    for start in range(0, len(pairs), _CHUNK):
+        chunk = pairs[start:start + _CHUNK]
+        for ref, assessment in compiled.assess_many(chunk):
+            app_id = ref  # type: ignore[assignment]  # the ids we passed in
+            results.append((app_id, versions[app_id], assessment))
+        if progress is not None:
+            progress.update(len(chunk))
+    return results
+
+
+def _report(uow: UnitOfWork, ruleset: RuleSet, results: list[tuple[int, int, Assessment]]) -> TierChangeReport:
+    report = TierChangeReport(ruleset.jurisdiction, ruleset.edition, ruleset.checksum, assessed=len(results))
+    current = {app_id: tier for app_id, tier in uow.session.execute(
+        sa.select(RiskAssessment.application_id, RiskAssessment.computed_tier)
+        .where(RiskAssessment.jurisdiction == ruleset.jurisdiction, RiskAssessment.is_current))}
+    overrides = _overrides_in_force(uow, ruleset.jurisdiction)
+    for app_id, _version_id, a in results:
+        before = current.get(app_id)
+        report.matrix[(before, a.tier)] += 1
+        override = overrides.get(app_id)
+        if before != a.tier:
+            report.moves.append(Move(app_id, before, a.tier, override.tier if override else None))
+    return report
+
+
+def _store(uow: UnitOfWork, ruleset: RuleSet, version_id: int,
+           results: list[tuple[int, int, Assessment]], progress: Progress | None) -> None:
+    session = uow.session
+    overrides = _overrides_in_force(uow, ruleset.jurisdiction)
+    session.execute(sa.update(RiskAssessment).where(
+        RiskAssessment.jurisdiction == ruleset.jurisdiction, RiskAssessment.is_current).values(is_current=False))
+    if progress is not None:
+        progress.reset()
+        progress.set_description(f"{ruleset.jurisdiction}: storing")
+    now = utcnow()
+    for start in range(0, len(results), _CHUNK):
+        chunk = results[start:start + _CHUNK]
+        rows = [_row(ruleset, version_id, app_id, app_version, a, overrides.get(app_id), now)
+                for app_id, app_version, a in chunk]
+        session.execute(sa.insert(_ASSESSMENTS), rows)  # Core executemany: no ORM per-row work
+        if progress is not None:
+            progress.update(len(chunk))
+
+
+def _row(ruleset: RuleSet, version_id: int, app_id: int, app_version: int, a: Assessment,
+         override: TierOverride | None, now: Any) -> dict[str, Any]:
+    tier = override.tier if override is not None else a.tier
+    obligations = a.obligations if tier == a.tier else ruleset.obligations_for(tier, a.fired_ids)
+    return {
+        "application_id": app_id, "application_version_id": app_version,
+        "rule_set_version_id": version_id, "jurisdiction": ruleset.jurisdiction,
+        "computed_tier": a.tier, "tier": tier, "score": a.score,
+        "fired_rules": [{"rule_id": f.rule_id, "evidence": f.evidence} for f in a.fired],
+        "obligations": [o.as_dict() for o in obligations],
+        "override_id": override.id if override is not None else None,
+        "disagrees_with_override": override is not None and override.tier != a.tier,
+        "is_current": True, "created_at": now,
+    }
+
+
+def _overrides_in_force(uow: UnitOfWork, jurisdiction: str, app_id: int | None = None) -> dict[int, TierOverride]:
+    stmt = sa.select(TierOverride).where(TierOverride.jurisdiction == jurisdiction, TierOverride.in_force)
+    if app_id is not None:
+        stmt = stmt.where(TierOverride.application_id == app_id)
+    return {o.application_id: o for o in uow.session.scalars(stmt)}
+
+
+# --- one application ----------------------------------------------------------------------
+
+def assess_application(uow: UnitOfWork, app_id: int, version_id: int,
+                       fields: dict[str, Any]) -> list[RiskAssessment]:
+    """Tier one application version under every active rule set (on submission, amendment).
+    A condition failing for it raises RuleRuntimeError; the caller's transaction rolls back."""
+    rows = []
+    now = utcnow()
+    for version in active_versions(uow):
+        compiled = compiled_version(version)
+        a = compiled.assess(fields, app_id)
+        override = _overrides_in_force(uow, version.jurisdiction, app_id).get(app_id)
+        uow.session.execute(sa.update(RiskAssessment).where(*_current(app_id, version.jurisdiction))
+                            .values(is_current=False))
+        row = RiskAssessment(**_row(compiled.ruleset, version.id, app_id, version_id, a, override, now))
+        uow.session.add(row)
+        rows.append(row)
+    uow.session.flush()
+    return rows
+
+
+def current_assessments(uow: UnitOfWork, app_id: int) -> list[RiskAssessment]:
+    stmt = sa.select(RiskAssessment).where(RiskAssessment.application_id == app_id, RiskAssessment.is_current)
+    return list(uow.session.scalars(stmt.order_by(RiskAssessment.jurisdiction)))
+
+
+def effective_tier(uow: UnitOfWork, app_id: int, jurisdiction: str) -> EffectiveTier | None:
+    """The tier in force: an override wins over the rules; None if never tiered there."""
+    row = _current_row(uow, app_id, jurisdiction)
+    if row is None:
+        return None
+    return EffectiveTier(jurisdiction, row.tier, row.computed_tier, row.override_id,
+                         row.disagrees_with_override)
+
+
+def explain(uow: UnitOfWork, row: RiskAssessment) -> dict[str, Any]:
+    """A stored assessment with each fired rule's reasons (zh, en) and legal basis joined in."""
+    version = uow.session.get(RuleSetVersion, row.rule_set_version_id)
+    assert version is not None  # a foreign key
+    rules = compiled_version(version).ruleset.rules_by_id
+    fired = []
+    for f in row.fired_rules:
+        rule = rules[f["rule_id"]]
+        fired.append({"rule_id": rule.id, "tier": rule.tier, "points": rule.points,
+                      "reason": rule.reason.as_dict(), "evidence": f["evidence"],
+                      "legal_basis": [b.as_dict() for b in rule.legal_basis]})
+    return {"application_id": row.application_id, "application_version_id": row.application_version_id,
+            "jurisdiction": row.jurisdiction, "rule_set_version": version.version,
+            "edition": version.edition, "tier": row.tier, "computed_tier": row.computed_tier,
+            "score": row.score, "override_id": row.override_id,
+            "disagrees_with_override": row.disagrees_with_override, "fired_rules": fired,
+            "obligations": row.obligations, "assessed_at": row.created_at.isoformat()}
+
+
+def _current(app_id: int, jurisdiction: str) -> tuple[Any, ...]:
+    return (RiskAssessment.application_id == app_id, RiskAssessment.jurisdiction == jurisdiction,
+            RiskAssessment.is_current)
+
+
+def _current_row(uow: UnitOfWork, app_id: int, jurisdiction: str) -> RiskAssessment | None:
+    return uow.session.scalars(sa.select(RiskAssessment).where(*_current(app_id, jurisdiction))).first()
+
+
+# --- overrides ----------------------------------------------------------------------------
+
+def override_tier(uow: UnitOfWork, app_id: int, jurisdiction: str, tier: str, justification: str,
+                  actor: Actor | str) -> TierOverride:
+    """A regulator sets the tier by hand, with a written justification; audited. It stays in
+    force through later re-tiers (which record the computed tier beside it) until ended."""
+    _check_regulator(actor)
+    justification = (justification or "").strip()
+    errors = []
+    if tier not in TIER_ORDER:
+        errors.append({"field": "tier", "message": f"unknown tier {tier!r} (one of {', '.join(TIER_ORDER)})"})
+    if len(justification) < MIN_JUSTIFICATION:
+        errors.append({"field": "justification",
+                       "message": f"a written justification of at least {MIN_JUSTIFICATION} characters is required"})
+    if errors:
+        raise Invalid(errors)
+    if uow.session.get(Application, app_id) is None:
+        raise NotFound(f"application {app_id}")
+    current = _current_row(uow, app_id, jurisdiction)
+    if current is not None and tier not in _ruleset_of(uow, current).tiers:
+        raise Invalid.one("tier", f"the {jurisdiction} rule set has no tier {tier!r}")
+    before = current.tier if current is not None else None
+    for old in _overrides_in_force(uow, jurisdiction, app_id).values():
+        _end(old, actor, "superseded by a new override")
+    uow.session.flush()
+    override = TierOverride(application_id=app_id, jurisdiction=jurisdiction, tier=tier,
+                            computed_tier=current.computed_tier if current is not None else None,
+                            justification=justification, actor=_label(actor),
+                            actor_id=actor.user_id if isinstance(actor, Actor) else None)
+    uow.session.add(override)
+    uow.session.flush()
+    if current is not None:
+        _apply(uow, current, override)
+    audit.record(uow, actor, "risk.override", "application", app_id, reason=justification, changes={
+        "jurisdiction": jurisdiction, "tier": {"before": before, "after": tier},
+        "computed_tier": override.computed_tier, "override_id": override.id})
+    return override
+
+
+def end_override(uow: UnitOfWork, app_id: int, jurisdiction: str, reason: str,
+                 actor: Actor | str) -> None:
+    """Lift the override in force: the computed tier applies again; audited."""
+    _check_regulator(actor)
+    if len((reason or "").strip()) < MIN_JUSTIFICATION:
+        raise Invalid.one("reason", f"a written reason of at least {MIN_JUSTIFICATION} characters is required")
+    overrides = _overrides_in_force(uow, jurisdiction, app_id)
+    if not overrides:
+        raise NotFound(f"no override in force for application {app_id} under {jurisdiction}")
+    override = overrides[app_id]
+    _end(override, actor, reason.strip())
+    current = _current_row(uow, app_id, jurisdiction)
+    if current is not None:
+        _apply(uow, current, None)
+    audit.record(uow, actor, "risk.override_end", "application", app_id, reason=reason.strip(), changes={
+        "jurisdiction": jurisdiction, "override_id": override.id,
+        "tier": {"before": override.tier, "after": current.tier if current is not None else None}})
+
+
+def _ruleset_of(uow: UnitOfWork, row: RiskAssessment) -> RuleSet:
+    version = uow.session.get(RuleSetVersion, row.rule_set_version_id)
+    assert version is not None  # a foreign key
+    return compiled_version(version).ruleset
+
+
+def _apply(uow: UnitOfWork, row: RiskAssessment, override: TierOverride | None) -> None:
+    ruleset = _ruleset_of(uow, row)
+    row.tier = override.tier if override is not None else row.computed_tier
+    row.override_id = override.id if override is not None else None
+    row.disagrees_with_override = override is not None and override.tier != row.computed_tier
+    fired = [f["rule_id"] for f in row.fired_rules]
+    row.obligations = [o.as_dict() for o in ruleset.obligations_for(row.tier, fired)]
+
+
+def _end(override: TierOverride, actor: Actor | str, reason: str) -> None:
+    override.in_force, override.ended_at = False, utcnow()
+    override.ended_by, override.end_reason = _label(actor), reason
+
+
+def _check_regulator(actor: Actor | str) -> None:
+    if isinstance(actor, Actor) and actor.role not in ("regulator", "admin", "system"):
+        raise Forbidden("only a regulator may override a tier")
+
+
+def _label(actor: Actor | str) -> str:
+    return actor if isinstance(actor, str) else actor.label

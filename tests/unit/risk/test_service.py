@@ -1,0 +1,200 @@
+"""Activation, what-if, tiering on submission and overrides, against a migrated SQLite store."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from registry import audit
+from registry import service as registry_service
+from registry.errors import Forbidden, Invalid
+from registry.models import ApplicationVersion
+from registry.schemas import CreateApplicationIn
+from risk import service
+from risk.models import RiskAssessment, RuleSetVersion, TierOverride
+from risk.ruleset import RuleRuntimeError, RuleSetInvalid
+from tests.unit.risk.conftest import CN_GD, EU, fields, rule_file
+
+V1 = rule_file(("T-DEEPFAKE", '"video_deepfake" in capabilities', "tier: high"),
+               ("T-SCALE", "monthly_active_users >= 1000000", "points: 2"))
+# v2: scale now counts from 100,000 users and is worth enough for high.
+V2 = rule_file(("T-DEEPFAKE", '"video_deepfake" in capabilities', "tier: high"),
+               ("T-SCALE", "monthly_active_users >= 100000", "points: 4"), edition="t2")
+JUSTIFICATION = "经现场核查，该应用实际仅面向内部员工使用，风险显著低于规则推定。"
+
+
+def file_and_submit(container: Any, world: Any, **overrides: Any) -> int:
+    with container.uow() as uow:
+        app = registry_service.create_application(uow, world.a, CreateApplicationIn(**fields(**overrides)))
+        registry_service.transition(uow, world.a, app.id, "submit")
+        uow.commit()
+        return app.id
+
+
+def activate(container: Any, text: Any, actor: Any = "cli") -> service.TierChangeReport:
+    with container.uow() as uow:
+        report = service.activate_ruleset(uow, text, actor, registry_service.iter_current_applications(uow))
+        uow.commit()
+        return report
+
+
+def current(container: Any, app_id: int, jurisdiction: str = "test") -> RiskAssessment:
+    with container.uow() as uow:
+        row = uow.session.scalars(sa.select(RiskAssessment).where(
+            RiskAssessment.application_id == app_id, RiskAssessment.jurisdiction == jurisdiction,
+            RiskAssessment.is_current)).one()
+        uow.session.expunge(row)
+        return row
+
+
+def snapshot(container: Any) -> tuple[Any, ...]:
+    with container.uow() as uow:
+        s = uow.session
+        return (s.execute(sa.select(RuleSetVersion.id, RuleSetVersion.status)).all(),
+                s.execute(sa.select(RiskAssessment.id, RiskAssessment.is_current, RiskAssessment.tier)).all())
+
+
+@pytest.fixture
+def apps(container: Any, world: Any) -> dict[str, int]:
+    return {
+        "small": file_and_submit(container, world, monthly_active_users=50_000),
+        "mid": file_and_submit(container, world, monthly_active_users=300_000),
+        "big": file_and_submit(container, world, monthly_active_users=5_000_000),
+    }
+
+
+def test_activation_tiers_everything_and_reports_moves(container: Any, apps: dict[str, int]) -> None:
+    first = activate(container, V1)
+    assert (first.version, first.retired_version, first.assessed) == (1, None, 3)
+    assert sorted((m.application_id, m.before, m.after) for m in first.moves) == sorted(
+        [(apps["small"], None, "low"), (apps["mid"], None, "low"), (apps["big"], None, "medium")])
+    big = current(container, apps["big"])
+    assert (big.tier, big.computed_tier, big.score) == ("medium", "medium", 2)
+    assert big.fired_rules == [{"rule_id": "T-SCALE", "evidence": {"monthly_active_users": 5_000_000}}]
+    assert big.obligations == [{"kind": "self_assessment", "every": "P1Y"}]
+
+    second = activate(container, V2)
+    assert (second.version, second.retired_version) == (2, 1)
+    assert sorted((m.application_id, m.before, m.after) for m in second.moves) == sorted(
+        [(apps["mid"], "low", "high"), (apps["big"], "medium", "high")])
+    assert second.matrix[("low", "low")] == 1
+    with container.uow() as uow:
+        versions = uow.session.execute(sa.select(RuleSetVersion.version, RuleSetVersion.status)
+                                       .order_by(RuleSetVersion.version)).all()
+        assert versions == [(1, "retired"), (2, "active")]
+        assert uow.session.scalar(sa.select(sa.func.count()).select_from(RiskAssessment)) == 6  # history kept
+        entries = audit.list_entries(uow, entity="rule_set_version")
+        assert [e.action for e in entries] == ["ruleset.activate", "ruleset.activate"]
+        assert entries[0].changes["moved"] == 2
+        assert audit.verify_chain(uow).ok
+
+
+def test_simulate_reports_moves_and_writes_nothing(container: Any, apps: dict[str, int]) -> None:
+    activate(container, V1)
+    before = snapshot(container)
+    with container.uow() as uow:
+        report = service.simulate(uow, V2, registry_service.iter_current_applications(uow))
+        uow.commit()  # even a commit after it has nothing to write
+    assert {(m.application_id, m.after) for m in report.moves} == {(apps["mid"], "high"), (apps["big"], "high")}
+    assert report.version is None
+    assert snapshot(container) == before
+
+
+def test_a_broken_file_changes_nothing(container: Any, apps: dict[str, int]) -> None:
+    activate(container, V1)
+    before = snapshot(container)
+    with container.uow() as uow, pytest.raises(RuleSetInvalid):
+        service.activate_ruleset(uow, V2.replace("tier: high", "tier: urgent"), "cli",
+                                 registry_service.iter_current_applications(uow))
+    assert snapshot(container) == before
+
+
+def test_a_run_time_error_on_one_application_changes_nothing(container: Any, world: Any,
+                                                             apps: dict[str, int]) -> None:
+    activate(container, V1)
+    odd = file_and_submit(container, world, monthly_active_users=1_234_567)
+    before = snapshot(container)
+    failing = rule_file(("T-SCALE", "monthly_active_users >= 100000", "points: 4"),
+                        ("T-RATIO", "monthly_active_users / (monthly_active_users - 1234567) >= 0",
+                         "points: 1"), edition="t3")
+    with container.uow() as uow:
+        with pytest.raises(RuleRuntimeError) as info:
+            service.activate_ruleset(uow, failing, "cli", registry_service.iter_current_applications(uow))
+        assert not uow.session.new and not uow.session.dirty  # raised before the first write
+    assert info.value.rule_id == "T-RATIO" and info.value.app_ref == odd
+    assert snapshot(container) == before
+
+
+def test_an_override_survives_re_tiering(container: Any, world: Any, apps: dict[str, int]) -> None:
+    activate(container, V1)
+    with container.uow() as uow:
+        service.override_tier(uow, apps["big"], "test", "low", JUSTIFICATION, world.regulator)
+        uow.commit()
+    row = current(container, apps["big"])
+    assert (row.tier, row.computed_tier, row.disagrees_with_override) == ("low", "medium", True)
+    assert row.obligations == [{"kind": "filing"}]
+
+    report = activate(container, V2)
+    assert report.disagreements == 1
+    assert [m.overridden_to for m in report.moves if m.application_id == apps["big"]] == ["low"]
+    row = current(container, apps["big"])
+    assert (row.tier, row.computed_tier, row.disagrees_with_override) == ("low", "high", True)
+    with container.uow() as uow:
+        tier = service.effective_tier(uow, apps["big"], "test")
+        assert tier is not None and (tier.tier, tier.computed_tier) == ("low", "high")
+        [entry] = [e for e in audit.list_entries(uow, entity="application", entity_id=apps["big"])
+                   if e.action == "risk.override"]
+        assert entry.reason == JUSTIFICATION
+        assert entry.changes["tier"] == {"before": "medium", "after": "low"}
+        service.end_override(uow, apps["big"], "test", "复核后恢复规则判定的风险等级，原因已消除。", world.regulator)
+        uow.commit()
+    row = current(container, apps["big"])
+    assert (row.tier, row.override_id, row.disagrees_with_override) == ("high", None, False)
+    with container.uow() as uow:
+        assert uow.session.scalar(sa.select(sa.func.count()).select_from(TierOverride)
+                                  .where(TierOverride.in_force)) == 0
+
+
+def test_an_override_needs_a_regulator_and_a_written_justification(container: Any, world: Any,
+                                                                   apps: dict[str, int]) -> None:
+    activate(container, V1)
+    with container.uow() as uow:
+        with pytest.raises(Invalid) as info:
+            service.override_tier(uow, apps["big"], "test", "urgent", "太高了", world.regulator)
+        assert {e["field"] for e in info.value.errors} == {"tier", "justification"}
+        with pytest.raises(Invalid):
+            service.override_tier(uow, apps["big"], "test", "prohibited", JUSTIFICATION, world.regulator)
+        with pytest.raises(Forbidden):
+            service.override_tier(uow, apps["big"], "test", "low", JUSTIFICATION, world.a)
+
+
+def test_submission_is_tiered_under_every_active_jurisdiction(container: Any, world: Any) -> None:
+    activate(container, CN_GD)
+    activate(container, EU)
+    app_id = file_and_submit(container, world, name="趣换脸", capabilities=["video_deepfake"],
+                             domain="social", audiences=["general"], monthly_active_users=3_000_000)
+    with container.uow() as uow:
+        rows = service.current_assessments(uow, app_id)
+        assert [(r.jurisdiction, r.tier) for r in rows] == [("cn-gd", "high"), ("eu", "medium")]
+        explained = service.explain(uow, rows[0])
+        ds01 = next(f for f in explained["fired_rules"] if f["rule_id"] == "CN-DS-01")
+        assert "换脸" in ds01["reason"]["zh"] and "face-swap" in ds01["reason"]["en"]
+        assert ds01["evidence"]["capabilities"] == ["video_deepfake"]
+        assert ds01["legal_basis"][0]["article"]["en"] == "Art. 15(2)(1)"
+        version_id = uow.session.scalar(sa.select(ApplicationVersion.id).where(
+            ApplicationVersion.application_id == app_id))
+        assert {r.application_version_id for r in rows} == {version_id}
+
+
+def test_a_failing_condition_blocks_the_submission(container: Any, world: Any) -> None:
+    activate(container, rule_file(("T-MAJOR", "int(version) >= 2", "points: 1")))
+    with container.uow() as uow:
+        app = registry_service.create_application(uow, world.a, CreateApplicationIn(**fields(version="beta")))
+        uow.commit()
+        app_id = app.id
+    with container.uow() as uow, pytest.raises(RuleRuntimeError):
+        registry_service.transition(uow, world.a, app_id, "submit")
+    with container.uow() as uow:
+        assert registry_service.get_application(uow, world.a, app_id).status == "draft"
