@@ -1,0 +1,192 @@
+"""`tierwatch model ...`: train, evaluate, activate, roll back, list and compare detectors;
+generate synthetic data; score a file (dry run); check drift."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from antifraud.registry import ModelRegistry, RegistryError
+
+USES = click.Choice(["report", "incident"])
+
+
+def _default_models_dir() -> Path:
+    from core.settings import load_settings
+
+    return load_settings().data_dir / "models"
+
+
+def _default_data_dir() -> Path | None:
+    env = os.environ.get("TIERWATCH_SHARED_DATA")
+    path = Path(env) if env else Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+    return path if path.is_dir() else None
+
+
+models_dir_option = click.option(
+    "--models-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Model registry folder [default: <TIERWATCH_DATA_DIR>/models].",
+)
+
+
+def _registry(models_dir: Path | None) -> ModelRegistry:
+    return ModelRegistry(models_dir or _default_models_dir())
+
+
+def _checked(fn: Any, *args: Any) -> Any:
+    """Run a registry operation; its errors become one readable CLI error line."""
+    try:
+        return fn(*args)
+    except RegistryError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.group("model")
+def model() -> None:
+    """Anti-fraud detectors: train, evaluate, activate, roll back, compare."""
+
+
+@model.command()
+@click.option("--use", type=USES, default="report", show_default=True)
+@models_dir_option
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Real datasets [default: ../shared/data if present].")
+@click.option("--no-real", is_flag=True, help="Train on synthetic data only.")
+@click.option("--synthetic", type=int, default=6000, show_default=True, help="Synthetic reports (or incidents) to generate.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--activate/--no-activate", default=False, help="Activate the new model (the first one always is).")
+@click.option("--generalisation/--no-generalisation", default=False, help="Also run the leave-one-type-out retraining checks.")
+def train(use: str, models_dir: Path | None, data_dir: Path | None, no_real: bool, synthetic: int, seed: int, activate: bool, generalisation: bool) -> None:
+    """Train a model, evaluate it beside the baseline and register it."""
+    from antifraud.pipeline import Corpus, train_incident, train_report
+
+    root = models_dir or _default_models_dir()
+    if use == "incident":
+        outcome = train_incident(root, synthetic, seed, activate=activate)
+    else:
+        data = None if no_real else (data_dir or _default_data_dir())
+        if data is None:
+            click.echo("no real datasets found: training on synthetic data only", err=True)
+        outcome = train_report(root, Corpus(data, synthetic, seed), activate=activate, generalisation=generalisation)
+        _print_targets(outcome.evaluation)
+    click.echo(f"registered {outcome.version}{' (active)' if outcome.activated else ''}")
+    click.echo(f"evaluation: {outcome.page}")
+
+
+@model.command()
+@click.argument("version", required=False)
+@models_dir_option
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
+@click.option("--generalisation/--no-generalisation", default=True, show_default=True)
+def evaluate(version: str | None, models_dir: Path | None, data_dir: Path | None, generalisation: bool) -> None:
+    """Evaluate a report model (default: the active one) beside a fresh baseline; writes
+    evaluation.json and index.html under the model's folder."""
+    from antifraud.pipeline import evaluate_version
+
+    try:
+        doc, page = evaluate_version(models_dir or _default_models_dir(), version, data_dir, generalisation=generalisation)
+    except (RegistryError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    _print_targets(doc)
+    click.echo(f"evaluation: {page}")
+
+
+@model.command()
+@click.argument("version")
+@models_dir_option
+def activate(version: str, models_dir: Path | None) -> None:
+    """Make VERSION the active model of its use."""
+    previous = _checked(_registry(models_dir).activate, version)
+    click.echo(f"active: {version} (was {previous or 'none'})")
+
+
+@model.command()
+@click.option("--use", type=USES, default="report", show_default=True)
+@models_dir_option
+def rollback(use: str, models_dir: Path | None) -> None:
+    """Re-activate the model that was active before the current one."""
+    version = _checked(_registry(models_dir).rollback, use)
+    click.echo(f"active: {version}")
+
+
+@model.command("list")
+@click.option("--use", type=USES, default=None)
+@models_dir_option
+def list_(use: str | None, models_dir: Path | None) -> None:
+    """Registered versions, oldest first; * marks the active one."""
+    for row in _registry(models_dir).versions(use):
+        mark = "*" if row["active"] else " "
+        numbers = ", ".join(f"{k}={v}" for k, v in row["summary"].items() if v is not None)
+        click.echo(f"{mark} {row['version']}  {row['created_at'][:19]}  {numbers}")
+
+
+@model.command()
+@click.argument("a")
+@click.argument("b")
+@models_dir_option
+def compare(a: str, b: str, models_dir: Path | None) -> None:
+    """Summary metrics of two versions side by side (b - a)."""
+    rows = _checked(_registry(models_dir).compare, a, b)
+    click.echo(f"{'metric':40} {'A':>10} {'B':>10} {'B-A':>10}")
+    for key, row in rows.items():
+        delta = f"{row['delta']:+.4f}" if row["delta"] is not None else ""
+        click.echo(f"{key:40} {_cell(row[a]):>10} {_cell(row[b]):>10} {delta:>10}")
+
+
+@model.command()
+@click.option("--n", type=int, default=1000, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--out", type=click.File("w", encoding="utf-8"), default="-")
+def generate(n: int, seed: int, out: object) -> None:
+    """Write synthetic labelled reports as JSON lines."""
+    from antifraud.synth.generate import generate_reports
+
+    for e in generate_reports(n, seed):
+        row = {"report": e.report, "is_scam": e.is_scam, "scam_type": e.scam_type, "ai_technique": e.ai_technique, "family": e.subset}
+        out.write(json.dumps(row, ensure_ascii=False) + "\n")  # type: ignore[attr-defined]
+
+
+@model.command()
+@click.argument("reports", type=click.File("r", encoding="utf-8"))
+@models_dir_option
+@click.option("--drift", is_flag=True, help="Print the PSI drift report instead of scores.")
+def score(reports: object, models_dir: Path | None, drift: bool) -> None:
+    """Score JSON-lines REPORTS (one report dict per line, or {"report": ...}) with the active
+    models, touching nothing else."""
+    from antifraud.schemas import result_to_dict
+    from antifraud.scoring import Detector
+    from antifraud.service import drift_report
+
+    rows = []
+    for line in reports:  # type: ignore[attr-defined]
+        if line.strip():
+            try:
+                item = json.loads(line)
+            except json.JSONDecodeError as exc:
+                item = {"text": None, "_error": str(exc)}
+            rows.append(item.get("report", item) if isinstance(item, dict) else item)
+    detector = Detector.load_active(models_dir or _default_models_dir())
+    if detector is None or detector.report_model is None:
+        raise click.ClickException("no active report model; run `tierwatch model train` first")
+    if drift:
+        click.echo(json.dumps(drift_report(detector.report_model, detector.report_version, rows).to_json(), indent=2))
+        return
+    for result in detector.score_batch(rows):
+        sys.stdout.write(json.dumps(result_to_dict(result), ensure_ascii=False) + "\n")
+
+
+def _cell(value: object) -> str:
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
+def _print_targets(doc: dict) -> None:
+    for name, target in doc.get("targets", {}).items():
+        value = target["value"]
+        shown = f"{value:.4f}" if isinstance(value, float) else str(value)
+        click.echo(f"{name}: {shown} ({'met' if target['met'] else 'NOT met'})")

@@ -1,0 +1,218 @@
+"""Score reports and incidents in batches with the active models.
+
+One bad item never fails a batch: it comes back as ``Rejected(reason)`` in its place.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from antifraud.bundle import report_from_files
+from antifraud.explain import Contribution, contributions, row_entries, top_contributions
+from antifraud.features import Prepared, prepare
+from antifraud.heads import set_threads
+from antifraud.incidents import IncidentModel, PreparedIncident, prepare_incident
+from antifraud.registry import ModelRegistry
+from antifraud.reputation import ReputationSource
+from antifraud.train import ReportModel
+
+__all__ = ["Contribution", "Detector", "IncidentSeverity", "Rejected", "Score"]
+
+CHUNK = 2500  # reports per worker chunk in large batches
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    scam_probability: float
+    is_scam: bool
+    scam_type: str
+    scam_type_probability: float
+    ai_technique: str
+    explanation: list[Contribution]
+    model_version: str
+    notes: tuple[str, ...] = ()  # fields ignored or truncated on the way in
+
+
+@dataclass(frozen=True)
+class IncidentSeverity:
+    severity: str
+    probability: float
+    probabilities: dict[str, float]
+    explanation: list[Contribution]
+    model_version: str
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """An item that could not be scored, and why (the worker can dead-letter it)."""
+
+    reason: str
+    model_version: str = ""
+    notes: tuple[str, ...] = field(default=())
+
+
+class Detector:
+    def __init__(
+        self,
+        report_model: ReportModel | None,
+        report_version: str = "",
+        incident_model: IncidentModel | None = None,
+        incident_version: str = "",
+    ):
+        self.report_model = report_model
+        self.report_version = report_version
+        self.incident_model = incident_model
+        self.incident_version = incident_version
+
+    @property
+    def version(self) -> str:
+        return self.report_version
+
+    @classmethod
+    def load_active(cls, models_dir: Path) -> "Detector | None":
+        """The active report and incident models, or None when neither use has one yet.
+        A model that fails its checksum raises RegistryError: that is never silently skipped."""
+        registry = ModelRegistry(models_dir)
+        report_v, incident_v = registry.active("report"), registry.active("incident")
+        if not report_v and not incident_v:
+            return None
+        return cls.load(models_dir, report_v, incident_v)
+
+    @classmethod
+    def load(cls, models_dir: Path, report_version: str | None, incident_version: str | None = None) -> "Detector":
+        registry = ModelRegistry(models_dir)
+        report = report_from_files(registry.load_files(report_version)) if report_version else None
+        incident = IncidentModel.from_files(registry.load_files(incident_version)) if incident_version else None
+        return cls(report, report_version or "", incident, incident_version or "")
+
+    # --- reports -----------------------------------------------------------------------------
+    def score_batch(
+        self,
+        reports: list[dict],
+        reputation: ReputationSource | None = None,
+        *,
+        explain: bool = True,
+        top_k: int = 5,
+    ) -> list[Score | Rejected]:
+        if self.report_model is None:
+            return [Rejected("no active report model") for _ in reports]
+        source = _Guarded(reputation) if reputation else None
+        if len(reports) < 2 * CHUNK:
+            return self._score_reports(reports, source, explain, top_k, threads=None)
+        # Two workers on chunks: while one runs Python validation (holding the GIL) the other
+        # runs numpy and XGBoost (which release it), so both cores stay busy.
+        chunks = [reports[i : i + CHUNK] for i in range(0, len(reports), CHUNK)]
+        for head in self.report_model.heads.values():
+            set_threads(head.booster, 1, 0)  # set once here: workers must not call set_param
+        with ThreadPoolExecutor(2) as pool:
+            parts = pool.map(lambda c: self._score_reports(c, source, explain, top_k, threads=0), chunks)
+            return [r for part in parts for r in part]
+
+    def _score_reports(
+        self, reports: list[dict], reputation: "_Guarded | None", explain: bool, top_k: int, threads: int | None
+    ) -> list[Any]:
+        model, version = self.report_model, self.report_version
+        assert model is not None
+        results, ok_idx, items = _validate(reports, prepare, Prepared, version)
+        if not items:
+            return results
+        X = model.featurizer.transform(items, reputation, parallel=threads is None)
+        scam = model.heads["scam"]
+        p_scam = scam.proba(X, threads)
+        p_type = model.heads["scam_type"].proba(X, threads)
+        tech = model.heads["ai_technique"]
+        p_tech = tech.proba(X, threads)
+        none_col = tech.classes.index("none")
+        any_ai = 1.0 - p_tech[:, none_col]
+        masked = p_tech.copy()
+        masked[:, none_col] = -1.0
+        tech_pick = np.where(any_ai >= tech.thresholds.get("any_ai", 0.5), masked.argmax(axis=1), none_col)
+        contrib = contributions(scam.booster, X, threads=threads) if explain else None
+        names = model.featurizer.feature_names
+        threshold = scam.thresholds["operating"]
+        type_classes = model.heads["scam_type"].classes
+        # plain Python lists first: per-element numpy access would dominate this loop
+        type_idx = p_type.argmax(axis=1)
+        type_p = p_type[np.arange(len(items)), type_idx].tolist()
+        type_names = [type_classes[t] for t in type_idx.tolist()]
+        tech_names = [tech.classes[t] for t in tech_pick.tolist()]
+        flags = (p_scam >= threshold).tolist()
+        for row, (i, item, p) in enumerate(zip(ok_idx, items, p_scam.tolist())):
+            results[i] = Score(
+                p,
+                flags[row],
+                type_names[row],
+                type_p[row],
+                tech_names[row],
+                top_contributions(contrib[row], row_entries(X, row), names, top_k) if contrib is not None else [],
+                version,
+                item.notes,
+            )
+        return results
+
+    # --- incidents ---------------------------------------------------------------------------
+    def score_incidents(self, incidents: list[dict], *, top_k: int = 5) -> list[IncidentSeverity | Rejected]:
+        if self.incident_model is None:
+            return [Rejected("no active incident model") for _ in incidents]
+        model, version = self.incident_model, self.incident_version
+        results, ok_idx, items = _validate(incidents, prepare_incident, PreparedIncident, version)
+        if not items:
+            return results
+        X = model.featurizer.transform(items)
+        proba = model.head.proba(X)
+        # contributions of the predicted class only: the words say why *this* level
+        contrib = contributions(model.head.booster, X)
+        names = model.featurizer.feature_names
+        for row, (i, item) in enumerate(zip(ok_idx, items)):
+            k = int(proba[row].argmax())
+            results[i] = IncidentSeverity(
+                severity=model.head.classes[k],
+                probability=float(proba[row, k]),
+                probabilities={c: round(float(p), 4) for c, p in zip(model.head.classes, proba[row])},
+                explanation=top_contributions(contrib[row, k], row_entries(X, row), names, top_k),
+                model_version=version,
+                notes=item.notes,
+            )
+        return results
+
+
+def _validate(items: list[Any], prepare_fn: Any, ok_type: type, version: str) -> tuple[list[Any], list[int], list[Any]]:
+    """Results with a Rejected in place of every item that fails validation, plus the
+    positions and prepared forms of the others."""
+    results: list[Any] = [None] * len(items)
+    ok_idx, prepared = [], []
+    for i, item in enumerate(items):
+        try:
+            p = prepare_fn(item)
+        except Exception as exc:  # a malformed item must not take the batch down
+            p = f"invalid item: {type(exc).__name__}: {str(exc)[:200]}"
+        if isinstance(p, ok_type):
+            ok_idx.append(i)
+            prepared.append(p)
+        else:
+            results[i] = Rejected(p, version)
+    return results, ok_idx, prepared
+
+
+class _Guarded:
+    """A reputation source whose failure for one report leaves that report's reputation
+    features missing instead of failing the batch, and which is called by one thread at a
+    time (a database session is not thread-safe)."""
+
+    def __init__(self, inner: ReputationSource):
+        self.inner = inner
+        self._lock = threading.Lock()
+
+    def lookup(self, identifiers: list[str], before: Any) -> dict:
+        try:
+            with self._lock:
+                return self.inner.lookup(identifiers, before)
+        except Exception:
+            return {}

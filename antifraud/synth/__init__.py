@@ -1,0 +1,1 @@
+"""Synthetic labelled reports and incidents (see generate.py)."""

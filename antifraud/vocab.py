@@ -1,0 +1,88 @@
+"""Codes of the anti-fraud domain with (zh-CN, en) labels. The API, the worker and the models
+all use exactly these codes."""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import Mapping
+
+Labels = Mapping[str, tuple[str, str]]
+
+
+def _vocab(**codes: tuple[str, str]) -> Labels:
+    return MappingProxyType(codes)
+
+
+CHANNELS = _vocab(
+    phone=("电话", "phone call"),
+    sms=("短信", "SMS"),
+    messaging_app=("即时通讯", "messaging app"),
+    video_call=("视频通话", "video call"),
+    social_media=("社交媒体", "social media"),
+    website=("网站", "website"),
+    other=("其他渠道", "other channel"),
+)
+
+# The public-security taxonomy of telecom and online fraud (公安机关电信网络诈骗分类).
+SCAM_TYPES = _vocab(
+    impersonate_authority=("冒充公检法及政府机关", "impersonating police or government"),
+    loan_credit=("贷款、代办信用卡", "loans and credit cards"),
+    fake_customer_service=("冒充电商物流客服", "fake customer service"),
+    impersonate_acquaintance=("冒充领导、熟人", "impersonating a boss or acquaintance"),
+    task_rebate=("刷单返利", "task / rebate scam"),
+    romance=("网络婚恋、交友", "online dating and romance"),
+    investment=("虚假投资理财", "investment and finance"),
+    gaming=("网络游戏产品虚假交易", "game accounts and items"),
+    phishing=("钓鱼链接、虚假网站", "phishing links"),
+    other=("其他类型", "other"),
+)
+
+AI_TECHNIQUES = _vocab(
+    cloned_voice=("AI 克隆声音", "cloned voice"),
+    face_swap_video=("AI 换脸视频", "face-swap video"),
+    chatbot=("AI 聊天机器人", "chatbot"),
+    generated_media=("AI 生成的文件或图片", "generated documents or images"),
+    none=("未发现 AI 手段", "no AI technique"),
+)
+
+REPORTER_TYPES = _vocab(
+    citizen=("群众举报", "citizen"),
+    partner_feed=("合作方推送", "partner feed"),
+    company=("企业报告", "company"),
+)
+
+IDENTIFIER_KINDS = _vocab(
+    phone=("电话号码", "phone number"),
+    url=("网址", "URL"),
+    domain=("域名", "domain"),
+    account=("社交账号", "account"),
+    payment_account=("收款账户", "payment account"),
+    app=("应用", "app"),
+)
+
+INCIDENT_TYPES = _vocab(
+    harmful_content=("有害内容", "harmful content"),
+    data_leak=("数据泄露", "data leak"),
+    bias_discrimination=("偏见歧视", "bias / discrimination"),
+    security_breach=("安全入侵", "security breach"),
+    model_misuse=("模型滥用", "model misuse"),
+    outage=("服务中断", "outage"),
+)
+
+SEVERITIES = _vocab(
+    low=("低", "low"),
+    medium=("中", "medium"),
+    high=("高", "high"),
+    critical=("严重", "critical"),
+)
+
+APP_TIERS = _vocab(
+    low=("低风险", "low risk"),
+    medium=("中风险", "medium risk"),
+    high=("高风险", "high risk"),
+)
+
+PROVINCES = (
+    "北京 天津 河北 山西 内蒙古 辽宁 吉林 黑龙江 上海 江苏 浙江 安徽 福建 江西 山东 河南 湖北 "
+    "湖南 广东 广西 海南 重庆 四川 贵州 云南 西藏 陕西 甘肃 青海 宁夏 新疆 香港 澳门 台湾"
+).split()
