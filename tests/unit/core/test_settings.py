@@ -1,0 +1,72 @@
+import subprocess
+import sys
+
+import pytest
+
+from core.settings import SettingsError, load_settings
+
+
+def test_defaults_run_on_one_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in ("TIERWATCH_BUS", "TIERWATCH_SEARCH", "TIERWATCH_DATABASE_URL", "TIERWATCH_DATA_DIR"):
+        monkeypatch.delenv(var, raising=False)
+    settings = load_settings()
+    assert settings.bus == "sql"
+    assert settings.search == "fts"
+    assert settings.resolved_database_url == "sqlite:///var/tierwatch.db"
+
+
+def test_environment_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TIERWATCH_BUS", "kafka")
+    monkeypatch.setenv("TIERWATCH_KAFKA_BOOTSTRAP", "10.0.0.5:9092,10.0.0.6:9092")
+    settings = load_settings()
+    assert settings.bus == "kafka"
+    assert settings.kafka_bootstrap == "10.0.0.5:9092,10.0.0.6:9092"
+
+
+@pytest.mark.parametrize(
+    ("var", "value", "fix"),
+    [
+        ("TIERWATCH_BUS", "rabbitmq", "'sql'"),
+        ("TIERWATCH_DATABASE_URL", "mysql://x", "postgresql+psycopg://"),
+        ("TIERWATCH_KAFKA_BOOTSTRAP", "localhost", "127.0.0.1:9092"),
+        ("TIERWATCH_ELASTICSEARCH_URL", "127.0.0.1:9200", "http://"),
+    ],
+)
+def test_bad_setting_names_variable_and_fix(
+    monkeypatch: pytest.MonkeyPatch, var: str, value: str, fix: str
+) -> None:
+    monkeypatch.setenv(var, value)
+    with pytest.raises(SettingsError) as err:
+        load_settings()
+    message = str(err.value)
+    assert message.startswith(var + ":")
+    assert fix in message
+    assert "\n" not in message
+
+
+def test_cli_reports_bad_setting_in_one_line_without_traceback() -> None:
+    env = {"TIERWATCH_BUS": "rabbitmq", "PATH": "/usr/bin:/bin"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "tierwatch.cli", "db", "upgrade"],
+        capture_output=True, text=True, env=env, timeout=60,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip().startswith("error: TIERWATCH_BUS:")
+    assert "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_cli_reports_unreachable_database_in_one_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    env = {
+        "TIERWATCH_DATABASE_URL": "postgresql+psycopg://u:p@127.0.0.1:1/none",
+        "TIERWATCH_DATA_DIR": str(tmp_path),
+        "PATH": "/usr/bin:/bin",
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "tierwatch.cli", "db", "upgrade"],
+        capture_output=True, text=True, env=env, timeout=60,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error: TIERWATCH_DATABASE_URL: cannot reach")
+    assert "Traceback" not in proc.stderr
+    assert "u:p" not in proc.stderr  # the password is not echoed
