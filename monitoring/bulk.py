@@ -1,0 +1,117 @@
+"""Bulk writes for a batch: one statement per table on PostgreSQL, executemany on SQLite.
+
+On PostgreSQL each column travels as one array and ``unnest`` turns them back into rows, so a
+500-row batch is a single short statement: no per-row SQL rendering, parsing or round trip
+(about 10x less client time than executemany in the worker's profile).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from core.db import UTCDateTime
+
+
+def is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def upsert(session: Session, table: sa.Table) -> Any:
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    return (postgresql if is_postgres(session) else sqlite).insert(table)
+
+
+def _pg_type(column: sa.Column) -> str:
+    if isinstance(column.type, UTCDateTime):
+        return "timestamptz"
+    if isinstance(column.type, sa.JSON):
+        return "json"
+    from sqlalchemy.dialects import postgresql
+
+    return column.type.compile(dialect=postgresql.dialect())
+
+
+def _pg_value(column: sa.Column, value: Any) -> Any:
+    if value is not None and isinstance(column.type, sa.JSON):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+def _arrays(table: sa.Table, columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+    parts, params = [], {}
+    for i, name in enumerate(columns):
+        column = table.c[name]
+        params[f"a{i}"] = [_pg_value(column, row.get(name)) for row in rows]
+        parts.append(f"CAST(:a{i} AS {_pg_type(column)}[])")
+    return ", ".join(parts), params
+
+
+def insert_rows(
+    session: Session,
+    table: sa.Table,
+    rows: Sequence[dict[str, Any]],
+    conflict: Sequence[str] | None = None,
+    update: dict[str, str] | None = None,
+    returning: Sequence[str] = (),
+) -> list[tuple]:
+    """INSERT rows; on a conflict on ``conflict`` columns do nothing, or set ``update``
+    (column -> SQL expression over ``{t}`` (the stored row) and ``excluded``). Returns the
+    ``returning`` columns of the rows written."""
+    if not rows:
+        return []
+    columns = list(rows[0])
+    if not is_postgres(session):
+        stmt = upsert(session, table)
+        if update:
+            set_ = {name: sa.text(expr.format(t=table.name)) for name, expr in update.items()}
+            stmt = stmt.on_conflict_do_update(index_elements=list(conflict or ()), set_=set_)
+        else:
+            stmt = stmt.on_conflict_do_nothing(index_elements=list(conflict) if conflict else None)
+        if returning:
+            return [tuple(r) for r in session.execute(stmt.returning(*(table.c[c] for c in returning)), list(rows))]
+        session.execute(stmt, list(rows))
+        return []
+    arrays, params = _arrays(table, columns, rows)
+    names = ", ".join(f'"{c}"' for c in columns)
+    target = f"({', '.join(conflict)})" if conflict else ""
+    action = (
+        "DO UPDATE SET " + ", ".join(f'"{c}" = {expr.format(t="t")}' for c, expr in update.items())
+        if update
+        else "DO NOTHING"
+    )
+    back = f" RETURNING {', '.join(f't.{c}' for c in returning)}" if returning else ""
+    result = session.execute(
+        sa.text(
+            f'INSERT INTO "{table.name}" AS t ({names}) SELECT * FROM unnest({arrays}) '
+            f"ON CONFLICT {target} {action}{back}"
+        ),
+        params,
+    )
+    return [tuple(r) for r in result] if returning else []
+
+
+def update_rows(session: Session, table: sa.Table, key: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:
+    """UPDATE ``table`` SET the rows' other columns WHERE the ``key`` columns match, row by row."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    values = [c for c in columns if c not in key]
+    if not is_postgres(session):
+        where = sa.and_(*(table.c[k] == sa.bindparam(f"b_{k}") for k in key))
+        stmt = sa.update(table).where(where).values({c: sa.bindparam(f"b_{c}") for c in values})
+        session.execute(stmt, [{f"b_{c}": row[c] for c in columns} for row in rows])
+        return
+    arrays, params = _arrays(table, columns, rows)
+    alias = ", ".join(f'"{c}"' for c in columns)
+    sets = ", ".join(f'"{c}" = u."{c}"' for c in values)
+    match = " AND ".join(f'"{table.name}"."{k}" = u."{k}"' for k in key)
+    session.execute(
+        sa.text(f'UPDATE "{table.name}" SET {sets} FROM unnest({arrays}) AS u({alias}) WHERE {match}'),
+        params,
+    )

@@ -1,0 +1,329 @@
+"""Find and normalise the identifiers scammers leave behind: phones, URLs, accounts, cards, apps.
+
+Pure functions over text. Each identifier comes out in one canonical form so that the same phone
+number typed as "138-0013-8000", "+86 138 0013 8000" or "００８６１３８００１３８０００" links the
+same reports. Extractors run in order and claim spans, so a card number is not also read as a
+phone number.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import phonenumbers
+
+PHONE, URL, DOMAIN, EMAIL = "phone", "url", "domain", "email"
+QQ, WECHAT, TELEGRAM, ACCOUNT = "qq", "wechat", "telegram", "account"
+BANK_CARD, ALIPAY, PAYMENT, APP = "bank_card", "alipay", "payment", "app"
+KINDS = (PHONE, URL, DOMAIN, EMAIL, QQ, WECHAT, TELEGRAM, ACCOUNT, BANK_CARD, ALIPAY, PAYMENT, APP)
+
+
+@dataclass(frozen=True, order=True)
+class Identifier:
+    kind: str
+    value: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.value}"
+
+
+# --- text clean-up -----------------------------------------------------------------------------
+
+_DEFANG = [
+    (re.compile(r"h[x*]{2}p(s?)(?=[:：])", re.I), r"http\1"),
+    (re.compile(r"\s*[\[(（【]\s*(?:\.|dot|点)\s*[\])）】]\s*", re.I), "."),
+    (re.compile(r"(?<=[A-Za-z0-9])[。｡](?=[A-Za-z0-9])"), "."),
+]
+
+
+def clean(text: str) -> str:
+    """Full-width to half-width (NFKC), undo defanged URLs (hxxp, [.], 。 between letters)."""
+    text = unicodedata.normalize("NFKC", text)
+    for pattern, repl in _DEFANG:
+        text = pattern.sub(repl, text)
+    return text
+
+
+class _Spans:
+    """Character ranges already claimed by an earlier extractor."""
+
+    def __init__(self) -> None:
+        self._taken: list[tuple[int, int]] = []
+
+    def free(self, start: int, end: int) -> bool:
+        return all(end <= s or start >= e for s, e in self._taken)
+
+    def take(self, start: int, end: int) -> None:
+        self._taken.append((start, end))
+
+
+# --- URLs, domains, e-mail ---------------------------------------------------------------------
+
+# Without a scheme, only these endings count as a domain (else "v1.2" or "a.b" would).
+_TLDS = (
+    "com|cn|net|org|top|xyz|vip|cc|info|io|app|shop|site|online|club|me|co|tk|ml|ga|cf|gq|hk|tw|"
+    "mo|ru|link|live|pro|biz|asia|wang|ltd|icu|fun|store|tech|work|ink|red|love|life|world|today|"
+    "win|bid|loan|xin|cyou|buzz|sbs|bond|im|ai|tv|us|uk|jp|kr|sg|my|ph|th|vn|kh|mm|la|in|de|fr|eu"
+)
+_HOST = r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,24}|xn--[a-z0-9-]{2,30})"
+_IP = r"(?:\d{1,3}\.){3}\d{1,3}"
+_PATH = r"(?:[/?#][^\s\"'<>，。！？、；：“”‘’（）【】《》\u4e00-\u9fff]*)?"
+_URL_RE = re.compile(
+    rf"(?<![A-Za-z0-9_@.-])(?:(?P<scheme>https?)://(?P<host>{_HOST}|{_IP})|(?P<bare>(?:www\.)?{_HOST}))"
+    rf"(?P<port>:\d{{2,5}})?(?P<path>{_PATH})",
+    re.I,
+)
+_TLD_RE = re.compile(rf"\.(?:{_TLDS})$", re.I)
+_EMAIL_RE = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@(?:[a-z0-9-]+\.)+[a-z]{2,24}(?![\w-])", re.I | re.A)
+_SECOND_LEVEL = {"com", "net", "org", "gov", "edu", "ac", "co"}
+# Real services whose domain in a report says nothing about the scam.
+COMMON_DOMAINS = frozenset(
+    {"qq.com", "weixin.qq.com", "baidu.com", "taobao.com", "alipay.com", "gov.cn", "12321.cn"}
+)
+
+
+def registered_domain(host: str) -> str:
+    labels = host.lower().strip(".").split(".")
+    if len(labels) >= 3 and labels[-2] in _SECOND_LEVEL and len(labels[-1]) == 2:
+        return ".".join(labels[-3:])
+    return ".".join(labels[-2:])
+
+
+def normalise_url(scheme: str | None, host: str, port: str | None, path: str) -> str:
+    host = host.lower().rstrip(".")
+    scheme = (scheme or "http").lower()
+    if port in (":80", ":443"):
+        port = None
+    path = path.rstrip(".,;:!?)]}'\"")
+    if path == "/":
+        path = ""
+    return f"{scheme}://{host}{port or ''}{path}"
+
+
+def _urls(text: str, spans: _Spans) -> Iterable[Identifier]:
+    for m in _EMAIL_RE.finditer(text):
+        spans.take(m.start(), m.end())
+        yield Identifier(EMAIL, m.group(0).lower())
+    for m in _URL_RE.finditer(text):
+        if not spans.free(m.start(), m.end()):
+            continue
+        host = m.group("host") or m.group("bare")
+        if m.group("bare") and not _TLD_RE.search(host):
+            continue
+        spans.take(m.start(), m.end())
+        path = m.group("path") or ""
+        if m.group("scheme") or path.strip("/") or m.group("port"):
+            yield Identifier(URL, normalise_url(m.group("scheme"), host, m.group("port"), path))
+        if not re.fullmatch(_IP, host):
+            yield Identifier(DOMAIN, registered_domain(host))
+
+
+# --- bank cards and Chinese ID numbers ---------------------------------------------------------
+
+_CARD_RE = re.compile(r"(?<![\d.])(?:\d{4}[ -]?){3}\d{4}(?:[ -]?\d{1,3})?[Xx]?(?![0-9A-Za-z_.])")
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def is_cn_id_number(digits: str) -> bool:
+    """A resident ID number (GB 11643): a person, not an account; never stored as an identifier."""
+    if len(digits) != 18 or not digits[:17].isdigit():
+        return False
+    if not re.fullmatch(r"(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])", digits[6:14]):
+        return False
+    check = "10X98765432"[sum(int(d) * w for d, w in zip(digits[:17], _ID_WEIGHTS)) % 11]
+    return digits[17].upper() == check
+
+
+def _cards(text: str, spans: _Spans) -> Iterable[Identifier]:
+    for m in _CARD_RE.finditer(text):
+        digits = re.sub(r"[^\dXx]", "", m.group(0))
+        if not 16 <= len(digits) <= 19 or not spans.free(m.start(), m.end()):
+            continue
+        if is_cn_id_number(digits):
+            spans.take(m.start(), m.end())  # keep it away from the phone extractor too
+            continue
+        if digits.isdigit() and luhn_ok(digits) and digits[0] in "3456":
+            spans.take(m.start(), m.end())
+            yield Identifier(BANK_CARD, digits)
+
+
+# --- phone numbers -----------------------------------------------------------------------------
+
+_SEP = r"[ \-]?"
+_CN_PREFIX_REQ = r"(?:(?:\+|00)[ ]?86[ \-]?|86(?:[ \-]|(?=1[3-9]\d{9}(?!\d))))"
+_CN_PREFIX = rf"(?:{_CN_PREFIX_REQ})?"
+_MOBILE_RE = re.compile(rf"(?<![\d+])({_CN_PREFIX})(1[3-9]\d){_SEP}(\d{{4}}){_SEP}(\d{{4}})(?!\d)")
+_LANDLINE_RE = re.compile(
+    rf"(?<![\d+])(?:{_CN_PREFIX_REQ}\(?0?|\(?0)(10|2\d|[3-9]\d{{2}})\)?{_SEP}([2-9]\d{{2,3}}){_SEP}(\d{{4}})(?!\d)"
+)
+_SERVICE_RE = re.compile(rf"(?<![\d+])([48]00){_SEP}(\d{{3}}){_SEP}(\d{{4}})(?!\d)")
+_SHORT_RE = re.compile(r"(?<![A-Za-z0-9_.¥$])(9[56]\d{3}|100\d{2}|12[0-9]{3})(?![\d.]|\s*(?:元|块|万|年|个|人|次|%))")
+_INTL_RE = re.compile(r"(?<![\d+])(?:\+|00)(?!86)[1-9][\d \-]{6,16}\d(?!\d)")
+
+
+def _phones(text: str, spans: _Spans) -> Iterable[Identifier]:
+    for m in _MOBILE_RE.finditer(text):
+        if spans.free(m.start(), m.end()):
+            spans.take(m.start(), m.end())
+            yield Identifier(PHONE, "+86" + "".join(m.groups()[1:]))
+    for m in _SERVICE_RE.finditer(text):
+        if spans.free(m.start(), m.end()):
+            spans.take(m.start(), m.end())
+            yield Identifier(PHONE, "".join(m.groups()))
+    for m in _LANDLINE_RE.finditer(text):
+        if spans.free(m.start(), m.end()):
+            spans.take(m.start(), m.end())
+            yield Identifier(PHONE, "+86" + "".join(m.groups()))
+    for m in _INTL_RE.finditer(text):
+        if not spans.free(m.start(), m.end()):
+            continue
+        raw = "+" + re.sub(r"\D", "", m.group(0)).removeprefix("00")
+        try:
+            number = phonenumbers.parse(raw, None)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            spans.take(m.start(), m.end())
+            yield Identifier(PHONE, phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+    for m in _SHORT_RE.finditer(text):
+        if spans.free(m.start(), m.end()):
+            spans.take(m.start(), m.end())
+            yield Identifier(PHONE, m.group(1))
+
+
+def normalise_phone(raw: str) -> str | None:
+    """One phone number as typed -> canonical form (+86… / 400… / 95…), or None."""
+    found = [i for i in _phones(clean(raw), _Spans()) if i.kind == PHONE]
+    return found[0].value if found else None
+
+
+# --- labelled accounts -------------------------------------------------------------------------
+
+_LABEL_SEP = r"\s*(?:号码|号|账号|帐号|账户|id|ID)?\s*[:=]?\s*"
+_ACCOUNT_RES = [
+    (QQ, re.compile(rf"(?:QQ|qq|扣扣|企鹅){_LABEL_SEP}([1-9]\d{{4,11}})(?!\d)")),
+    (
+        WECHAT,
+        re.compile(
+            rf"(?:微信|weixin|wechat|WeChat|VX|vx|Vx|V信|v信|威信|薇信|wx|WX){_LABEL_SEP}"
+            r"([a-zA-Z][-_a-zA-Z0-9]{5,19}|1[3-9]\d{9})(?![-_a-zA-Z0-9])"
+        ),
+    ),
+    (
+        TELEGRAM,
+        re.compile(
+            rf"(?:telegram|Telegram|TG|tg|飞机|纸飞机){_LABEL_SEP}@?([a-zA-Z][_a-zA-Z0-9]{{4,31}})(?![_a-zA-Z0-9])"
+        ),
+    ),
+    (
+        ALIPAY,
+        re.compile(
+            rf"(?:支付宝|alipay|Alipay){_LABEL_SEP}"
+            r"((?:\+?86[ -]?)?1[3-9]\d[ -]?\d{4}[ -]?\d{4}|[\w.+-]+@[\w-]+(?:\.[\w-]+)+)"
+        ),
+    ),
+]
+
+
+def _accounts(text: str, spans: _Spans) -> Iterable[Identifier]:
+    for kind, pattern in _ACCOUNT_RES:
+        for m in pattern.finditer(text):
+            value = m.group(1)
+            if kind == ALIPAY:
+                value = normalise_phone(value) or value.lower()
+            elif kind in (WECHAT, TELEGRAM):
+                value = value.lower()
+            # The label's number may also be a phone: claim nothing so phones still see it.
+            if kind == QQ or (kind == WECHAT and not value[0].isdigit()):
+                spans.take(m.start(1), m.end(1))
+            yield Identifier(kind, value)
+
+
+# --- app names ---------------------------------------------------------------------------------
+
+_BOOK_RE = re.compile(r"《([^《》\n]{1,30})》")
+_NOT_APP = re.compile(r"(?:法|条例|规定|办法|通知|意见|决定|公告|细则|标准|报告|日报|晚报|新闻|纲要|守则)$")
+# 《…》 also quotes books, songs and laws: count it as an app only with app words nearby.
+_APP_CONTEXT_AFTER = re.compile(r"^.{0,4}(?:APP|App|app|软件|客户端|平台|小程序)")
+_APP_CONTEXT_BEFORE = re.compile(r"(?:下载|安装|登录|登陆|注册|打开|APP|App|app|软件|平台|小程序).{0,4}$")
+_APP_RES = [
+    re.compile(r"[“\"「『]([^”\"」』\n]{2,20})[”\"」』]\s*(?:APP|App|app|软件|客户端|平台)"),
+    re.compile(
+        r"(?:名为|叫做|名叫|叫|下载|安装|注册|登录|登陆|打开)(?:了)?(?:一个|一款|个)?(?:叫|名为)?"
+        r"([\u4e00-\u9fffA-Za-z0-9]{2,12}?)(?:的)?\s*(?:APP|App|app)"
+    ),
+    re.compile(r"(?<![A-Za-z0-9])([A-Za-z][A-Za-z0-9]{1,20})\s*(?:APP|App|app)(?![A-Za-z])"),
+]
+# Words that show the regex caught a phrase ("下载好官方的APP"), not a name.
+_NOT_NAME = re.compile(
+    r"^[好并完后了和及与一个这那该此]|[和及与的个]$|我们|你们|他们|官方|最新|相关|手机|正规|指定"
+    r"|^(?:url|http|www|pro|客服|安装|贷款|会议|视频|聊天|手机)$"
+)
+
+
+def normalise_app_name(name: str) -> str:
+    """Case, width and spacing folded; a trailing 'APP' dropped: 'Ｘ 宝 APP' -> 'x宝'."""
+    name = re.sub(r"\s+", "", unicodedata.normalize("NFKC", name)).casefold()
+    name = re.sub(r"(?:app|软件|客户端)$", "", name)
+    name = re.sub(r"^(?:安装|下载|登录|登陆|注册|打开|使用|用|做)", "", name)
+    return name.strip("\"'“”「」《》")
+
+
+def _apps(text: str) -> Iterable[Identifier]:
+    for m in _BOOK_RE.finditer(text):
+        if _NOT_APP.search(m.group(1)):
+            continue
+        if _APP_CONTEXT_AFTER.search(text[m.end() : m.end() + 10]) or _APP_CONTEXT_BEFORE.search(
+            text[max(0, m.start() - 10) : m.start()]
+        ):
+            yield Identifier(APP, normalise_app_name(m.group(1)))
+    for pattern in _APP_RES:
+        for m in pattern.finditer(text):
+            name = normalise_app_name(m.group(1))
+            if len(name) >= 2 and not _NOT_NAME.search(name):
+                yield Identifier(APP, name)
+
+
+# --- entry points ------------------------------------------------------------------------------
+
+
+def extract(text: str) -> list[Identifier]:
+    """All identifiers in free text, canonical, de-duplicated, in a stable order."""
+    text = clean(text)
+    spans = _Spans()
+    found: list[Identifier] = []
+    for step in (_urls, _cards, _accounts, _phones):
+        found.extend(step(text, spans))
+    found.extend(_apps(text))
+    return sorted(set(found))
+
+
+def extract_field(kind: str, raw: str) -> list[Identifier]:
+    """A structured field ('phones', 'urls', 'accounts', 'payment_accounts', 'app') -> identifiers.
+
+    What the extractor finds wins; otherwise the raw value is kept, folded, under a generic kind,
+    because a reporter who typed it into that box meant it as an identifier.
+    """
+    found = extract(raw)
+    if kind == "app":
+        return [Identifier(APP, normalise_app_name(raw))] if raw.strip() else []
+    if found:
+        return found
+    value = re.sub(r"\s+", "", clean(raw)).casefold()
+    if not value:
+        return []
+    generic = {"phones": PHONE, "urls": DOMAIN, "accounts": ACCOUNT, "payment_accounts": PAYMENT}
+    return [Identifier(generic.get(kind, ACCOUNT), value)]

@@ -1,0 +1,76 @@
+"""The search-index document of a report. Reporter contact details never appear here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.search import IndexSchema
+
+REPORTS_INDEX = "reports"
+
+REPORTS_SCHEMA = IndexSchema(
+    text=("description", "measures"),
+    keyword=(
+        "kind",
+        "channel",
+        "region",
+        "scam_type",
+        "identifiers",
+        "identifier_kinds",
+        "ai_technique",
+        "app",
+        "tier",
+        "source",
+        "reporter_type",
+        "incident_type",
+        "severity",
+        "model_version",
+        "application_id",
+        "tracking_code",
+    ),
+    date=("reported_at", "occurred_at", "received_at"),
+    number=("amount_lost", "scam_probability", "affected_users"),
+    boolean=("is_scam",),
+)
+
+# Columns of ``reports`` copied into the document as they are.
+_COPIED = (
+    "kind",
+    "channel",
+    "region",
+    "scam_type",
+    "ai_technique",
+    "source",
+    "reporter_type",
+    "incident_type",
+    "severity",
+    "model_version",
+    "tracking_code",
+    "description",
+    "measures",
+    "reported_at",
+    "occurred_at",
+    "received_at",
+    "amount_lost",
+    "scam_probability",
+    "affected_users",
+    "is_scam",
+)
+
+
+def report_document(row: dict[str, Any], identifiers: list[str], tier: str | None = None) -> dict[str, Any]:
+    """A stored report row (+ its "kind:value" identifiers) -> the document; id = report_id,
+    so indexing the same report again replaces it instead of adding a second one."""
+    doc: dict[str, Any] = {"id": row["report_id"]}
+    for name in _COPIED:
+        if row.get(name) is not None:
+            doc[name] = row[name]
+    if row.get("app_name"):
+        doc["app"] = row["app_name"]
+    if row.get("application_id") is not None:
+        doc["application_id"] = str(row["application_id"])
+    if tier:
+        doc["tier"] = tier
+    doc["identifiers"] = sorted(identifiers)
+    doc["identifier_kinds"] = sorted({i.partition(":")[0] for i in identifiers})
+    return doc

@@ -1,0 +1,237 @@
+"""Message schemas on the intake topics (schema_version 1).
+
+Every message carries a producer-chosen ``report_id``: the idempotency key. A producer that
+retries sends the same id, and the worker stores and indexes it once.
+
+Validation is strict (no "12" for 12, no unknown fields) so a partner feed learns about a
+mistake from the dead-letter reason instead of having it silently coerced.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+)
+
+from antifraud import vocab
+
+SCHEMA_VERSION = 1
+# Larger payloads are rejected before JSON parsing: a report is text, not attachments.
+MAX_MESSAGE_BYTES = 256 * 1024
+
+ReportId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{7,99}$")]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
+Identifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+
+
+# The anti-fraud vocabulary: the API, the worker and the detectors share these exact codes.
+def _codes(name: str, labels: Mapping[str, Any]) -> Any:
+    return StrEnum(name, {code: code for code in labels})  # type: ignore[misc]
+
+
+Channel = _codes("Channel", vocab.CHANNELS)
+AiTechnique = _codes("AiTechnique", vocab.AI_TECHNIQUES)
+ReporterType = _codes("ReporterType", vocab.REPORTER_TYPES)
+IncidentType = _codes("IncidentType", vocab.INCIDENT_TYPES)
+Severity = _codes("Severity", vocab.SEVERITIES)
+
+
+class ApplicationEventType(StrEnum):
+    registered = "registered"
+    amended = "amended"
+    tier_changed = "tier_changed"
+
+
+class _Strict(BaseModel):
+    # Strictness is applied where bytes come in (parse_report, validate_report: strict=True), so
+    # Python callers may still pass "phone" for Channel.phone.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Message(_Strict):
+    schema_version: Literal[1] = SCHEMA_VERSION
+    report_id: ReportId
+
+
+class ContactIdentifiers(_Strict):
+    """What the reporter typed into the structured fields; free text is mined as well."""
+
+    phones: list[Identifier] = Field(default_factory=list, max_length=50)
+    urls: list[Identifier] = Field(default_factory=list, max_length=50)
+    accounts: list[Identifier] = Field(default_factory=list, max_length=50)
+    payment_accounts: list[Identifier] = Field(default_factory=list, max_length=50)
+
+
+class ReporterContact(_Strict):
+    """Private: stored apart from the report, never indexed, logged or shown publicly."""
+
+    name: ShortText | None = Field(default=None, repr=False)
+    phone: ShortText | None = Field(default=None, repr=False)
+    email: ShortText | None = Field(default=None, repr=False)
+
+
+class ScamReport(_Message):
+    kind: Literal["scam"] = "scam"
+    description: LongText  # what happened
+    channel: Channel  # type: ignore[valid-type]
+    identifiers: ContactIdentifiers = Field(default_factory=ContactIdentifiers)
+    amount_lost: float | None = Field(default=None, ge=0, le=1e12)  # CNY
+    ai_technique: AiTechnique | None = None  # type: ignore[valid-type]
+    app_name: ShortText | None = None
+    region: ShortText | None = None  # province code or name, e.g. "GD" / "广东"
+    occurred_at: AwareDatetime | None = None
+    reported_at: AwareDatetime
+    reporter_type: ReporterType = ReporterType.citizen  # type: ignore[valid-type]
+    source: ShortText | None = None  # partner feed name
+    reporter_contact: ReporterContact | None = Field(default=None, repr=False)
+
+
+class IncidentReport(_Message):
+    kind: Literal["incident"] = "incident"
+    app_name: ShortText
+    filing_number: ShortText | None = None
+    company: ShortText | None = None
+    occurred_at: AwareDatetime
+    incident_type: IncidentType  # type: ignore[valid-type]
+    severity: Severity  # type: ignore[valid-type]
+    affected_users: int = Field(ge=0)
+    description: LongText
+    measures: LongText | None = None
+    region: ShortText | None = None
+    reported_at: AwareDatetime
+    source: ShortText | None = None
+
+
+class ApplicationEvent(_Message):
+    kind: Literal["application"] = "application"
+    event: ApplicationEventType
+    application_id: ShortText
+    name: ShortText
+    filing_number: ShortText | None = None
+    tier: ShortText | None = None
+    previous_tier: ShortText | None = None
+    occurred_at: AwareDatetime
+
+
+class Alert(_Message):
+    kind: Literal["alert"] = "alert"
+    rule_id: ShortText
+    severity: Severity  # type: ignore[valid-type]
+    title: ShortText
+    summary: LongText | None = None
+    application_id: ShortText | None = None
+    report_ids: list[ReportId] = Field(default_factory=list, max_length=1000)
+    created_at: AwareDatetime
+
+
+Report = ScamReport | IncidentReport
+Message = ScamReport | IncidentReport | ApplicationEvent | Alert
+MESSAGE_TYPES: dict[str, type[_Message]] = {
+    "scam": ScamReport,
+    "incident": IncidentReport,
+    "application": ApplicationEvent,
+    "alert": Alert,
+}
+_ANY_REPORT: TypeAdapter[Report] = TypeAdapter(
+    Annotated[ScamReport | IncidentReport, Field(discriminator="kind")]
+)
+
+
+class InvalidMessage(ValueError):
+    """The message cannot be processed; ``reason`` goes to the dead-letter record."""
+
+    def __init__(self, reason: str, errors: list[dict[str, str]] | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.errors = errors or []
+
+
+def field_errors(exc: ValidationError) -> list[dict[str, str]]:
+    """Pydantic errors as [{field, message}] — the shape of the API's 422 body."""
+    out = []
+    for err in exc.errors(include_url=False):
+        loc = ".".join(str(part) for part in err["loc"]) or "(message)"
+        out.append({"field": loc, "message": err["msg"]})
+    return out
+
+
+def _reason(errors: list[dict[str, str]]) -> str:
+    shown = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
+    more = f" (+{len(errors) - 5} more)" if len(errors) > 5 else ""
+    return f"schema: {shown}{more}"
+
+
+def parse_report(raw: bytes, kind: str | None = None) -> Report:
+    """Bytes from the bus -> a validated report, or InvalidMessage with a readable reason.
+
+    ``kind`` pins the type (the topic says what it carries); without it the ``kind`` field decides.
+    """
+    if len(raw) > MAX_MESSAGE_BYTES:
+        raise InvalidMessage(f"too large: {len(raw)} bytes > {MAX_MESSAGE_BYTES}")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidMessage(f"not UTF-8: byte {exc.start}: {exc.reason}") from None
+    try:
+        if kind is None:
+            return _ANY_REPORT.validate_json(text, strict=True)
+        model = MESSAGE_TYPES[kind]
+        return model.model_validate_json(text, strict=True)  # type: ignore[return-value]
+    except ValidationError as exc:
+        if exc.errors()[0]["type"] == "json_invalid":
+            raise InvalidMessage(f"bad JSON: {exc.errors()[0]['msg']}") from None
+        errors = field_errors(exc)
+        raise InvalidMessage(_reason(errors), errors) from None
+
+
+def validate_report(data: dict[str, Any], kind: str) -> Report:
+    """A dict from the web API -> report; InvalidMessage carries field-level errors."""
+    try:
+        # JSON mode: the API body is JSON, so ISO strings are valid datetimes even in strict mode.
+        return MESSAGE_TYPES[kind].model_validate_json(_json_dumps(data), strict=True)  # type: ignore[return-value]
+    except ValidationError as exc:
+        errors = field_errors(exc)
+        raise InvalidMessage(_reason(errors), errors) from None
+
+
+def _json_dumps(data: Any) -> str:
+    import json
+
+    return json.dumps(data, ensure_ascii=False, default=_json_default)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def to_bytes(message: _Message) -> bytes:
+    """Wire form: compact JSON, UTF-8, unset optional fields left out."""
+    return message.model_dump_json(exclude_none=True).encode("utf-8")
+
+
+def tracking_code_for(report_id: str) -> str:
+    """The code a citizen uses to follow a report: derived from report_id, so the API can hand it
+    out before the worker has stored anything and a redelivered report keeps it."""
+    import hashlib
+
+    alphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O/1/I, as core.ids.tracking_code
+    number = int.from_bytes(hashlib.blake2b(report_id.encode("utf-8"), digest_size=8).digest(), "big")
+    chars = []
+    for _ in range(10):
+        number, digit = divmod(number, len(alphabet))
+        chars.append(alphabet[digit])
+    return "TW-" + "".join(chars)

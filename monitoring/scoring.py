@@ -1,0 +1,173 @@
+"""Scoring behind one small protocol: the trained detector when one is active, else rules.
+
+The worker only sees ``Scorer.score_batch``. ``RuleScorer`` is the interim scorer (keywords plus
+identifier reputation) used when no trained model is active; ``DetectorScorer`` adapts
+``antifraud.scoring.Detector``. Both ask a ReputationSource about each report's identifiers as
+of the report's time; a ``None`` in the result means "could not score this one" and the report
+is stored unscored rather than lost.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from antifraud.reputation import ReputationSource
+
+
+@dataclass(frozen=True)
+class ScoringInput:
+    report_id: str
+    kind: str
+    text: str
+    channel: str | None
+    amount_lost: float | None
+    ai_technique: str | None
+    region: str | None
+    reported_at: datetime
+    identifiers: tuple[str, ...]  # "kind:value"
+    reporter_type: str | None = None
+
+
+@dataclass(frozen=True)
+class Score:
+    probability: float
+    is_scam: bool
+    scam_type: str | None
+    model_version: str
+    reasons: list[str] = field(default_factory=list)
+
+
+class Scorer(Protocol):
+    version: str
+
+    def score_batch(self, reports: Sequence[ScoringInput], reputation: ReputationSource) -> list[Score | None]: ...
+
+
+# scam type (antifraud.vocab.SCAM_TYPES) -> (weight, keywords)
+_KEYWORDS: dict[str, tuple[float, tuple[str, ...]]] = {
+    "impersonate_authority": (1.6, ("公安", "警官", "检察院", "法院", "通缉", "洗钱", "安全账户", "逮捕", "涉嫌", "冻结")),
+    "loan_credit": (1.2, ("贷款", "额度", "征信", "解冻", "保证金", "放款", "无抵押", "利息", "网贷", "手续费")),
+    "fake_customer_service": (1.3, ("客服", "退款", "理赔", "快递丢失", "注销", "百万保障", "会员", "扣费", "赔偿")),
+    "impersonate_acquaintance": (1.2, ("领导", "老板", "同学", "急用", "借钱", "换号", "亲戚", "老同学")),
+    "investment": (1.2, ("投资", "理财", "高回报", "稳赚", "导师", "收益", "虚拟币", "炒股", "内幕")),
+    "task_rebate": (1.3, ("刷单", "返利", "点赞", "做任务", "佣金", "垫付", "兼职")),
+    "phishing": (1.2, ("链接", "网址", "点击", "登录", "认证", "失效")),
+}
+_AI_WORDS = ("换脸", "视频通话", "声音", "AI", "克隆", "合成", "一模一样", "深度伪造")
+_ACTION_WORDS = ("转账", "汇款", "验证码", "屏幕共享", "下载", "链接", "银行卡", "密码", "共享屏幕")
+_AI_TECHNIQUES = {"cloned_voice", "face_swap_video", "chatbot", "generated_media"}
+
+
+class RuleScorer:
+    """Interim scorer: keyword evidence plus reputation, squashed to a probability.
+
+    Not calibrated; good enough to rank reports until the trained detector is active.
+    """
+
+    version = "rules-v1"
+
+    def __init__(self, threshold: float = 0.5):
+        self.threshold = threshold
+
+    def score_batch(self, reports: Sequence[ScoringInput], reputation: ReputationSource) -> list[Score | None]:
+        return [self._score(r, reputation) for r in reports]
+
+    def _score(self, report: ScoringInput, reputation: ReputationSource) -> Score:
+        if report.kind != "scam":
+            return Score(0.0, False, None, self.version, ["incident report: not scored as a scam"])
+        text = report.text
+        logit, reasons, best, best_type = -2.0, [], 0.0, None
+        for scam_type, (weight, words) in _KEYWORDS.items():
+            hits = [w for w in words if w in text]
+            if hits:
+                gain = weight * min(len(hits), 3) / 2
+                logit += gain
+                reasons.append(f"{scam_type}: {'、'.join(hits[:3])}")
+                if gain > best:
+                    best, best_type = gain, scam_type
+        actions = [w for w in _ACTION_WORDS if w in text]
+        if actions:
+            logit += 0.5 * min(len(actions), 3)
+            reasons.append(f"asks to act: {'、'.join(actions[:3])}")
+        ai_words = [w for w in _AI_WORDS if w in text]
+        if ai_words:
+            logit += 0.8
+            reasons.append(f"AI wording: {'、'.join(ai_words[:3])}")
+        if report.ai_technique in _AI_TECHNIQUES:
+            logit += 1.0
+            reasons.append(f"AI technique reported: {report.ai_technique}")
+        if report.amount_lost:
+            logit += 0.5 + min(math.log10(1 + report.amount_lost) / 4, 1.0)
+            reasons.append(f"money lost: {report.amount_lost:.0f}")
+        known = reputation.lookup(list(report.identifiers), report.reported_at) if report.identifiers else {}
+        seen = sorted(known.items())
+        if seen:
+            key, stats = max(seen, key=lambda kv: kv[1].count)
+            logit += min(math.log2(1 + stats.count), 4.0)
+            reasons.append(f"{key} reported {stats.count} times before")
+        probability = 1 / (1 + math.exp(-logit))
+        return Score(round(probability, 4), probability >= self.threshold, best_type or "other", self.version, reasons)
+
+
+class DetectorScorer:
+    """Adapter for ``antifraud.scoring.Detector`` (its Score / Rejected -> ours / None)."""
+
+    def __init__(self, detector: Any):
+        self.detector = detector
+        self.version = str(detector.version or "detector")
+
+    def score_batch(self, reports: Sequence[ScoringInput], reputation: ReputationSource) -> list[Score | None]:
+        out: list[Score | None] = []
+        scam = [r for r in reports if r.kind == "scam"]
+        results = iter(self.detector.score_batch([_detector_input(r) for r in scam], reputation) if scam else [])
+        for report in reports:
+            if report.kind != "scam":
+                out.append(Score(0.0, False, None, self.version, ["incident report: not scam-scored"]))
+                continue
+            result = next(results)
+            if not hasattr(result, "scam_probability"):  # Rejected(reason)
+                out.append(None)
+                continue
+            out.append(
+                Score(
+                    probability=round(float(result.scam_probability), 4),
+                    is_scam=bool(result.is_scam),
+                    scam_type=result.scam_type,
+                    model_version=str(result.model_version),
+                    reasons=[str(c) for c in result.explanation][:10],
+                )
+            )
+        return out
+
+
+def _detector_input(report: ScoringInput) -> dict[str, Any]:
+    identifiers: dict[str, list[str]] = {}
+    for key in report.identifiers:
+        kind, _, value = key.partition(":")
+        identifiers.setdefault(kind, []).append(value)
+    return {
+        "text": report.text,
+        "channel": report.channel,
+        "amount_lost": report.amount_lost,
+        "ai_technique": report.ai_technique,
+        "region": report.region,
+        "reported_at": report.reported_at,
+        "reporter_type": report.reporter_type,
+        "identifiers": identifiers,
+    }
+
+
+def load_scorer(models_dir: Path | None) -> Scorer:
+    """The active trained detector if there is one, else the rule scorer."""
+    if models_dir is not None and models_dir.is_dir():
+        from antifraud.scoring import Detector
+
+        detector = Detector.load_active(models_dir)
+        if detector is not None:
+            return DetectorScorer(detector)
+    return RuleScorer()

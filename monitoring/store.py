@@ -1,0 +1,255 @@
+"""Turn validated reports into rows and store a batch idempotently (SQLite and PostgreSQL).
+
+``prepare`` is pure (identifiers, row values); ``persist`` runs in one transaction: skip reports
+already stored, link, score, INSERT … ON CONFLICT DO NOTHING, join campaigns. A redelivered
+report therefore never makes a second row and keeps its first score.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from monitoring import identifiers as ids
+from monitoring.bulk import insert_rows
+from monitoring.campaigns import join_campaigns
+from monitoring.linking import ApplicationLinker
+from monitoring.messages import IncidentReport, Report, ScamReport, tracking_code_for
+from monitoring.models import IdentifierRegion, KnownIdentifier, ReportContact, ReportIdentifier
+from monitoring.models import Report as ReportRow
+from monitoring.reputation import DbReputation, Totals, chunks, split_key
+from monitoring.scoring import Score, Scorer, ScoringInput
+
+log = logging.getLogger(__name__)
+_LOCK_SPACE = 0x7477  # first key of pg_advisory_xact_lock(int, int): "tw" report ids
+
+
+@dataclass(frozen=True)
+class Prepared:
+    report: Report
+    keys: tuple[str, ...]  # identifiers as "kind:value"
+    row: dict[str, Any]
+    contact: dict[str, Any] | None
+
+    @property
+    def report_id(self) -> str:
+        return self.report.report_id
+
+
+def report_identifiers(report: Report) -> list[ids.Identifier]:
+    found = set(ids.extract(report.description))
+    if isinstance(report, ScamReport):
+        structured = report.identifiers
+        for field_name in ("phones", "urls", "accounts", "payment_accounts"):
+            for raw in getattr(structured, field_name):
+                found.update(ids.extract_field(field_name, raw))
+    else:
+        found.update(ids.extract(report.measures or ""))
+    if report.app_name:
+        found.update(ids.extract_field("app", report.app_name))
+    return sorted(found)
+
+
+def prepare(report: Report, received_at: datetime) -> Prepared:
+    keys = tuple(str(i) for i in report_identifiers(report))
+    row: dict[str, Any] = {
+        "report_id": report.report_id,
+        "tracking_code": tracking_code_for(report.report_id),
+        "kind": report.kind,
+        "schema_version": report.schema_version,
+        "source": report.source,
+        "description": report.description,
+        "app_name": report.app_name,
+        "region": report.region,
+        "occurred_at": report.occurred_at,
+        "reported_at": report.reported_at,
+        "received_at": received_at,
+    }
+    contact = None
+    if isinstance(report, ScamReport):
+        row.update(
+            reporter_type=report.reporter_type.value,
+            channel=report.channel.value,
+            amount_lost=report.amount_lost,
+            ai_technique=report.ai_technique.value if report.ai_technique else None,
+        )
+        if report.reporter_contact is not None:
+            contact = report.reporter_contact.model_dump(exclude_none=True)
+    elif isinstance(report, IncidentReport):
+        row.update(
+            filing_number=report.filing_number,
+            company=report.company,
+            incident_type=report.incident_type.value,
+            severity=report.severity.value,
+            affected_users=report.affected_users,
+            measures=report.measures,
+        )
+    return Prepared(report, keys, row, contact)
+
+
+_STORED = ("scam_probability", "is_scam", "scam_type", "model_version", "application_id", "score_reasons")
+
+
+def persist(
+    session: Session,
+    batch: Sequence[Prepared],
+    scorer: Scorer,
+    linker: ApplicationLinker,
+    now: datetime,
+    on_scored: Callable[[dict[str, dict[str, Any]]], None] | None = None,
+) -> tuple[dict[str, dict[str, Any]], int]:
+    """Store the batch (caller commits). Returns report_id -> stored scoring/link columns, and how
+    many reports this call inserted (the rest had been stored by an earlier delivery).
+
+    ``on_scored`` gets the columns of the new reports as soon as they are scored, before the
+    writes: the worker starts indexing them while the database works."""
+    t = ReportRow.__table__
+    _lock(session, [p.report_id for p in batch])
+    existing: set[str] = set()
+    for chunk in chunks([p.report_id for p in batch]):
+        existing.update(session.execute(sa.select(t.c.report_id).where(t.c.report_id.in_(chunk))).scalars())
+    new = [p for p in batch if p.report_id not in existing]
+    stored: dict[str, dict[str, Any]] = {}
+    if new:
+        reputation = DbReputation(session, live=True)
+        reputation.load(split_key(k) for p in new for k in p.keys)  # one read for the whole batch
+        rows = _rows(new, scorer, linker, reputation)
+        stored = {r["report_id"]: {k: r[k] for k in _STORED} for r in rows}
+        if on_scored is not None:
+            on_scored(stored)
+        # Campaigns are settled before the rows go in, so each report is written once, complete.
+        totals = _count_identifiers(session, new, reputation.totals)
+        campaign_of = join_campaigns(session, [(p.report_id, p.keys, p.row["reported_at"]) for p in new], totals)
+        for row in rows:
+            row["campaign_id"] = campaign_of.get(row["report_id"])
+        insert_rows(session, t, rows, conflict=["report_id"])
+        contacts = [{"report_id": p.report_id, "contact": p.contact} for p in new if p.contact]
+        insert_rows(session, ReportContact.__table__, contacts, conflict=["report_id"])
+        insert_rows(
+            session,
+            ReportIdentifier.__table__,
+            [{"report_id": p.report_id, "kind": k, "value": v, "region": p.row["region"],
+              "reported_at": p.row["reported_at"]} for p in new for k, v in map(split_key, p.keys)],
+            conflict=["report_id", "kind", "value"],
+        )
+    cols = [t.c.report_id, *(t.c[name] for name in _STORED)]
+    for chunk in chunks(sorted(existing)):
+        for r in session.execute(sa.select(*cols).where(t.c.report_id.in_(chunk))).mappings():
+            stored[r["report_id"]] = {k: r[k] for k in _STORED}
+    return stored, len(new)
+
+
+def _lock(session: Session, report_ids: list[str]) -> None:
+    """PostgreSQL: lock the batch's report ids until commit, so two workers handed the same
+    report (a rebalance) take turns and the second finds it stored. SQLite has one writer."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    keys = sorted({int.from_bytes(hashlib.blake2b(r.encode(), digest_size=4).digest(), "big", signed=True)
+                   for r in report_ids})
+    session.execute(
+        sa.text("SELECT count(pg_advisory_xact_lock(:space, k)) FROM (SELECT unnest(:keys) AS k ORDER BY 1) s"),
+        {"space": _LOCK_SPACE, "keys": keys},
+    )
+
+
+def _rows(
+    new: list[Prepared], scorer: Scorer, linker: ApplicationLinker, reputation: DbReputation
+) -> list[dict[str, Any]]:
+    rows = []
+    for p, score in zip(new, _score(scorer, new, reputation)):
+        app_names = [k.partition(":")[2] for k in p.keys if k.startswith(ids.APP + ":")]
+        app = linker.find(filing_number=p.row.get("filing_number"), names=app_names)
+        rows.append(
+            {
+                **p.row,
+                "scam_probability": score.probability if score else None,
+                "is_scam": score.is_scam if score else None,
+                "scam_type": score.scam_type if score else None,
+                "score_reasons": score.reasons if score else ["not scored: scorer failed"],
+                "model_version": score.model_version if score else None,
+                "application_id": app.application_id if app else None,
+            }
+        )
+    return rows
+
+
+def _count_identifiers(
+    session: Session, new: list[Prepared], before: dict[tuple[str, str], Totals]
+) -> dict[tuple[str, str], tuple[int, int | None]]:
+    """Add the batch to the running totals (and regions); returns (kind, value) -> (count after,
+    campaign id) as stored now."""
+    links = [(p, *split_key(k)) for p in new for k in p.keys]
+    if not links:
+        return {}
+    added: dict[tuple[str, str], list] = {}
+    regions: set[tuple[str, str, str]] = set()
+    for p, kind, value in links:
+        at, region = p.row["reported_at"], p.row["region"]
+        entry = added.setdefault((kind, value), [0, at, at])
+        entry[0] += 1
+        entry[1], entry[2] = min(entry[1], at), max(entry[2], at)
+        known = before.get((kind, value))
+        if region and (known is None or region not in known.regions):
+            regions.add((kind, value, region))
+    # Sorted, so two workers lock the same rows in the same order (no deadlock between them).
+    # The rows stay locked until commit, so the counts and campaign ids returned are current and
+    # no other worker can move these identifiers to another campaign meanwhile.
+    after = insert_rows(
+        session,
+        KnownIdentifier.__table__,
+        [{"kind": k, "value": v, "report_count": c, "first_seen": f, "last_seen": l}
+         for (k, v), (c, f, l) in sorted(added.items())],
+        conflict=["kind", "value"],
+        update={
+            "report_count": "{t}.report_count + excluded.report_count",
+            "first_seen": "CASE WHEN excluded.first_seen < {t}.first_seen THEN excluded.first_seen"
+            " ELSE {t}.first_seen END",
+            "last_seen": "CASE WHEN excluded.last_seen > {t}.last_seen THEN excluded.last_seen"
+            " ELSE {t}.last_seen END",
+        },
+        returning=["kind", "value", "report_count", "campaign_id"],
+    )
+    insert_rows(
+        session,
+        IdentifierRegion.__table__,
+        [{"kind": k, "value": v, "region": r} for k, v, r in sorted(regions)],
+        conflict=["kind", "value", "region"],
+    )
+    return {(kind, value): (count, campaign_id) for kind, value, count, campaign_id in after}
+
+
+def _score(scorer: Scorer, batch: list[Prepared], reputation: DbReputation) -> list[Score | None]:
+    inputs = [
+        ScoringInput(
+            report_id=p.report_id,
+            kind=p.row["kind"],
+            text=p.row["description"],
+            channel=p.row.get("channel"),
+            amount_lost=p.row.get("amount_lost"),
+            ai_technique=p.row.get("ai_technique"),
+            region=p.row.get("region"),
+            reported_at=p.row["reported_at"],
+            identifiers=p.keys,
+            reporter_type=p.row.get("reporter_type"),
+        )
+        for p in batch
+    ]
+    try:
+        return list(scorer.score_batch(inputs, reputation))
+    except Exception:  # noqa: BLE001 - a scorer bug must not stop intake; find the culprit
+        log.exception("batch scoring failed; scoring reports one by one")
+    out: list[Score | None] = []
+    for item in inputs:
+        try:
+            out.append(scorer.score_batch([item], reputation)[0])
+        except Exception:  # noqa: BLE001
+            log.exception("scoring failed for report %s; stored unscored", item.report_id)
+            out.append(None)
+    return out

@@ -1,0 +1,321 @@
+"""The intake worker: a consumer-group member that validates, links, scores, stores and indexes.
+
+Per batch: parse (invalid -> dead-letter topic with the reason, keep going) -> store in one
+transaction (idempotent by report_id) -> bulk index (doc id = report_id) -> commit offsets.
+Database or search outages are retried with exponential backoff, never skipped; offsets are
+committed only after both succeeded. SIGTERM/SIGINT: finish the batch, commit, exit.
+
+Run: ``python -m monitoring.worker`` (settings from TIERWATCH_* / TIERWATCH_INTAKE_* variables).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from core.bus import EventBus, Record
+from core.clock import utcnow
+from core.db import UnitOfWork
+from core.ids import new_id
+from core.search import SearchIndex
+from monitoring.indexing import REPORTS_INDEX, REPORTS_SCHEMA, report_document
+from monitoring.linking import ApplicationLinker
+from monitoring.messages import ApplicationEvent, InvalidMessage, parse_report
+from monitoring.scoring import Scorer
+from monitoring.store import Prepared, persist, prepare
+from monitoring.topics import IntakeSettings, ensure_topics
+
+log = logging.getLogger("monitoring.worker")
+T = TypeVar("T")
+
+
+class Stopped(Exception):
+    """Shutdown was asked for while a batch was still waiting on an outage: leave it uncommitted."""
+
+
+@dataclass
+class Stats:
+    member: str
+    batches: int = 0
+    records: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    dead_lettered: int = 0
+    indexed: int = 0
+    retries: int = 0
+    started: float = field(default_factory=time.time)
+
+
+class Worker:
+    def __init__(
+        self,
+        bus: EventBus,
+        search: SearchIndex,
+        uow: Callable[[], UnitOfWork],
+        scorer: Scorer,
+        linker: ApplicationLinker,
+        settings: IntakeSettings,
+        *,
+        member_id: str | None = None,
+        stop: threading.Event | None = None,
+    ):
+        self.bus, self.search, self.uow = bus, search, uow
+        self.scorer, self.linker, self.settings = scorer, linker, settings
+        self.stop = stop or threading.Event()
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="indexer")
+        self.stats = Stats(member=member_id or f"worker-{os.getpid()}-{new_id()[:8]}")
+        topics = settings.kind_topics()
+        self._report_kinds = {topics["scam"]: "scam", topics["incident"]: "incident"}
+        self._topics = [topics["scam"], topics["incident"], topics["application"]]
+
+    # --- the loop --------------------------------------------------------------------------
+
+    def run(self, *, exit_when_idle: float | None = None, on_batch: Callable[[Stats], None] | None = None) -> Stats:
+        self._retry("bus", lambda: ensure_topics(self.bus, self.settings))
+        self._retry("search index", lambda: self.search.ensure_index(REPORTS_INDEX, REPORTS_SCHEMA))
+        consumer = self._retry(
+            "bus", lambda: self.bus.consumer(self.settings.group, self._topics, member_id=self.stats.member)
+        )
+        idle_since = time.monotonic()
+        if on_batch:
+            on_batch(self.stats)  # "ready": subscribed, topics and index exist
+        try:
+            while not self.stop.is_set():
+                records = self._retry(
+                    "bus", lambda: consumer.poll(self.settings.batch_size, self.settings.poll_timeout)
+                )
+                if not records:
+                    if exit_when_idle is not None and time.monotonic() - idle_since > exit_when_idle:
+                        break
+                    continue
+                self.process(records)
+                self._retry("bus", consumer.commit)
+                idle_since = time.monotonic()
+                if on_batch:
+                    on_batch(self.stats)
+        except Stopped:
+            log.info("stopping with an unfinished batch; it will be redelivered")
+        finally:
+            consumer.close()
+            self._pool.shutdown(wait=True)
+        return self.stats
+
+    def process(self, records: Sequence[Record]) -> None:
+        """One batch, all the way to the index. Returns only when it is stored and indexed."""
+        now = utcnow()
+        batch: dict[str, Prepared] = {}
+        for record in records:
+            prepared = self._prepare(record, now)
+            if prepared is not None:
+                batch.setdefault(prepared.report_id, prepared)
+        self.stats.batches += 1
+        self.stats.records += len(records)
+        if not batch:
+            return
+        items = list(batch.values())
+        # New reports are sent to the index as soon as they are scored, while the database writes
+        # them: the two servers work at the same time. The offsets are still committed only after
+        # both succeeded; what the early request did not cover is indexed below, with retries.
+        early: list[tuple[Future[int], set[str]]] = []
+
+        def index_early(scored: dict[str, dict[str, Any]]) -> None:
+            docs = [report_document({**batch[r].row, **cols}, list(batch[r].keys)) for r, cols in scored.items()]
+            early.append((self._pool.submit(self.search.bulk_index, REPORTS_INDEX, docs), set(scored)))
+
+        def attempt() -> dict[str, dict[str, Any]]:
+            for future, _ in early:  # a failed attempt's request ends before the next one starts
+                wait([future])
+            early.clear()
+            return self._persist(items, now, index_early)
+
+        stored = self._retry("database", attempt)
+        indexed: set[str] = set()
+        if early:
+            future, ids = early[0]
+            try:
+                future.result()
+                indexed = ids
+            except Exception as exc:  # noqa: BLE001 - retried below like any index failure
+                log.warning("search index unavailable (%s: %s); retrying", type(exc).__name__, exc)
+        rest = [report_document({**p.row, **stored[p.report_id]}, list(p.keys))
+                for p in items if p.report_id not in indexed]
+        if rest:
+            self._retry("search index", lambda: self.search.bulk_index(REPORTS_INDEX, rest))
+        self.stats.indexed += len(items)
+
+    def _prepare(self, record: Record, now: Any) -> Prepared | None:
+        kind = self._report_kinds.get(record.topic)
+        try:
+            if kind is None:
+                ApplicationEvent.model_validate_json(record.value, strict=True)
+                self.linker.invalidate()  # a new or renamed application: reload names
+                return None
+            return prepare(parse_report(record.value, kind), now)
+        except InvalidMessage as exc:
+            reason = exc.reason
+        except ValueError as exc:  # pydantic's ValidationError on an application event
+            reason = f"schema: {str(exc).splitlines()[0]}"
+        except Exception as exc:  # noqa: BLE001 - a bug on one message must not stop the stream
+            log.exception("could not process %s/%s@%s", record.topic, record.partition, record.offset)
+            reason = f"processing error: {type(exc).__name__}: {exc}"
+        self._retry("bus", lambda: self.bus.dead_letter(record, reason[:1000]))
+        self.stats.dead_lettered += 1
+        return None
+
+    def _persist(self, items: list[Prepared], now: Any, on_scored: Callable[..., None]) -> dict[str, dict[str, Any]]:
+        with self.uow() as uow:
+            stored, new = persist(uow.session, items, self.scorer, self.linker, now, on_scored)
+            uow.commit()
+        self.stats.stored += new
+        self.stats.duplicates += len(items) - new
+        return stored
+
+    def _retry(self, what: str, fn: Callable[[], T]) -> T:
+        delay = 0.2
+        while True:
+            try:
+                return fn()
+            except Exception as exc:  # noqa: BLE001 - outages are waited out, never skipped
+                if self.stop.is_set():
+                    raise Stopped from exc
+                self.stats.retries += 1
+                # The first failure of a streak with its traceback: a bug looks like an outage here.
+                log.warning(
+                    "%s unavailable (%s: %s); retrying in %.1fs", what, type(exc).__name__, exc, delay,
+                    exc_info=delay == 0.2,
+                )
+                self.stop.wait(delay)
+                delay = min(delay * 2, self.settings.max_backoff)
+
+
+# --- process entry point -------------------------------------------------------------------
+
+
+def build_bus(container: Any, intake: IntakeSettings) -> EventBus:
+    """The container's bus, except that on Kafka the producer may send dead letters as large as
+    anything the intake topics accept."""
+    settings = container.settings
+    if settings.bus != "kafka":
+        return container.bus
+    from core.bus.kafka import KafkaBus
+    from monitoring.topics import kafka_producer_options
+
+    return KafkaBus(
+        settings.kafka_bootstrap,
+        topic_prefix=settings.kafka_topic_prefix,
+        partitions=settings.kafka_partitions,
+        producer_options=kafka_producer_options(intake),
+    )
+
+
+def run_worker(
+    *,
+    batch_size: int | None = None,
+    jobs: bool = True,
+    exit_when_idle: float | None = None,
+    stats_file: Path | None = None,
+) -> Stats:
+    """Build everything from the environment, run until SIGTERM/SIGINT (or idle), clean up."""
+    from monitoring.jobs import start_scheduler
+    from monitoring.linking import load_applications
+    from monitoring.scoring import load_scorer
+    from tierwatch.bootstrap import build
+
+    intake = IntakeSettings()
+    if batch_size is not None:
+        intake = intake.model_copy(update={"batch_size": batch_size})
+    container = build()
+    bus = build_bus(container, intake)
+    stop = threading.Event()
+
+    def load_apps() -> list[tuple[int, str, str | None]]:
+        with container.uow() as uow:
+            return load_applications(uow.session)
+
+    worker = Worker(
+        bus,
+        container.search,
+        container.uow,
+        load_scorer(Path(intake.models_dir) if intake.models_dir else container.settings.data_dir / "models"),
+        ApplicationLinker(load_apps),
+        intake,
+        stop=stop,
+    )
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    scheduler = start_scheduler(container) if jobs else None
+    log.info("worker %s started: group=%s batch=%d scorer=%s", worker.stats.member, intake.group,
+             intake.batch_size, worker.scorer.version)
+    last_write = [0.0]
+
+    def report(stats: Stats) -> None:
+        if stats_file is not None and (stats.batches == 0 or time.monotonic() - last_write[0] > 1.0):
+            _write_stats(stats_file, stats)
+            last_write[0] = time.monotonic()
+
+    profile_to = os.environ.get("TIERWATCH_WORKER_PROFILE")
+    profiler = _start_profiler() if profile_to else None
+    try:
+        stats = worker.run(exit_when_idle=exit_when_idle, on_batch=report)
+    finally:
+        if profiler is not None:
+            profiler.stop()
+            Path(profile_to).write_text(profiler.output_text(unicode=True, show_all=False))
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+        if bus is not container.bus:
+            bus.close()
+        container.close()
+    if stats_file is not None:
+        _write_stats(stats_file, stats)
+    log.info("worker stopped: %s", json.dumps(asdict(stats)))
+    return stats
+
+
+def _start_profiler() -> Any:
+    # Benchmarks only (TIERWATCH_WORKER_PROFILE=FILE): where a worker's time goes, as text.
+    from pyinstrument import Profiler
+
+    profiler = Profiler(interval=0.002)
+    profiler.start()
+    return profiler
+
+
+def _write_stats(path: Path, stats: Stats) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(asdict(stats)))
+    tmp.replace(path)  # atomic: a reader (or a SIGKILL) never sees half a file
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m monitoring.worker", description=__doc__.splitlines()[0])
+    parser.add_argument("--batch-size", type=int, default=None)
+    parser.add_argument("--no-jobs", action="store_true", help="do not run the periodic jobs")
+    parser.add_argument("--exit-when-idle", type=float, default=None, metavar="SECONDS")
+    parser.add_argument("--stats-file", type=Path, default=None)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("kafka").setLevel(logging.WARNING)
+    logging.getLogger("elastic_transport").setLevel(logging.WARNING)
+    run_worker(
+        batch_size=args.batch_size,
+        jobs=not args.no_jobs,
+        exit_when_idle=args.exit_when_idle,
+        stats_file=args.stats_file,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

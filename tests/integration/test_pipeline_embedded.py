@@ -1,0 +1,158 @@
+"""The intake pipeline on the embedded default: SqlBus + FtsIndex + SQLite, no servers."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from core.bus import dlq_topic
+from core.bus.sql import BusRecord, SqlBus
+from core.db import UnitOfWork, make_engine, make_session_factory
+from core.search import SearchQuery
+from core.search.common import IndexNotFound
+from core.search.fts import FtsIndex
+from monitoring.indexing import REPORTS_INDEX
+from monitoring.linking import ApplicationLinker
+from monitoring.loadgen import synthetic_reports
+from monitoring.models import Report
+from monitoring.scoring import RuleScorer
+from monitoring.topics import IntakeSettings
+from monitoring.worker import Worker
+
+REPO = Path(__file__).resolve().parents[2]
+SCAM = "reports.scam"
+
+
+class Embedded:
+    def __init__(self, url: str, tmp: Path):
+        self.engine = make_engine(url)
+        self.factory = make_session_factory(self.engine)
+        self.bus = SqlBus(self.engine, partitions=3, session_timeout=2.0)
+        self.search = FtsIndex(tmp / "search.db")
+        self.settings = IntakeSettings(batch_size=200, poll_timeout=0.05, max_backoff=0.2)
+
+    def worker(self, search=None, **kw) -> Worker:
+        return Worker(self.bus, search or self.search, lambda: UnitOfWork(self.factory), RuleScorer(),
+                      ApplicationLinker(lambda: []), self.settings, **kw)
+
+    def publish(self, reports) -> None:
+        self.bus.ensure_topics([SCAM])
+        self.bus.publish_many(SCAM, [(r["report_id"], json.dumps(r, ensure_ascii=False).encode()) for r in reports])
+
+    def stored(self) -> tuple[int, int]:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.count(), sa.func.count(sa.distinct(Report.report_id)))).one()
+
+    def dead_letters(self) -> list[tuple[bytes, dict]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(BusRecord.value, BusRecord.headers).where(BusRecord.topic == dlq_topic(SCAM)))
+            return [(bytes(v), h) for v, h in rows]
+
+
+def _count(search) -> int:
+    try:
+        return search.count(REPORTS_INDEX)
+    except IndexNotFound:  # the worker process has not created it yet
+        return 0
+
+
+@pytest.fixture
+def env(migrated_sqlite, tmp_path):
+    e = Embedded(migrated_sqlite, tmp_path)
+    yield e
+    e.search.close()
+    e.engine.dispose()
+
+
+def test_reports_are_stored_indexed_and_searchable_once(env):
+    reports = list(synthetic_reports(600, seed=1))
+    env.publish(reports)
+    env.publish(reports[:100])  # a producer retrying: same report ids again
+    env.bus.publish(SCAM, b"{not json", key="bad-1")
+    env.bus.publish(SCAM, json.dumps({**reports[0], "report_id": "bad-0000002", "amount_lost": "lots"}).encode())
+    stats = env.worker().run(exit_when_idle=0.5)
+    assert env.stored() == (600, 600)
+    assert (stats.stored, stats.duplicates, stats.dead_lettered) == (600, 100, 2)
+    assert env.search.count(REPORTS_INDEX) == 600
+    hit = env.search.search(REPORTS_INDEX, SearchQuery(text="换脸", limit=1)).hits[0]  # two Han characters
+    assert "换脸" in hit["description"] and hit["scam_probability"] > 0.5
+    assert "reporter_contact" not in hit and not any("139" in str(v) for k, v in hit.items() if k != "description")
+    letters = sorted(h["reason"][:10] for _, h in env.dead_letters())
+    assert letters == ["bad JSON: ", "schema: am"]
+
+
+def test_search_outage_is_waited_out_and_nothing_is_committed_before(env):
+    class Flaky:
+        """The real index, refusing the first few bulk writes."""
+
+        def __init__(self, inner, failures):
+            self.inner, self.failures, self.calls = inner, failures, 0
+
+        def __getattr__(self, name):
+            return getattr(self.inner, name)
+
+        def bulk_index(self, name, docs):
+            self.calls += 1
+            if self.calls <= self.failures:
+                raise ConnectionError("search index down")
+            return self.inner.bulk_index(name, docs)
+
+    env.publish(list(synthetic_reports(300, seed=2)))
+    flaky = Flaky(env.search, failures=4)
+    stats = env.worker(search=flaky).run(exit_when_idle=0.5)
+    # The first failure is the request sent while the database writes; the other three are retries.
+    assert stats.retries == 3 and env.search.count(REPORTS_INDEX) == 300 and env.stored() == (300, 300)
+
+
+def test_stop_during_an_outage_leaves_the_batch_for_the_next_worker(env):
+    class Down:
+        def __init__(self, inner):
+            self.inner = inner
+
+        def __getattr__(self, name):
+            return getattr(self.inner, name)
+
+        def bulk_index(self, name, docs):
+            raise ConnectionError("search index down")
+
+    env.publish(list(synthetic_reports(50, seed=3)))
+    stop = threading.Event()
+    first = env.worker(search=Down(env.search), stop=stop)
+    timer = threading.Timer(1.0, stop.set)
+    timer.start()
+    first.run(exit_when_idle=5)
+    timer.join()
+    assert env.stored() == (50, 50)  # stored, but never indexed nor committed
+    second = env.worker().run(exit_when_idle=0.5)
+    assert second.records == 50 and second.duplicates == 50  # redelivered, not doubled
+    assert env.search.count(REPORTS_INDEX) == 50
+
+
+def test_worker_process_runs_from_settings_and_stops_on_sigterm(env, migrated_sqlite, tmp_path):
+    env.publish(list(synthetic_reports(200, seed=4)))
+    stats_file = tmp_path / "stats.json"
+    proc_env = {**os.environ, "TIERWATCH_DATABASE_URL": migrated_sqlite, "TIERWATCH_DATA_DIR": str(tmp_path),
+                "TIERWATCH_KAFKA_PARTITIONS": "3", "TIERWATCH_INDEX_PREFIX": "tierwatch-"}
+    proc = subprocess.Popen([sys.executable, "-m", "monitoring.worker", "--no-jobs", "--stats-file", str(stats_file)],
+                            cwd=REPO, env=proc_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while _count(env.search) < 200:
+            assert time.monotonic() < deadline, "worker did not index the reports"
+            time.sleep(0.2)
+        proc.terminate()
+        out, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, out.decode()
+    assert json.loads(stats_file.read_text())["stored"] == 200
+    assert b"worker stopped" in out

@@ -1,0 +1,93 @@
+"""Intake API on the embedded bus: 202 only once the report is on the bus, 422 with field errors."""
+
+from __future__ import annotations
+
+
+import pytest
+import sqlalchemy as sa
+
+from core.bus.sql import BusRecord
+from monitoring.messages import parse_report
+from web import create_app
+
+SCAM = {"description": "冒充客服说要注销百万保障，让我共享屏幕", "channel": "phone",
+        "identifiers": {"phones": ["400-820-8820"]}, "region": "广东",
+        "reporter_contact": {"phone": "13900000000"}}
+INCIDENT = {"app_name": "粤智客服助手", "occurred_at": "2026-03-01T08:00:00+08:00", "incident_type": "outage",
+            "severity": "medium", "affected_users": 10000, "description": "服务中断两小时"}
+
+
+@pytest.fixture
+def client(container):
+    return create_app({"TESTING": True}, container).test_client()
+
+
+@pytest.fixture
+def tokens(container, world):
+    from registry import accounts
+    from registry.models import User
+
+    with container.uow() as uow:
+        out = {k: {"Authorization": f"Bearer {accounts.issue_token(uow, uow.session.get(User, getattr(world, k).user_id))[1]}"}
+               for k in ("a", "regulator")}
+        uow.commit()
+    return out
+
+
+def published(container, topic):
+    with container.uow() as uow:
+        rows = uow.session.execute(sa.select(BusRecord.key, BusRecord.value).where(BusRecord.topic == topic)).all()
+    return [(key, parse_report(value)) for key, value in rows]
+
+
+def test_anonymous_scam_report_is_accepted_with_a_tracking_code(client, container):
+    resp = client.post("/api/v1/reports/scam", json={**SCAM, "reporter_type": "partner_feed"})
+    assert resp.status_code == 202
+    body = resp.get_json()
+    assert body["tracking_code"].startswith("TW-")
+    [(key, report)] = published(container, "reports.scam")
+    assert key == body["report_id"] == report.report_id
+    assert report.reporter_type.value == "citizen" and report.source == "web"  # anonymous cannot claim a feed
+    assert report.reporter_contact.phone == "13900000000"
+
+
+def test_producer_chosen_report_id_is_kept(client, container):
+    resp = client.post("/api/v1/reports/scam", json={**SCAM, "report_id": "partner-77-000123"})
+    assert resp.get_json()["report_id"] == "partner-77-000123"
+
+
+def test_invalid_report_gets_field_level_422(client, container):
+    resp = client.post("/api/v1/reports/scam", json={**SCAM, "channel": "pigeon", "amount_lost": "lots"})
+    assert resp.status_code == 422
+    assert {e["field"] for e in resp.get_json()["errors"]} == {"channel", "amount_lost"}
+    assert published(container, "reports.scam") == []
+    assert client.post("/api/v1/reports/scam", data="[]", content_type="application/json").status_code == 422
+
+
+def test_incident_needs_a_company_or_regulator_token(client, container, tokens):
+    assert client.post("/api/v1/reports/incident", json=INCIDENT).status_code == 401
+    resp = client.post("/api/v1/reports/incident", json=INCIDENT, headers=tokens["a"])
+    assert resp.status_code == 202
+    [(_, report)] = published(container, "reports.incident")
+    assert report.company == "深圳市腾讯计算机系统有限公司"  # from the token, not the body
+
+
+def test_bulk_is_all_or_nothing(client, container, tokens):
+    items = [{**SCAM, "kind": "scam"}, {**INCIDENT, "kind": "incident"}, {**SCAM, "kind": "scam", "channel": "x"}]
+    resp = client.post("/api/v1/reports/bulk", json={"reports": items}, headers=tokens["regulator"])
+    assert resp.status_code == 422
+    assert [e["field"] for e in resp.get_json()["errors"]] == ["reports.2.channel"]
+    assert published(container, "reports.scam") == []
+    resp = client.post("/api/v1/reports/bulk", json={"reports": items[:2]}, headers=tokens["regulator"])
+    assert resp.status_code == 202 and resp.get_json()["accepted"] == 2
+    assert len(published(container, "reports.scam")) == 1 and len(published(container, "reports.incident")) == 1
+    assert client.post("/api/v1/reports/bulk", json={"reports": items[:1]}).status_code == 401
+
+
+def test_broker_failure_is_503_not_202(client, container, monkeypatch):
+    def down(*args, **kwargs):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(container.bus, "publish", down)
+    resp = client.post("/api/v1/reports/scam", json=SCAM)
+    assert resp.status_code == 503 and resp.headers["Retry-After"] == "5"

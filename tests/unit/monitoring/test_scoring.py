@@ -1,0 +1,85 @@
+"""The interim rule scorer: evidence in, probability and reasons out."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from antifraud.reputation import IdentifierStats
+from monitoring.scoring import DetectorScorer, RuleScorer, ScoringInput, load_scorer
+
+NOW = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+def item(text: str, **kw) -> ScoringInput:
+    base = dict(report_id="r-1", kind="scam", text=text, channel="phone", amount_lost=None,
+                ai_technique=None, region="广东", reported_at=NOW, identifiers=())
+    return ScoringInput(**{**base, **kw})
+
+
+def test_scam_script_scores_high_and_says_why():
+    [score] = RuleScorer().score_batch([item("自称公安说我涉嫌洗钱，让我转账到安全账户")], Known())
+    assert score.is_scam and score.probability > 0.7
+    assert score.scam_type == "impersonate_authority"
+    assert any("公安" in r for r in score.reasons) and score.model_version == "rules-v1"
+
+
+class Known:
+    """A ReputationSource with fixed answers."""
+
+    def __init__(self, stats=None):
+        self.stats = stats or {}
+        self.asked = []
+
+    def lookup(self, identifiers, before):
+        self.asked.append((tuple(identifiers), before))
+        return {k: v for k, v in self.stats.items() if k in identifiers}
+
+
+def test_ordinary_message_scores_low():
+    [score] = RuleScorer().score_batch([item("明天下午三点开会，请准时参加")], Known())
+    assert not score.is_scam and score.probability < 0.2
+
+
+def test_reputation_and_ai_technique_raise_the_score():
+    text = "对方打电话说是我儿子"
+    plain = RuleScorer().score_batch([item(text)], Known())[0]
+    stats = IdentifierStats(count=12, first_seen=NOW, last_seen=NOW, regions=2)
+    source = Known({"phone:+8613800138000": stats})
+    known = RuleScorer().score_batch(
+        [item(text, identifiers=("phone:+8613800138000",), ai_technique="cloned_voice")], source
+    )[0]
+    assert known.probability > plain.probability + 0.3
+    assert any("reported 12 times" in r for r in known.reasons)
+    assert source.asked == [(("phone:+8613800138000",), NOW)]  # as of the report's own time
+
+
+def test_incident_reports_are_not_scam_scored():
+    [score] = RuleScorer().score_batch([item("数据泄露", kind="incident")], Known())
+    assert score.probability == 0.0 and not score.is_scam
+
+
+def test_detector_adapter_maps_scores_and_rejections():
+    from antifraud.scoring import Rejected, Score
+
+    class Detector:
+        version = "xgb-7"
+
+        def score_batch(self, reports, reputation):
+            self.seen = reports
+            return [Score(0.91, True, "loan_credit", 0.8, "none", [], "xgb-7"), Rejected("empty text")]
+
+    detector = Detector()
+    scores = DetectorScorer(detector).score_batch(
+        [item("贷款", identifiers=("phone:+8613800138000", "url:http://a.cn/x")), item(" "),
+         item("泄露", kind="incident")],
+        Known(),
+    )
+    assert (scores[0].probability, scores[0].scam_type, scores[0].model_version) == (0.91, "loan_credit", "xgb-7")
+    assert scores[1] is None and scores[2].probability == 0.0
+    assert detector.seen[0]["identifiers"] == {"phone": ["+8613800138000"], "url": ["http://a.cn/x"]}
+    assert len(detector.seen) == 2  # incidents are not sent to the scam detector
+
+
+def test_without_models_the_rule_scorer_is_used(tmp_path):
+    assert isinstance(load_scorer(None), RuleScorer)
+    assert isinstance(load_scorer(tmp_path), RuleScorer)
