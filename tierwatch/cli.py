@@ -21,7 +21,7 @@ LAZY_COMMANDS = {
     "audit": "registry.cli:audit",
     "model": "antifraud.cli:model",
     "intake": "monitoring.cli:intake",
-    "worker": "monitoring.cli:worker",
+    "worker": "tierwatch.jobs:worker",
 }
 
 

@@ -6,3 +6,4 @@ bp = Blueprint("api", __name__)
 
 from web.api import common, registry, auth, audit, supervision, tiers  # noqa: E402,F401  (registry API)
 from web.api import intake  # noqa: E402,F401  (report intake)
+from web.api import labels  # noqa: E402,F401  (analysts' verdicts)

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from core.clock import utcnow
+from core.settings import load_settings
+from monitoring import jobs
+from monitoring.models import Report, ReportIdentifier
+from tierwatch import jobs as wiring
+from tierwatch.bootstrap import Container, build
+
+
+@pytest.fixture
+def container(migrated_sqlite: str, tmp_path: Path) -> Container:
+    return build(load_settings(database_url=migrated_sqlite, data_dir=tmp_path, secret_key="t"))
+
+
+def test_every_package_job_is_registered_with_a_stable_id() -> None:
+    assert {"registry.supervision_tasks", "antifraud.drift", "antifraud.retrain",
+            "monitoring.relink_applications"} <= set(jobs.JOBS)
+
+
+def test_fetch_reports_rebuilds_detector_input_with_identifiers(container: Container) -> None:
+    now = utcnow()
+    with container.uow() as uow:
+        uow.session.add(Report(report_id="r1", tracking_code="TW-JOBS000001", kind="scam",
+                               schema_version=1, description="点击链接领取补贴", channel="sms",
+                               reported_at=now, received_at=now))
+        uow.session.flush()
+        uow.session.add(ReportIdentifier(report_id="r1", kind="url", value="etc-pay.top",
+                                         reported_at=now))
+        uow.commit()
+    got = wiring.fetch_reports(container, ["r1", "missing"])
+    assert set(got) == {"r1"}
+    assert got["r1"]["text"] == "点击链接领取补贴"
+    assert got["r1"]["channel"] == "sms"
+    assert got["r1"]["identifiers"] == {"url": ["etc-pay.top"]}
+
+
+def test_drift_job_without_an_active_model_raises_no_alert(container: Container) -> None:
+    assert wiring.detector_drift(container) is False
+
+
+def test_supervision_job_runs_on_an_empty_registry(container: Container) -> None:
+    assert wiring.supervision_tasks(container) == (0, 0)

@@ -1,0 +1,126 @@
+"""Demo data for the embedded default: rule sets, accounts, real filings, a detector, reports.
+
+Idempotent: each step checks what is already there. Credentials are generated at random and
+written to <data dir>/demo-credentials.txt (mode 600), never printed or logged.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+
+from core.settings import Settings
+from tierwatch.bootstrap import Container, build
+
+REPO = Path(__file__).resolve().parent.parent
+RULE_FILES = (REPO / "rules" / "cn-gd.yaml", REPO / "rules" / "eu-ai-act.yaml")
+SHARED_DATA = REPO.parent / "shared" / "data"
+CAC_FILES = (
+    "cn_cac_ai_filings_sample/cac_genai_service_filings_2024-04_rows1-114.csv",
+    "cn_cac_ai_filings_sample/cac_deep_synthesis_algorithm_filings_batch1_full_batch2_partial.csv",
+)
+DEMO_USERS = (
+    ("regulator@demo.tierwatch.cn", "演示监管员", "regulator"),
+    ("analyst@demo.tierwatch.cn", "演示研判员", "analyst"),
+    ("admin@demo.tierwatch.cn", "演示管理员", "admin"),
+)
+DEMO_REPORTS = 500
+
+Echo = Callable[[str], None]
+
+
+def load_demo(settings: Settings, echo: Echo = print) -> None:
+    container = build(settings)
+    try:
+        _rule_sets(container, echo)
+        _accounts(container, echo)
+        _filings(container, echo)
+        _detector(container, echo)
+        _reports(container, echo)
+    finally:
+        container.close()
+
+
+def _rule_sets(container: Container, echo: Echo) -> None:
+    from registry.service import iter_current_applications
+    from risk import service as risk_service
+    from risk.loader import load_ruleset
+
+    with container.uow() as uow:
+        active = {v.jurisdiction for v in risk_service.active_versions(uow)}
+        for path in RULE_FILES:
+            jurisdiction = load_ruleset(path).jurisdiction
+            if jurisdiction in active:
+                continue
+            report = risk_service.activate_ruleset(
+                uow, path, "demo", list(iter_current_applications(uow))
+            )
+            echo(f"rule set {jurisdiction} v{report.version} active")
+        uow.commit()
+
+
+def _accounts(container: Container, echo: Echo) -> None:
+    from registry import accounts
+    from registry.audit import Actor
+    from registry.models import User
+    from registry.schemas import UserIn
+
+    lines = []
+    with container.uow() as uow:
+        for email, name, role in DEMO_USERS:
+            if uow.session.query(User).filter_by(email=email).first() is not None:
+                continue
+            password = secrets.token_urlsafe(12)
+            accounts.create_user(
+                uow, Actor.system("demo"), UserIn(email=email, name=name, password=password, role=role)
+            )
+            lines.append(f"{role:10} {email} {password}")
+        uow.commit()
+    if lines:
+        path = container.settings.data_dir / "demo-credentials.txt"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write("\n".join(lines) + "\n")
+        path.chmod(0o600)
+        echo(f"{len(lines)} demo accounts created; passwords in {path}")
+
+
+def _filings(container: Container, echo: Echo) -> None:
+    from registry.importer import run_import
+    from registry.tiers import tier_imported
+
+    if not SHARED_DATA.is_dir():
+        echo(f"no shared datasets at {SHARED_DATA}: registry left empty")
+        return
+    for rel in CAC_FILES:
+        with container.uow() as uow:
+            report = run_import(uow, SHARED_DATA / rel)
+            tiering = tier_imported(uow, report.imported)
+            uow.commit()
+        echo(f"{Path(rel).name}: {report.summary()}; {tiering}")
+
+
+def _detector(container: Container, echo: Echo) -> None:
+    from antifraud.pipeline import Corpus, train_report
+    from antifraud.registry import ModelRegistry
+
+    models_dir = container.settings.data_dir / "models"
+    if ModelRegistry(models_dir).active("report") is not None:
+        return
+    echo("training the demo scam detector on synthetic reports (about a minute)...")
+    outcome = train_report(models_dir, Corpus(None, synthetic=4000, seed=0), activate=True, progress=False)
+    echo(f"detector {outcome.version} active")
+
+
+def _reports(container: Container, echo: Echo) -> None:
+    from monitoring.intake import publish_raw
+    from monitoring.loadgen import synthetic_reports
+    from monitoring.topics import IntakeSettings
+
+    topic = IntakeSettings().scam_topic
+    container.bus.ensure_topics([topic])
+    lines = (json.dumps(r, ensure_ascii=False).encode() for r in synthetic_reports(DEMO_REPORTS, seed=7, prefix="demo"))
+    sent = publish_raw(container.bus, topic, lines)
+    echo(f"{sent} demo scam reports queued (ids are fixed, so a re-run adds no duplicates)")
