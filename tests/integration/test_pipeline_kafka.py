@@ -26,13 +26,13 @@ import sqlalchemy as sa
 from core.bus import dlq_topic
 from core.bus.kafka import KafkaBus
 from core.db import make_engine
-from core.migrate import upgrade
 from core.search.common import IndexNotFound
 from core.search.elastic import ElasticIndex
 from monitoring.indexing import REPORTS_INDEX
 from monitoring.loadgen import synthetic_reports
 from monitoring.models import Report
 from monitoring.topics import IntakeSettings, ensure_topics
+from tests.pg import fresh_database
 
 pytestmark = [pytest.mark.kafka, pytest.mark.elasticsearch, pytest.mark.postgres, pytest.mark.slow]
 
@@ -43,16 +43,8 @@ MiB = 1024 * 1024
 
 @pytest.fixture(scope="module")
 def database(postgres_url: str) -> Iterator[str]:
-    name = f"tw_pipeline_{secrets.token_hex(4)}"
-    admin = make_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = postgres_url.rsplit("/", 1)[0] + f"/{name}"
-    upgrade(url)
-    yield url
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
-    admin.dispose()
+    with fresh_database(postgres_url, "tw_pipeline") as url:
+        yield url
 
 
 class Pipeline:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import secrets
 import threading
 from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
 
-from core.db import make_engine
-from core.migrate import upgrade
 from core.settings import load_settings
 from registry import accounts, audit, service
 from registry.audit import Actor, actor_of
@@ -19,6 +16,7 @@ from registry.models import Application, AuditEntry
 from registry.schemas import CompanyIn, CreateApplicationIn, UserIn
 from tests.unit.registry.factories import HUAWEI, PASSWORD, TENCENT_SZ, full_fields
 from tierwatch.bootstrap import Container, build
+from tests.pg import fresh_database
 
 pytestmark = pytest.mark.postgres
 
@@ -26,18 +24,10 @@ pytestmark = pytest.mark.postgres
 @pytest.fixture(scope="module")
 def pg_container(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Container]:
     """A throw-away database, migrated from scratch, dropped afterwards."""
-    name = f"tw_registry_{secrets.token_hex(4)}"
-    admin = make_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = postgres_url.rsplit("/", 1)[0] + f"/{name}"
-    upgrade(url)
-    c = build(load_settings(database_url=url, data_dir=tmp_path_factory.mktemp("pg"), secret_key="k" * 32))
-    yield c
-    c.close()
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
-    admin.dispose()
+    with fresh_database(postgres_url, "tw_registry") as url:
+        c = build(load_settings(database_url=url, data_dir=tmp_path_factory.mktemp("pg"), secret_key="k" * 32))
+        yield c
+        c.close()
 
 
 @pytest.fixture(scope="module")
