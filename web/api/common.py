@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from registry.audit import Actor
 from registry.errors import Conflict, Forbidden, Invalid, NotFound
 from registry.schemas import parse
+from risk.ruleset import ApplicationDataError, RuleRuntimeError
 from web.api import bp
 from web.auth import close_request_uow, current_actor
 
@@ -78,6 +79,18 @@ def _forbidden(exc: Forbidden) -> Any:
 @bp.errorhandler(Conflict)
 def _conflict(exc: Conflict) -> Any:
     return jsonify({"error": "conflict", "message": str(exc)}), 409
+
+
+@bp.errorhandler(ApplicationDataError)
+def _bad_application_data(exc: ApplicationDataError) -> Any:
+    return jsonify({"errors": [{"field": exc.field, "message": str(exc)}]}), 422
+
+
+@bp.errorhandler(RuleRuntimeError)
+def _rule_failed(exc: RuleRuntimeError) -> Any:
+    # The active rule set cannot tier this filing: nothing was stored (the request's unit of
+    # work rolls back); the regulator must fix the rule file, so this is a conflict, not bad input.
+    return jsonify({"error": "rule_failed", "rule_id": exc.rule_id, "message": str(exc)}), 409
 
 
 bp.teardown_app_request(close_request_uow)
