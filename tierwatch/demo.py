@@ -10,6 +10,7 @@ import json
 import secrets
 from collections.abc import Callable
 from pathlib import Path
+from typing import Literal
 
 from core.settings import Settings
 from tierwatch.bootstrap import Container, build
@@ -21,7 +22,7 @@ CAC_FILES = (
     "cn_cac_ai_filings_sample/cac_genai_service_filings_2024-04_rows1-114.csv",
     "cn_cac_ai_filings_sample/cac_deep_synthesis_algorithm_filings_batch1_full_batch2_partial.csv",
 )
-DEMO_USERS = (
+DEMO_USERS: tuple[tuple[str, str, Literal["regulator", "analyst", "admin"]], ...] = (
     ("regulator@demo.tierwatch.cn", "演示监管员", "regulator"),
     ("analyst@demo.tierwatch.cn", "演示研判员", "analyst"),
     ("admin@demo.tierwatch.cn", "演示管理员", "admin"),
