@@ -1,14 +1,18 @@
 """Bulk writes for a batch: one statement per table on PostgreSQL, executemany on SQLite.
 
-On PostgreSQL each column travels as one array and ``unnest`` turns them back into rows, so a
-500-row batch is a single short statement: no per-row SQL rendering, parsing or round trip
-(about 10x less client time than executemany in the worker's profile).
+On PostgreSQL the rows travel as one JSON text parameter and ``json_to_recordset`` turns it back
+into typed rows, so a 500-row batch is a single short statement: no per-row SQL rendering,
+parsing or round trip (about 10x less client time than executemany in the worker's profile).
+JSON rather than one array per column: the standard library's C encoder writes the whole batch
+in one call, where psycopg adapts array parameters element by element in Python (a quarter of
+the worker's database time).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -37,19 +41,23 @@ def _pg_type(column: sa.Column) -> str:
     return column.type.compile(dialect=postgresql.dialect())
 
 
-def _pg_value(column: sa.Column, value: Any) -> Any:
-    if value is not None and isinstance(column.type, sa.JSON):
-        return json.dumps(value, ensure_ascii=False)
-    return value
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use core.clock.utcnow()")
+        return value.isoformat()  # with its offset: timestamptz stores the instant
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    raise TypeError(f"cannot send {type(value).__name__} to PostgreSQL as JSON")
 
 
-def _arrays(table: sa.Table, columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
-    parts, params = [], {}
-    for i, name in enumerate(columns):
-        column = table.c[name]
-        params[f"a{i}"] = [_pg_value(column, row.get(name)) for row in rows]
-        parts.append(f"CAST(:a{i} AS {_pg_type(column)}[])")
-    return ", ".join(parts), params
+def _recordset(table: sa.Table, columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+    """``rows`` as one JSON parameter and the ``json_to_recordset(…) AS r(col type, …)`` that
+    reads them back, in order. JSON columns travel as nested JSON, not as strings."""
+    # A key a row lacks reads as NULL, one that is not a column is ignored.
+    payload = json.dumps(list(rows), ensure_ascii=False, default=_json_default, check_circular=False)
+    defs = ", ".join(f'"{c}" {_pg_type(table.c[c])}' for c in columns)
+    return f"json_to_recordset(CAST(:rows AS json)) AS r({defs})", {"rows": payload}
 
 
 def insert_rows(
@@ -77,7 +85,7 @@ def insert_rows(
             return [tuple(r) for r in session.execute(stmt.returning(*(table.c[c] for c in returning)), list(rows))]
         session.execute(stmt, list(rows))
         return []
-    arrays, params = _arrays(table, columns, rows)
+    source, params = _recordset(table, columns, rows)
     names = ", ".join(f'"{c}"' for c in columns)
     target = f"({', '.join(conflict)})" if conflict else ""
     action = (
@@ -87,10 +95,8 @@ def insert_rows(
     )
     back = f" RETURNING {', '.join(f't.{c}' for c in returning)}" if returning else ""
     result = session.execute(
-        sa.text(
-            f'INSERT INTO "{table.name}" AS t ({names}) SELECT * FROM unnest({arrays}) '
-            f"ON CONFLICT {target} {action}{back}"
-        ),
+        sa.text(f'INSERT INTO "{table.name}" AS t ({names}) SELECT {names} FROM {source} '
+                f"ON CONFLICT {target} {action}{back}"),
         params,
     )
     return [tuple(r) for r in result] if returning else []
@@ -107,11 +113,7 @@ def update_rows(session: Session, table: sa.Table, key: Sequence[str], rows: Seq
         stmt = sa.update(table).where(where).values({c: sa.bindparam(f"b_{c}") for c in values})
         session.execute(stmt, [{f"b_{c}": row[c] for c in columns} for row in rows])
         return
-    arrays, params = _arrays(table, columns, rows)
-    alias = ", ".join(f'"{c}"' for c in columns)
-    sets = ", ".join(f'"{c}" = u."{c}"' for c in values)
-    match = " AND ".join(f'"{table.name}"."{k}" = u."{k}"' for k in key)
-    session.execute(
-        sa.text(f'UPDATE "{table.name}" SET {sets} FROM unnest({arrays}) AS u({alias}) WHERE {match}'),
-        params,
-    )
+    source, params = _recordset(table, columns, rows)
+    sets = ", ".join(f'"{c}" = r."{c}"' for c in values)
+    match = " AND ".join(f'"{table.name}"."{k}" = r."{k}"' for k in key)
+    session.execute(sa.text(f'UPDATE "{table.name}" SET {sets} FROM {source} WHERE {match}'), params)

