@@ -35,6 +35,8 @@ from core.search.common import physical_name  # noqa: E402
 from monitoring.indexing import REPORTS_INDEX  # noqa: E402
 from monitoring.loadgen import synthetic_reports  # noqa: E402
 
+from bench.cpu import meter  # noqa: E402
+
 KAFKA = os.environ.get("TIERWATCH_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
 ES = os.environ.get("TIERWATCH_ELASTICSEARCH_URL", "http://127.0.0.1:9200")
 PG = os.environ.get("TIERWATCH_TEST_POSTGRES_URL", "postgresql+psycopg://tierwatch:tierwatch@127.0.0.1:5432/tierwatch_test")
@@ -62,12 +64,13 @@ def drop_database(name: str) -> None:
 class Phase:
     """One worker process with its own topic prefix and index, for one batch size."""
 
-    def __init__(self, db_url: str, batch_size: int, workdir: Path, profile: bool, models_dir: Path | None):
+    def __init__(self, db_url: str, batch_size: int, workdir: Path, profile: bool, models_dir: Path | None,
+                 workers: int = 1):
         tag = secrets.token_hex(3)
         self.batch_size = batch_size
         self.topic_prefix = f"bench-{tag}."
         self.index_prefix = f"bench-{tag}-"
-        self.stats_file = workdir / f"stats-{tag}.json"
+        self.stats_files = [workdir / f"stats-{tag}-{i}.json" for i in range(workers)]
         self.profile_file = workdir / f"profile-b{batch_size}.txt" if profile else None
         env = {
             **os.environ,
@@ -91,15 +94,20 @@ class Phase:
                             producer_options={"linger_ms": 5, "batch_size": 256 * 1024})
         self.bus.ensure_topics([SCAM_TOPIC])
         self.log = (workdir / f"worker-{tag}.log").open("wb")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "monitoring.worker", "--no-jobs", "--stats-file", str(self.stats_file)],
-            cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-        )
+        self.procs = []
+        for i, stats_file in enumerate(self.stats_files):
+            worker_env = dict(env)
+            if i > 0:
+                worker_env.pop("TIERWATCH_WORKER_PROFILE", None)  # the first worker's profile only
+            self.procs.append(subprocess.Popen(
+                [sys.executable, "-m", "monitoring.worker", "--no-jobs", "--stats-file", str(stats_file)],
+                cwd=REPO, env=worker_env, stdout=self.log, stderr=subprocess.STDOUT,
+            ))
         self.es = Elasticsearch(ES, request_timeout=30)
         self.index = physical_name(self.index_prefix, REPORTS_INDEX)
         deadline = time.monotonic() + 60
-        while not self.stats_file.exists():
-            if time.monotonic() > deadline or self.proc.poll() is not None:
+        while not all(f.exists() for f in self.stats_files):
+            if time.monotonic() > deadline or any(p.poll() is not None for p in self.procs):
                 raise RuntimeError(f"worker did not start; see {self.log.name}")
             time.sleep(0.1)
 
@@ -107,7 +115,8 @@ class Phase:
         self.bus.publish_many(SCAM_TOPIC, [(r["report_id"], json.dumps(r, ensure_ascii=False).encode()) for r in reports])
 
     def searchable(self) -> int:
-        self.es.indices.refresh(index=self.index)
+        # No forced refresh: reports become searchable on the index's own 1 s refresh, as in
+        # production (forcing one every poll would also make ES write many tiny segments).
         return int(self.es.count(index=self.index)["count"])
 
     def found(self, ids: list[str]) -> set[str]:
@@ -116,11 +125,13 @@ class Phase:
         return {hit["_id"] for hit in resp["hits"]["hits"]}
 
     def close(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        for proc in self.procs:
+            proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
         self.log.close()
         self.bus.close()
         try:
@@ -139,11 +150,13 @@ def warm_up(phase: Phase, seed: int) -> None:
         time.sleep(0.2)
 
 
-def throughput(phase: Phase, n: int, seed: int) -> tuple[float, float]:
-    """Reports/s from the first publish until all ``n`` are searchable, and the rate at which the
-    benchmark itself published them (it shares the cores, so it must stay well above the first)."""
+def throughput(phase: Phase, n: int, seed: int) -> tuple[float, float, dict[str, float]]:
+    """Reports/s from the first publish until all ``n`` are searchable, the rate at which the
+    benchmark itself published them (it shares the cores, so it must stay well above the first),
+    and the CPU milliseconds per report each process spent meanwhile."""
     base = phase.searchable()
     reports = list(synthetic_reports(n, seed=seed, prefix="tp"))
+    cpu = meter(p.pid for p in phase.procs)
     started = time.monotonic()
     for i in range(0, n, 1000):
         phase.publish(reports[i : i + 1000])
@@ -153,7 +166,12 @@ def throughput(phase: Phase, n: int, seed: int) -> tuple[float, float]:
         if time.monotonic() > deadline:
             raise RuntimeError("throughput run did not finish in time")
         time.sleep(0.25)
-    return n / (time.monotonic() - started), produced
+    elapsed = time.monotonic() - started
+    spent = cpu.since()
+    per_report = {name: 1000 * seconds / n for name, seconds in spent.items()}
+    per_report["total"] = sum(per_report.values())
+    per_report["cores busy"] = sum(spent.values()) / elapsed
+    return n / elapsed, produced, per_report
 
 
 def latency(phase: Phase, rate: int, seconds: float, seed: int, give_up: float = 60.0) -> tuple[list[float], int]:
@@ -216,6 +234,7 @@ def main() -> int:
     parser.add_argument("--rate", type=int, default=500)
     parser.add_argument("--seconds", type=float, default=20.0, help="latency run length")
     parser.add_argument("--profile", action="store_true", help="pyinstrument the worker; print its profile")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes in the consumer group")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/tierwatch-bench"))
     parser.add_argument("--models-dir", type=Path, default=None,
                         help="score with the active trained detector there (default: the interim rule scorer)")
@@ -226,14 +245,14 @@ def main() -> int:
     results: dict[int, dict[str, Any]] = {}
     try:
         for size in sizes:
-            phase = Phase(db_url, size, args.workdir, args.profile, args.models_dir)
+            phase = Phase(db_url, size, args.workdir, args.profile, args.models_dir, args.workers)
             try:
                 warm_up(phase, seed=size)
                 n = args.reports_batch1 if size == 1 else args.reports
-                tp, produced = throughput(phase, n, seed=1000 + size)
+                tp, produced, cpu = throughput(phase, n, seed=1000 + size)
                 lat, missing = latency(phase, args.rate, args.seconds if size != 1 else min(args.seconds, 10), seed=2000 + size)
                 results[size] = {"n": n, "throughput": tp, "produced": produced, "p50": pct(lat, 0.5), "p99": pct(lat, 0.99),
-                                 "samples": len(lat), "missing": missing}
+                                 "samples": len(lat), "missing": missing, "cpu": cpu}
                 scorer = next((line.split("scorer=")[1].strip() for line in Path(phase.log.name).read_text().splitlines()
                                if "scorer=" in line), "?")
                 print(f"batch={size}: scorer={scorer} {results[size]}", flush=True)
@@ -257,6 +276,9 @@ def main() -> int:
     ]
     for label, key, fmt in rows:
         print(f"{label:34}" + "".join(fmt.format(results[s][key]) for s in sizes))
+    print("CPU ms per report in the throughput run:")
+    for name in results[sizes[0]]["cpu"]:
+        print(f"{'  ' + name:34}" + "".join(f"{results[s]['cpu'][name]:>14.3f}" for s in sizes))
     return 0
 
 
