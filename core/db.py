@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Callable
+from typing import TYPE_CHECKING, Annotated, Any, Callable, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -43,6 +43,10 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
 class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: sa.JSON(), list[Any]: sa.JSON()}
+
+    if TYPE_CHECKING:
+        # Every model here is mapped to a plain Table; SQLAlchemy types it as any FromClause.
+        __table__: ClassVar[sa.Table]
 
 
 intpk = Annotated[int, mapped_column(primary_key=True)]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from core.bus import EventBus
 from monitoring.intake import publish_raw
 from monitoring.topics import IntakeSettings, ensure_topics
 
@@ -71,8 +72,8 @@ def replay(file: Path, rate: float | None, topic: str | None, chunk: int) -> Non
     click.echo(f"published {sent} messages in {elapsed:.1f}s ({sent / max(elapsed, 1e-9):.0f}/s)")
 
 
-def _flush(bus: object, pending: dict[str, list[bytes]]) -> int:
-    count = sum(publish_raw(bus, t, lines) for t, lines in pending.items() if lines)  # type: ignore[arg-type]
+def _flush(bus: EventBus, pending: dict[str, list[bytes]]) -> int:
+    count = sum(publish_raw(bus, t, lines) for t, lines in pending.items() if lines)
     pending.clear()
     return count
 

@@ -269,7 +269,7 @@ def run_worker(
     try:
         stats = worker.run(exit_when_idle=exit_when_idle, on_batch=report)
     finally:
-        if profiler is not None:
+        if profiler is not None and profile_to:
             profiler.stop()
             Path(profile_to).write_text(profiler.output_text(unicode=True, show_all=False))
         if scheduler is not None:

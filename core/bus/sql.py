@@ -72,7 +72,7 @@ def partition_for(key: str, partitions: int) -> int:
     return zlib.crc32(key.encode("utf-8")) % partitions
 
 
-def assign(members: Sequence[str], partitions: Sequence[TopicPartition]) -> dict[str, set[TopicPartition]]:
+def assign(members: Iterable[str], partitions: Sequence[TopicPartition]) -> dict[str, set[TopicPartition]]:
     """Round-robin over sorted members and sorted partitions: every member computes the same split."""
     ordered = sorted(members)
     owned: dict[str, set[TopicPartition]] = {m: set() for m in ordered}
