@@ -20,6 +20,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -91,7 +92,7 @@ class Phase:
         if models_dir:
             env["TIERWATCH_INTAKE_MODELS_DIR"] = str(models_dir)
         self.bus = KafkaBus(KAFKA, topic_prefix=self.topic_prefix, partitions=6,
-                            producer_options={"linger_ms": 5, "batch_size": 256 * 1024})
+                            producer_options={"linger.ms": 5})
         self.bus.ensure_topics([SCAM_TOPIC])
         self.log = (workdir / f"worker-{tag}.log").open("wb")
         self.procs = []
@@ -119,10 +120,12 @@ class Phase:
         # production (forcing one every poll would also make ES write many tiny segments).
         return int(self.es.count(index=self.index)["count"])
 
-    def found(self, ids: list[str]) -> set[str]:
-        """Which of ``ids`` a search (not a realtime get) sees now."""
-        resp = self.es.search(index=self.index, query={"ids": {"values": ids}}, source=False, size=len(ids))
-        return {hit["_id"] for hit in resp["hits"]["hits"]}
+    def found(self, ids: list[str]) -> dict[str, float]:
+        """Which of ``ids`` a search (not a realtime get) sees now -> when the worker received it."""
+        resp = self.es.search(index=self.index, query={"ids": {"values": ids}}, source=["received_at"],
+                              size=len(ids))
+        return {hit["_id"]: datetime.fromisoformat(hit["_source"]["received_at"]).timestamp()
+                for hit in resp["hits"]["hits"]}
 
     def close(self) -> None:
         for proc in self.procs:
@@ -174,13 +177,16 @@ def throughput(phase: Phase, n: int, seed: int) -> tuple[float, float, dict[str,
     return n / elapsed, produced, per_report
 
 
-def latency(phase: Phase, rate: int, seconds: float, seed: int, give_up: float = 60.0) -> tuple[list[float], int]:
-    """Publish at ``rate``/s for ``seconds``; produce-to-searchable of every 10th report."""
+def latency(phase: Phase, rate: int, seconds: float, seed: int,
+            give_up: float = 60.0) -> tuple[list[float], list[float], int]:
+    """Publish at ``rate``/s for ``seconds``; produce-to-searchable of every 10th report, and
+    the part of it until the worker took the report's batch (``received_at``, wall clock)."""
     reports = list(synthetic_reports(int(rate * seconds), seed=seed, prefix="lat"))
-    waiting: dict[str, float] = {}
+    waiting: dict[str, tuple[float, float]] = {}
     lock = threading.Lock()
     done = threading.Event()
     latencies: list[float] = []
+    to_worker: list[float] = []
 
     def poll() -> None:
         while not done.is_set() or waiting:
@@ -190,8 +196,10 @@ def latency(phase: Phase, rate: int, seconds: float, seed: int, give_up: float =
                 seen = phase.found(ids)
                 now = time.monotonic()
                 with lock:
-                    for doc_id in seen:
-                        latencies.append(now - waiting.pop(doc_id))
+                    for doc_id, received in seen.items():
+                        sent, sent_wall = waiting.pop(doc_id)
+                        latencies.append(now - sent)
+                        to_worker.append(received - sent_wall)
                 if done.is_set() and time.monotonic() > finished[0] + give_up:
                     return
             time.sleep(0.05)
@@ -204,19 +212,19 @@ def latency(phase: Phase, rate: int, seconds: float, seed: int, give_up: float =
     started = time.monotonic()
     for i in range(0, len(reports), per_tick):
         chunk = reports[i : i + per_tick]
-        now = time.monotonic()
+        now, now_wall = time.monotonic(), time.time()
         phase.publish(chunk)
         with lock:
             for r in chunk:
                 if int(r["report_id"][-8:]) % 10 == 0:
-                    waiting[r["report_id"]] = now
+                    waiting[r["report_id"]] = (now, now_wall)
         ahead = started + (i + per_tick) / rate - time.monotonic()
         if ahead > 0:
             time.sleep(ahead)
     finished[0] = time.monotonic()
     done.set()
     poller.join()
-    return latencies, len(waiting)
+    return latencies, to_worker, len(waiting)
 
 
 def pct(values: list[float], q: float) -> float:
@@ -250,8 +258,9 @@ def main() -> int:
                 warm_up(phase, seed=size)
                 n = args.reports_batch1 if size == 1 else args.reports
                 tp, produced, cpu = throughput(phase, n, seed=1000 + size)
-                lat, missing = latency(phase, args.rate, args.seconds if size != 1 else min(args.seconds, 10), seed=2000 + size)
+                lat, to_worker, missing = latency(phase, args.rate, args.seconds if size != 1 else min(args.seconds, 10), seed=2000 + size)
                 results[size] = {"n": n, "throughput": tp, "produced": produced, "p50": pct(lat, 0.5), "p99": pct(lat, 0.99),
+                                 "to_worker_p50": pct(to_worker, 0.5), "to_worker_p99": pct(to_worker, 0.99),
                                  "samples": len(lat), "missing": missing, "cpu": cpu}
                 scorer = next((line.split("scorer=")[1].strip() for line in Path(phase.log.name).read_text().splitlines()
                                if "scorer=" in line), "?")
@@ -271,6 +280,8 @@ def main() -> int:
         ("  published at, reports/s", "produced", "{:>14.0f}"),
         (f"latency p50 @{args.rate}/s, s", "p50", "{:>14.3f}"),
         (f"latency p99 @{args.rate}/s, s", "p99", "{:>14.3f}"),
+        ("  of which publish->worker p50, s", "to_worker_p50", "{:>14.3f}"),
+        ("  of which publish->worker p99, s", "to_worker_p99", "{:>14.3f}"),
         ("latency samples", "samples", "{:>14d}"),
         ("not searchable after 60 s", "missing", "{:>14d}"),
     ]

@@ -60,20 +60,18 @@ def ensure_topics(bus: EventBus, settings: IntakeSettings) -> None:
 
 def _kafka_topic_configs(bus: Any, settings: IntakeSettings) -> None:
     # The bus port has no topic options, so Kafka-only settings are applied here, idempotently.
-    from kafka import KafkaAdminClient
-    from kafka.admin import ConfigResource, ConfigResourceType
+    # Incremental: sets these two and leaves any other config of the topic as it is.
+    from confluent_kafka.admin import AlterConfigOpType, ConfigEntry, ConfigResource
 
     retention = str(settings.retention_hours * 3600 * 1000)
     resources = []
     for topic in settings.kind_topics().values():
         for name, size in ((topic, settings.max_message_bytes), (dlq_topic(topic), _dlq_bytes(settings))):
             configs = {"retention.ms": retention, "max.message.bytes": str(size)}
-            resources.append(ConfigResource(ConfigResourceType.TOPIC, bus.prefix + name, configs=configs))
-    admin = KafkaAdminClient(bootstrap_servers=bus.bootstrap, client_id="tierwatch-intake-admin")
-    try:
-        admin.alter_configs(resources)
-    finally:
-        admin.close()
+            entries = [ConfigEntry(k, v, incremental_operation=AlterConfigOpType.SET) for k, v in configs.items()]
+            resources.append(ConfigResource("topic", bus.prefix + name, incremental_configs=entries))
+    for future in bus.admin.incremental_alter_configs(resources).values():
+        future.result()
 
 
 def _dlq_bytes(settings: IntakeSettings) -> int:
@@ -83,4 +81,4 @@ def _dlq_bytes(settings: IntakeSettings) -> int:
 
 def kafka_producer_options(settings: IntakeSettings) -> dict[str, Any]:
     """Producer options that let a worker dead-letter anything its topics accepted."""
-    return {"max_request_size": _dlq_bytes(settings), "linger_ms": 5}
+    return {"message.max.bytes": _dlq_bytes(settings), "linger.ms": 5}

@@ -1,22 +1,22 @@
-"""Event bus on Apache Kafka (kafka-python). Topic names carry a prefix so deployments and test runs
-sharing one broker stay apart; records handed out use the logical name without it."""
+"""Event bus on Apache Kafka (confluent-kafka, i.e. librdkafka: checksums, compression and record
+decoding run in C, off the interpreter). Topic names carry a prefix so deployments and test runs
+sharing one broker stay apart; records handed out use the logical name without it.
+
+Options passed in ``producer_options``/``consumer_options`` are librdkafka's own (dotted) names,
+e.g. ``{"linger.ms": 5, "message.max.bytes": 8 << 20}``.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
-import warnings
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-with warnings.catch_warnings():
-    # kafka-python 3.0 reads its protocol schemas with importlib.resources.read_text, deprecated
-    # since Python 3.11; the warning is raised once, while the classes are built at import.
-    warnings.filterwarnings("ignore", "(open|read)_text is deprecated", DeprecationWarning)
-    from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
-    from kafka import errors as kafka_errors
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer
+from confluent_kafka.admin import AdminClient, NewTopic
 
 from core.bus import Record, dlq_headers, dlq_topic
 
@@ -24,6 +24,21 @@ log = logging.getLogger(__name__)
 
 SEND_TIMEOUT_S = 30
 METADATA_TIMEOUT_S = 30
+
+# Commit errors that mean the group moved our partitions elsewhere: their new owner re-reads from
+# the last committed offset, so the records come again later, never get lost (at-least-once).
+_REBALANCED = {
+    KafkaError.REBALANCE_IN_PROGRESS,
+    KafkaError.ILLEGAL_GENERATION,
+    KafkaError.UNKNOWN_MEMBER_ID,
+    KafkaError._ASSIGNMENT_LOST,
+    KafkaError._STATE,
+}
+
+
+def _librdkafka_logger(name: str) -> logging.Logger:
+    # librdkafka logs through this logger (from the poll/flush caller) instead of to stderr.
+    return logging.getLogger(f"{__name__}.{name}")
 
 
 class KafkaBus:
@@ -43,10 +58,19 @@ class KafkaBus:
         self.replication_factor = replication_factor
         self.consumer_options = dict(consumer_options or {})
         self.producer_options = dict(producer_options or {})
-        self._producer: KafkaProducer | None = None
-        self._admin: KafkaAdminClient | None = None
+        self._producer: Producer | None = None
+        self._admin: AdminClient | None = None
         self._known: set[str] = set()
         self._lock = threading.Lock()  # publishers may share one bus across threads
+
+    @property
+    def admin(self) -> AdminClient:
+        if self._admin is None:
+            self._admin = AdminClient(
+                {"bootstrap.servers": self.bootstrap, "client.id": "tierwatch-admin"},
+                logger=_librdkafka_logger("admin"),
+            )
+        return self._admin
 
     def ensure_topics(self, topics: Sequence[str]) -> None:
         if all(t in self._known for t in topics):
@@ -57,78 +81,96 @@ class KafkaBus:
     def _create_topics(self, missing: list[str]) -> None:
         if not missing:
             return
-        if self._admin is None:
-            self._admin = KafkaAdminClient(bootstrap_servers=self.bootstrap, client_id="tierwatch-admin")
-        spec = {
-            self.prefix + t: {"num_partitions": self.partitions, "replication_factor": self.replication_factor}
-            for t in missing
-        }
-        result = self._admin.create_topics(spec, raise_errors=False, wait_for_metadata=True)
-        for topic in result["topics"]:
-            error = kafka_errors.for_code(topic["error_code"])
-            if error not in (kafka_errors.NoError, kafka_errors.TopicAlreadyExistsError):
-                raise error(f"{topic['name']}: {topic.get('error_message')}")
+        new = [NewTopic(self.prefix + t, self.partitions, self.replication_factor) for t in missing]
+        futures = self.admin.create_topics(new, operation_timeout=METADATA_TIMEOUT_S, request_timeout=METADATA_TIMEOUT_S)
+        for future in futures.values():
+            try:
+                future.result()
+            except KafkaException as exc:
+                if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                    raise
         self._known.update(missing)
 
     def publish(
         self, topic: str, value: bytes, key: str | None = None, headers: dict[str, str] | None = None
     ) -> None:
-        self._send(topic, key, value, headers or {}).get(timeout=SEND_TIMEOUT_S)
+        done = threading.Event()
+        outcome: list[KafkaError | None] = []
+
+        def delivered(err: KafkaError | None, _msg: Message) -> None:
+            outcome.append(err)
+            done.set()
+
+        self.ensure_topics([topic])
+        _produce(self.producer, self.prefix + topic, value, key, headers or None, delivered)
+        # Another thread's poll/flush may serve our delivery report, so wait on the event too.
+        deadline = time.monotonic() + SEND_TIMEOUT_S
+        while not done.is_set():
+            if time.monotonic() > deadline:
+                raise KafkaException(KafkaError(KafkaError._MSG_TIMED_OUT, "no delivery report"))
+            self.producer.poll(0.05)
+        if outcome[0] is not None:
+            raise KafkaException(outcome[0])
 
     def publish_many(self, topic: str, items: Iterable[tuple[str | None, bytes]]) -> int:
-        futures = [self._send(topic, key, value, {}) for key, value in items]
-        self.producer.flush()
-        for future in futures:
-            future.get(timeout=SEND_TIMEOUT_S)  # raises the send's own error, if any
-        return len(futures)
+        errors: list[KafkaError] = []
 
-    def _send(self, topic: str, key: str | None, value: bytes, headers: dict[str, str]) -> Any:
+        def delivered(err: KafkaError | None, _msg: Message) -> None:
+            if err is not None:
+                errors.append(err)
+
         self.ensure_topics([topic])
-        return self.producer.send(
-            self.prefix + topic,
-            value=bytes(value),
-            key=None if key is None else key.encode("utf-8"),
-            headers=[(k, v.encode("utf-8")) for k, v in headers.items()],
-        )
+        producer, name = self.producer, self.prefix + topic
+        count = 0
+        for key, value in items:
+            _produce(producer, name, value, key, None, delivered)
+            count += 1
+        if count and producer.flush(SEND_TIMEOUT_S) > 0:
+            raise KafkaException(KafkaError(KafkaError._MSG_TIMED_OUT, "records still unacknowledged"))
+        if errors:
+            raise KafkaException(errors[0])
+        return count
 
     @property
-    def producer(self) -> KafkaProducer:
-        with self._lock:
-            if self._producer is None:
-                self._producer = self._new_producer()
+    def producer(self) -> Producer:
+        if self._producer is None:
+            with self._lock:
+                if self._producer is None:
+                    self._producer = self._new_producer()
         return self._producer
 
-    def _new_producer(self) -> KafkaProducer:
-        # gzip (the standard library's zlib, in C): without a C crc32c module kafka-python checksums
-        # every record batch in pure Python, on the producer and again on each consumer; over the
-        # compressed bytes that is several times less work (measured with JSON reports: producer
-        # 4,200 -> 8,700 records per CPU-second, consumer 6,000 -> 20,000).
-        options: dict[str, Any] = {"acks": "all", "linger_ms": 5, "compression_type": "gzip"}
-        if "enable_idempotence" in KafkaProducer.DEFAULT_CONFIG:
-            options["enable_idempotence"] = True
-        options.update(self.producer_options)
-        return KafkaProducer(bootstrap_servers=self.bootstrap, **options)
+    def _new_producer(self) -> Producer:
+        config: dict[str, Any] = {
+            "bootstrap.servers": self.bootstrap,
+            "acks": "all",
+            "enable.idempotence": True,  # retries neither duplicate nor reorder records
+            "linger.ms": 5,
+            # The Java and kafka-python clients' key hash: a key keeps its partition whichever
+            # client (ours, a partner's producer, the console tools) wrote it.
+            "partitioner": "murmur2_random",
+            "compression.type": "lz4",  # see bench/README.md (bench_bus.py)
+        }
+        config.update(self.producer_options)
+        return Producer(config, logger=_librdkafka_logger("producer"))
 
-    def consumer(self, group: str, topics: Sequence[str], *, member_id: str | None = None) -> "KafkaBusConsumer":
+    def consumer(self, group: str, topics: Sequence[str], *, member_id: str | None = None) -> KafkaBusConsumer:
         self.ensure_topics(topics)
-        options: dict[str, Any] = {
-            "group_id": group,
-            "enable_auto_commit": False,
-            "auto_offset_reset": "earliest",
+        config: dict[str, Any] = {
+            "bootstrap.servers": self.bootstrap,
+            "group.id": group,
+            "enable.auto.commit": False,
+            "auto.offset.reset": "earliest",
             **self.consumer_options,
         }
         if member_id:
-            options["client_id"] = member_id
-        raw = KafkaConsumer(bootstrap_servers=self.bootstrap, **options)
+            config["client.id"] = member_id
+        raw = Consumer(config, logger=_librdkafka_logger("consumer"))
         names = [self.prefix + t for t in topics]
-        # kafka-python can join the group before its own metadata lists a new topic's partitions;
-        # the leader then assigns nothing and only rejoins on a later metadata refresh (minutes).
-        deadline = time.monotonic() + METADATA_TIMEOUT_S
-        while not all(raw.partitions_for_topic(n) for n in names):
-            if time.monotonic() > deadline:
-                raw.close(autocommit=False)
-                raise kafka_errors.KafkaTimeoutError(f"no partition metadata for {names}")
-            time.sleep(0.1)
+        try:
+            _wait_for_partitions(raw, names)
+        except BaseException:
+            raw.close()
+            raise
         raw.subscribe(names)
         return KafkaBusConsumer(raw, self.prefix)
 
@@ -137,46 +179,109 @@ class KafkaBus:
 
     def close(self) -> None:
         if self._producer is not None:
-            self._producer.close()
+            self._producer.flush(SEND_TIMEOUT_S)  # deliver what is still queued, within a bound
             self._producer = None
-        if self._admin is not None:
-            self._admin.close()
-            self._admin = None
+        self._admin = None
+
+
+def _produce(
+    producer: Producer, topic: str, value: bytes, key: str | None, headers: dict[str, Any] | None, on_delivery: Any
+) -> None:
+    while True:
+        try:
+            producer.produce(topic, value, key, on_delivery=on_delivery, headers=headers)
+            return
+        except BufferError:  # local queue full: let deliveries drain it, then retry
+            producer.poll(0.1)
+
+
+def _wait_for_partitions(raw: Consumer, names: list[str]) -> None:
+    # kafka-python needed this (a group joined before the new topic's metadata got no partitions
+    # for minutes); librdkafka picks up a topic that appears after subscribe within ~1 s
+    # (measured). Kept as a cheap guard: one round trip, and consumer() fails instead of
+    # polling a topic that never came.
+    deadline = time.monotonic() + METADATA_TIMEOUT_S
+    for name in names:
+        while True:
+            topic = raw.list_topics(name, timeout=METADATA_TIMEOUT_S).topics.get(name)
+            if topic is not None and topic.error is None and topic.partitions:
+                break
+            if time.monotonic() > deadline:
+                raise KafkaException(KafkaError(KafkaError._TIMED_OUT, f"no partition metadata for {name}"))
+            time.sleep(0.1)
 
 
 class KafkaBusConsumer:
-    def __init__(self, consumer: KafkaConsumer, prefix: str):
+    def __init__(self, consumer: Consumer, prefix: str):
         self._consumer = consumer
         self._prefix = prefix
+        self._closed = False
 
     def poll(self, max_records: int = 500, timeout: float = 1.0) -> list[Record]:
-        batches = self._consumer.poll(timeout_ms=int(timeout * 1000), max_records=max_records)
-        return [self._record(r) for tp in sorted(batches) for r in batches[tp]]
+        # consume(n, timeout) waits for n records or the timeout: take what is already fetched,
+        # block only while there is nothing, then top up with what arrived meanwhile.
+        messages = self._consumer.consume(max_records, 0)
+        if not messages:
+            messages = self._consumer.consume(1, timeout)
+            if messages and max_records > 1:
+                messages += self._consumer.consume(max_records - 1, 0)
+        return self._records(messages)
 
     def commit(self) -> None:
         try:
-            self._consumer.commit()
-        except kafka_errors.CommitFailedError as exc:
-            # The group rebalanced away our partitions; their new owner re-reads from the last
-            # committed offset, so this is a duplicate later, never a loss (at-least-once).
+            offsets = self._consumer.commit(asynchronous=False)
+        except KafkaException as exc:
+            code = exc.args[0].code()
+            if code == KafkaError._NO_OFFSET:  # nothing consumed since the last commit
+                return
+            if code not in _REBALANCED:
+                raise
             log.warning("commit failed after a rebalance, records will be redelivered: %s", exc)
+            return
+        failed = [tp for tp in offsets or () if tp.error is not None]
+        if failed:
+            log.warning("commit failed for %s, their records will be redelivered", failed)
 
     def assignment(self) -> set[tuple[str, int]]:
         return {(self._logical(tp.topic), tp.partition) for tp in self._consumer.assignment()}
 
     def close(self) -> None:
-        self._consumer.close(autocommit=False)
+        if not self._closed:  # confluent-kafka raises on a second close
+            self._closed = True
+            self._consumer.close()  # leaves the group; commits nothing (auto commit is off)
 
     def _logical(self, topic: str) -> str:
-        return topic[len(self._prefix) :] if topic.startswith(self._prefix) else topic
+        return topic.removeprefix(self._prefix)
 
-    def _record(self, r: Any) -> Record:
-        return Record(
-            topic=self._logical(r.topic),
-            partition=r.partition,
-            offset=r.offset,
-            key=None if r.key is None else r.key.decode("utf-8"),
-            value=r.value,
-            timestamp=datetime.fromtimestamp(r.timestamp / 1000, UTC),
-            headers={k: v.decode("utf-8") for k, v in (r.headers or [])},
-        )
+    @staticmethod
+    def _failed(message: Message) -> bool:
+        """Consumer errors come as messages; the client recovers from all but fatal ones itself."""
+        err = message.error()
+        if err is None:
+            return False
+        if err.fatal():
+            raise KafkaException(err)
+        if err.code() != KafkaError._PARTITION_EOF:
+            log.warning("Kafka consumer: %s", err)
+        return True
+
+    def _records(self, messages: list[Any]) -> list[Record]:
+        # The worker's per-record cost: one plain loop, positional fields, no per-record helpers.
+        # (Any: the stubs make every Message accessor optional; a delivered record has them all.)
+        records = []
+        logical = self._logical
+        fromtimestamp = datetime.fromtimestamp
+        for m in messages:
+            if m.error() is not None and self._failed(m):
+                continue
+            key, headers = m.key(), m.headers()
+            records.append(Record(
+                logical(m.topic()),
+                m.partition(),
+                m.offset(),
+                None if key is None else key.decode(),
+                m.value(),
+                fromtimestamp(m.timestamp()[1] / 1000, UTC),
+                {k: (v or b"").decode() for k, v in headers} if headers else {},
+            ))
+        return records

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import logging
 import socket
 import struct
 import subprocess
@@ -144,21 +145,17 @@ def _recv_exact(sock: socket.socket, size: int) -> bytes:
 
 
 def _topics_listable(bootstrap: str) -> bool:
-    """A metadata round trip through kafka-python when it is installed (it is optional here)."""
+    """A metadata round trip through confluent-kafka when it is installed (it is optional here)."""
     try:
-        from kafka import KafkaAdminClient  # type: ignore[import-untyped]
-        from kafka.errors import KafkaError  # type: ignore[import-untyped]
+        from confluent_kafka import KafkaException
+        from confluent_kafka.admin import AdminClient
     except ImportError:
         return True
+    # The logger keeps librdkafka's "connection refused" lines (while the broker starts) off stderr.
+    admin = AdminClient({"bootstrap.servers": bootstrap, "client.id": "tierwatch-services"},
+                        logger=logging.getLogger(__name__))
     try:
-        admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000,
-                                 client_id="tierwatch-services")
-    except KafkaError:
-        return False
-    try:
-        admin.list_topics()
+        admin.list_topics(timeout=5)
         return True
-    except KafkaError:
+    except KafkaException:
         return False
-    finally:
-        admin.close()

@@ -12,12 +12,12 @@ from core.bus import Consumer, EventBus
 PARTITIONS = 6
 # Short enough that crash tests finish in seconds; Kafka's broker floor for sessions is 6 s.
 SQL_SESSION_TIMEOUT_S = 1.0
-KAFKA_CONSUMER_OPTIONS = {
-    "session_timeout_ms": 6000,
-    "heartbeat_interval_ms": 1000,
+KAFKA_CONSUMER_OPTIONS = {  # librdkafka's names
+    "session.timeout.ms": 6000,
+    "heartbeat.interval.ms": 1000,
     # An abandoned consumer's heartbeat thread keeps it in the group until this expires.
-    "max_poll_interval_ms": 6000,
-    "fetch_max_wait_ms": 100,
+    "max.poll.interval.ms": 6000,
+    "fetch.wait.max.ms": 100,
 }
 
 
@@ -64,8 +64,7 @@ def bus(request: pytest.FixtureRequest) -> Iterator[EventBus]:
 
 
 def _kafka_bus(bootstrap: str) -> Iterator[EventBus]:
-    # Through core.bus.kafka, which imports kafka-python without its import-time DeprecationWarning.
-    from core.bus.kafka import KafkaAdminClient, KafkaBus
+    from core.bus.kafka import KafkaBus
 
     prefix = unique("tierwatch-test") + "."
     kafka_bus = KafkaBus(
@@ -73,13 +72,9 @@ def _kafka_bus(bootstrap: str) -> Iterator[EventBus]:
     )
     yield kafka_bus
     kafka_bus.close()
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
-    try:
-        ours = [t for t in admin.list_topics() if t.startswith(prefix)]
-        if ours:
-            admin.delete_topics(ours)
-    finally:
-        admin.close()
+    ours = [t for t in kafka_bus.admin.list_topics(timeout=10).topics if t.startswith(prefix)]
+    for deleted in kafka_bus.admin.delete_topics(ours).values() if ours else ():
+        deleted.result()
 
 
 @pytest.fixture

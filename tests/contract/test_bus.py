@@ -156,6 +156,27 @@ def test_abandoned_member_loses_its_partitions(bus: EventBus, bus_topic: str, op
     assert sorted(values(drain([rescuer], 12, timeout=45))) == sorted(sent)
 
 
+@pytest.mark.slow
+def test_member_back_from_a_long_batch_commits_without_error_and_carries_on(
+    bus: EventBus, bus_topic: str, open_consumer: OpenConsumer
+) -> None:
+    # A worker stuck in one batch (a long outage) past the group's timeouts: its partitions and
+    # records went to another member meanwhile. Its late commit must not raise (the worker would
+    # retry it forever), and its next polls must work.
+    group = unique("indexer")
+    sent = publish_numbered(bus, bus_topic, "r", 12)
+    slow = open_consumer(group, [bus_topic], member_id="slow")
+    assert len(drain([slow], 12, commit=False)) == 12
+
+    rescuer = open_consumer(group, [bus_topic], member_id="rescuer")
+    assert sorted(values(drain([rescuer], 12, timeout=45))) == sorted(sent)
+    slow.commit()
+
+    later = publish_numbered(bus, bus_topic, "later", 6)
+    got = drain([slow, rescuer], 6, timeout=45)
+    assert sorted(values(got)) == sorted(later)
+
+
 def test_dead_letter_keeps_original_bytes_and_says_why(
     bus: EventBus, bus_topic: str, open_consumer: OpenConsumer
 ) -> None:
@@ -192,6 +213,28 @@ def test_empty_poll_returns_nothing_within_the_timeout(
     assert consumer.poll(timeout=0.5) == []
     assert time.monotonic() - started < 2.0
     assert consumer.poll(timeout=0.5) == []
+
+
+def test_poll_returns_a_partial_batch_without_waiting_out_the_timeout(
+    bus: EventBus, bus_topic: str, open_consumer: OpenConsumer
+) -> None:
+    # Latency: a worker asking for 500 records must get the 3 that are there now, not wait for
+    # 497 more until its timeout (as Kafka clients' "consume n records" calls do).
+    consumer = open_consumer(unique("g"), [bus_topic])
+    publish_numbered(bus, bus_topic, "warm-up", 1)
+    assert len(drain([consumer], 1)) == 1  # joined the group and fetching
+    sent = publish_numbered(bus, bus_topic, "r", 3)
+    time.sleep(1.0)  # let them reach the consumer's side
+
+    got: list[Record] = []
+    deadline = time.monotonic() + 30
+    while len(got) < len(sent) and time.monotonic() < deadline:
+        started = time.monotonic()
+        records = consumer.poll(500, timeout=5.0)
+        if records:
+            assert time.monotonic() - started < 2.0
+        got.extend(records)
+    assert sorted(values(got)) == sorted(sent)
 
 
 def test_reader_misses_nothing_while_publishers_run_concurrently(

@@ -69,7 +69,7 @@ class Pipeline:
             "TIERWATCH_INTAKE_MAX_BACKOFF": "2",
         }
         self.bus = KafkaBus(kafka, topic_prefix=self.topic_prefix, partitions=6,
-                            producer_options={"max_request_size": 6 * MiB, "linger_ms": 5})
+                            producer_options={"message.max.bytes": 6 * MiB, "linger.ms": 5})
         self.search = ElasticIndex(es_url, prefix=self.index_prefix)
         self.engine = make_engine(database)
         self.workers: list[subprocess.Popen] = []
