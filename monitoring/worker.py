@@ -306,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stats-file", type=Path, default=None)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("kafka").setLevel(logging.WARNING)
+    logging.getLogger("core.bus.kafka").setLevel(logging.WARNING)  # librdkafka's chatter
     logging.getLogger("elastic_transport").setLevel(logging.WARNING)
     run_worker(
         batch_size=args.batch_size,
