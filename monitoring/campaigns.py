@@ -9,7 +9,6 @@ whatever the history: totals come from the ``identifiers`` table, not from a sca
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -17,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from monitoring import identifiers as ids
-from monitoring.bulk import insert_rows, is_postgres, update_rows
+from monitoring.bulk import dumps, insert_rows, is_postgres, update_rows
 from monitoring.models import Campaign, KnownIdentifier, ReportIdentifier
 from monitoring.models import Report as ReportRow
 from monitoring.reputation import as_utc, chunks, pair_chunks, with_pairs
@@ -190,7 +189,7 @@ def _merge(session: Session, targets: list[tuple[int, list[int]]]) -> dict[int, 
     rep, camp, known = ReportRow.__table__, Campaign.__table__, KnownIdentifier.__table__
     olds = sorted(into)
     if is_postgres(session):
-        mapping = json.dumps([{"old": o, "new": into[o]} for o in olds])
+        mapping = dumps([{"old": o, "new": into[o]} for o in olds])
         source = "json_to_recordset(CAST(:m AS json)) AS m(old integer, new integer)"
         moved = session.execute(
             sa.text(f"WITH u AS (UPDATE reports SET campaign_id = m.new FROM {source}"

@@ -8,7 +8,6 @@ Reads the running totals in ``identifiers``; only when a total includes reports 
 from __future__ import annotations
 
 import contextlib
-import json
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from monitoring.bulk import dumps
 from monitoring.models import IdentifierRegion, KnownIdentifier, ReportIdentifier
 
 from antifraud.reputation import IdentifierStats
@@ -129,9 +129,9 @@ class DbReputation:
                 " FROM json_to_recordset(CAST(:pairs AS json)) AS w(kind text, value text)"
                 " JOIN identifiers i ON i.kind = w.kind AND i.value = w.value"
             ),
-            {"pairs": json.dumps([{"kind": k, "value": v} for k, v in wanted], ensure_ascii=False)},
+            {"pairs": dumps([{"kind": k, "value": v} for k, v in wanted])},
         )
-        for kind, value, count, first, last, campaign_id, regions in rows:
+        for kind, value, count, first, last, campaign_id, regions in rows.all():  # one fetch, not one per row
             self.totals[(kind, value)] = Totals(count, as_utc(first), as_utc(last), campaign_id, frozenset(regions))
 
     def lookup(self, identifiers: Iterable[str], before: datetime) -> dict[str, IdentifierStats]:

@@ -1,0 +1,86 @@
+"""Storing batches on a real PostgreSQL: the JSON-parameter bulk writes and the idempotent path.
+
+The unit tests store on SQLite (executemany); these cover the PostgreSQL statements the worker
+runs: one JSON parameter per table read back with json_to_recordset.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from core.db import UnitOfWork, make_engine, make_session_factory
+from monitoring.bulk import insert_rows
+from monitoring.linking import ApplicationLinker
+from monitoring.messages import ScamReport
+from monitoring.models import Campaign, KnownIdentifier, Report, ReportContact
+from monitoring.scoring import RuleScorer
+from monitoring.store import persist, prepare
+from tests.pg import fresh_database
+
+pytestmark = pytest.mark.postgres
+T0 = datetime(2026, 3, 1, 8, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def uow(postgres_url: str) -> Iterator:
+    with fresh_database(postgres_url, "tw_store") as url:
+        engine = make_engine(url)
+        factory = make_session_factory(engine)
+        yield lambda: UnitOfWork(factory)
+        engine.dispose()
+
+
+def scam(n: int, text: str, minutes: int = 0, **kw) -> ScamReport:
+    return ScamReport(report_id=f"pgrep-{n:06d}", description=text, channel="phone",
+                      reported_at=T0 + timedelta(minutes=minutes), region=kw.pop("region", "广东"), **kw)
+
+
+def store(uow, reports):
+    with uow() as u:
+        stored, new = persist(u.session, [prepare(r, T0) for r in reports], RuleScorer(),
+                              ApplicationLinker(list), T0 + timedelta(days=1))
+        u.commit()
+    return stored, new
+
+
+def test_batch_is_stored_once_with_campaign_totals_and_contact_text(uow):
+    a = scam(1, "冒充公安说我涉嫌洗钱，要求转账到安全账户，电话13800138000", reporter_contact={"name": "张三", "phone": "13900000000"})
+    b = scam(2, "又接到13800138000的电话，说是公安局的，让我转账", minutes=5, region="湖南")
+    first, new1 = store(uow, [a])
+    again, new2 = store(uow, [a, b])  # a redelivered (the worker drops repeats within a batch)
+    assert (new1, new2) == (1, 1)
+    assert again["pgrep-000001"] == first["pgrep-000001"]  # the stored score, not a new one
+    with uow() as u:
+        s = u.session
+        known = s.get(KnownIdentifier, ("phone", "+8613800138000"))
+        assert (known.report_count, known.first_seen, known.last_seen) == (2, T0, T0 + timedelta(minutes=5))
+        campaign = s.get(Campaign, known.campaign_id)
+        assert campaign.key == "phone:+8613800138000" and campaign.report_count == 2
+        rows = s.execute(sa.select(Report.report_id, Report.campaign_id, Report.score_reasons,
+                                   Report.reported_at).order_by(Report.report_id)).all()
+        assert [(r.report_id, r.campaign_id) for r in rows] == [("pgrep-000001", campaign.id), ("pgrep-000002", campaign.id)]
+        assert rows[0].reported_at == T0 and rows[0].score_reasons == first["pgrep-000001"]["score_reasons"]
+        # JSON columns keep the standard library's spelling and the reporter's key order.
+        text = s.execute(sa.text("SELECT contact::text FROM report_contacts")).scalar_one()
+        assert text == '{"name": "张三", "phone": "13900000000"}'
+        assert s.get(ReportContact, "pgrep-000001").contact == {"name": "张三", "phone": "13900000000"}
+
+
+def test_bulk_insert_refuses_naive_datetimes_and_returns_rows(uow):
+    table = KnownIdentifier.__table__
+    row = {"kind": "qq", "value": "12345678", "report_count": 1, "first_seen": T0, "last_seen": T0}
+    with uow() as u, pytest.raises(ValueError, match="naive datetime"):
+        insert_rows(u.session, table, [{**row, "last_seen": datetime(2026, 3, 1, 8)}], conflict=["kind", "value"])
+    with uow() as u:
+        back = insert_rows(u.session, table, [row], conflict=["kind", "value"],
+                           update={"report_count": "{t}.report_count + excluded.report_count"},
+                           returning=["kind", "value", "report_count"])
+        back += insert_rows(u.session, table, [row], conflict=["kind", "value"],
+                            update={"report_count": "{t}.report_count + excluded.report_count"},
+                            returning=["report_count"])
+        u.commit()
+    assert back == [("qq", "12345678", 1), (2,)]
