@@ -6,13 +6,15 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from core.search import IndexSchema
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_ZERO = timedelta(0)
 
 
 class IndexNotFound(LookupError):
@@ -68,31 +70,41 @@ def iso_utc(value: datetime | str, what: str = "date") -> str:
     return to_utc(value, what).isoformat()
 
 
+@lru_cache(maxsize=64)
+def _field_kinds(schema: IndexSchema) -> dict[str, str]:
+    # One dict lookup per field instead of scanning every kind's tuple: normalise_doc runs for
+    # every document the worker indexes.
+    return {f: kind for kind in ("boolean", "number", "date", "keyword", "text") for f in getattr(schema, kind)}
+
+
 def normalise_doc(schema: IndexSchema, doc: Mapping[str, Any]) -> dict[str, Any]:
     """Validate field types and turn dates into ISO-8601 UTC strings, so both backends store the same."""
     doc_id = doc.get("id")
     if not isinstance(doc_id, str) or not doc_id:
         raise ValueError(f"document needs a non-empty string 'id', got {doc_id!r}")
+    kinds = _field_kinds(schema)
     out = dict(doc)
     for field_name, value in doc.items():
-        if value is None or field_name == "id":
-            continue
-        try:
-            kind = schema.kind_of(field_name)
-        except KeyError:
-            continue  # kept in the document, not indexed
-        what = f"document {doc_id!r} field {field_name!r}"
+        kind = kinds.get(field_name)
+        if kind is None or value is None:
+            continue  # "id", or kept in the document but not indexed
         if kind == "date":
-            out[field_name] = iso_utc(value, what)
-        elif kind in ("text", "keyword"):
-            values = value if isinstance(value, list) else [value]
-            if not all(isinstance(v, str) for v in values):
-                raise ValueError(f"{what}: expected a string or a list of strings, got {value!r}")
+            # Fast path: the worker's dates are already aware datetimes in UTC (offset 0, whatever
+            # the tzinfo class: pydantic's or the standard library's), so isoformat() is the same.
+            if type(value) is datetime and value.utcoffset() == _ZERO:
+                out[field_name] = value.isoformat()
+            else:
+                out[field_name] = iso_utc(value, f"document {doc_id!r} field {field_name!r}")
+        elif kind == "keyword" or kind == "text":
+            if not (isinstance(value, str) or isinstance(value, list) and all(isinstance(v, str) for v in value)):
+                raise ValueError(
+                    f"document {doc_id!r} field {field_name!r}: expected a string or a list of strings, got {value!r}"
+                )
         elif kind == "number":
             if isinstance(value, bool) or not isinstance(value, int | float):
-                raise ValueError(f"{what}: expected a number, got {value!r}")
+                raise ValueError(f"document {doc_id!r} field {field_name!r}: expected a number, got {value!r}")
         elif not isinstance(value, bool):
-            raise ValueError(f"{what}: expected true or false, got {value!r}")
+            raise ValueError(f"document {doc_id!r} field {field_name!r}: expected true or false, got {value!r}")
     return out
 
 

@@ -310,6 +310,37 @@ def test_bad_documents_are_refused(index: SearchIndex) -> None:
         index.bulk_index("never-created", [{"id": "x"}])
 
 
+def test_dates_already_in_utc_are_stored_like_any_other(index: SearchIndex) -> None:
+    # The worker's dates come from pydantic (its own UTC tzinfo) or datetime.now(UTC).
+    from pydantic import TypeAdapter
+
+    parsed = TypeAdapter(datetime).validate_json('"2026-03-04T05:06:07.123456Z"')
+    docs = [
+        {"id": "p1", "reported_at": parsed},
+        {"id": "p2", "reported_at": datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)},
+        {"id": "p3", "reported_at": datetime(2026, 3, 4, 13, 6, 7, 123456, tzinfo=SH)},
+    ]
+    assert index.bulk_index("reports", docs) == 3
+    assert [index.get("reports", d["id"])["reported_at"] for d in docs] == [  # type: ignore[index]
+        "2026-03-04T05:06:07.123456+00:00",
+        "2026-03-04T05:06:07+00:00",
+        "2026-03-04T05:06:07.123456+00:00",
+    ]
+
+
+def test_elasticsearch_reports_the_refused_document_and_keeps_the_others(search_index: SearchIndex) -> None:
+    from core.search.elastic import BulkIndexError, ElasticIndex
+
+    if not isinstance(search_index, ElasticIndex):
+        pytest.skip("a term over Lucene's 32,766-byte limit is refused by Elasticsearch only")
+    search_index.ensure_index("reports", SCHEMA)
+    docs = [{"id": "a", "region": "ok"}, {"id": "b", "region": "x" * 40_000}, {"id": "c", "title": "诈骗"}]
+    with pytest.raises(BulkIndexError, match=r"1 of 3 documents.*id='b'"):
+        search_index.bulk_index("reports", docs)
+    search_index.refresh("reports")
+    assert search_index.count("reports") == 2 and search_index.get("reports", "c") == docs[2]
+
+
 # SQLite-only behaviour: a second process reopening the file, and threads sharing one index.
 
 
