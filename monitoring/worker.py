@@ -55,6 +55,12 @@ class Stats:
     indexed: int = 0
     retries: int = 0
     started: float = field(default_factory=time.time)
+    # Wall seconds per phase, summed over batches: where a worker's time goes (bench_pipeline).
+    seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(PHASES, 0.0))
+
+
+PHASES = ("poll", "prepare", "database", "index", "commit")
+SLOW_BATCH_S = 1.0  # a batch slower than this is logged with its phases
 
 
 class Worker:
@@ -92,15 +98,22 @@ class Worker:
             on_batch(self.stats)  # "ready": subscribed, topics and index exist
         try:
             while not self.stop.is_set():
+                started = time.monotonic()
                 records = self._retry(
                     "bus", lambda: consumer.poll(self.settings.batch_size, self.settings.poll_timeout)
                 )
+                self._timed("poll", started)
                 if not records:
                     if exit_when_idle is not None and time.monotonic() - idle_since > exit_when_idle:
                         break
                     continue
-                self.process(records)
+                started = time.monotonic()
+                phases = self.process(records)
                 self._retry("bus", consumer.commit)
+                phases["commit"] = self._timed("commit", started + sum(phases.values()))
+                if sum(phases.values()) > SLOW_BATCH_S:
+                    log.warning("slow batch of %d records: %s", len(records),
+                                ", ".join(f"{k} {v:.2f}s" for k, v in phases.items()))
                 idle_since = time.monotonic()
                 if on_batch:
                     on_batch(self.stats)
@@ -111,9 +124,10 @@ class Worker:
             self._pool.shutdown(wait=True)
         return self.stats
 
-    def process(self, records: Sequence[Record]) -> None:
-        """One batch, all the way to the index. Returns only when it is stored and indexed."""
-        now = utcnow()
+    def process(self, records: Sequence[Record]) -> dict[str, float]:
+        """One batch, all the way to the index. Returns only when it is stored and indexed, with
+        the wall seconds each phase took."""
+        started, now = time.monotonic(), utcnow()
         batch: dict[str, Prepared] = {}
         for record in records:
             prepared = self._prepare(record, now)
@@ -121,8 +135,9 @@ class Worker:
                 batch.setdefault(prepared.report_id, prepared)
         self.stats.batches += 1
         self.stats.records += len(records)
+        phases = {"prepare": self._timed("prepare", started)}
         if not batch:
-            return
+            return phases
         items = list(batch.values())
         # New reports are sent to the index as soon as they are scored, while the database writes
         # them: the two servers work at the same time. The offsets are still committed only after
@@ -139,7 +154,10 @@ class Worker:
             early.clear()
             return self._persist(items, now, index_early)
 
+        started = time.monotonic()
         stored = self._retry("database", attempt)
+        phases["database"] = self._timed("database", started)
+        started = time.monotonic()
         indexed: set[str] = set()
         if early:
             future, ids = early[0]
@@ -153,6 +171,13 @@ class Worker:
         if rest:
             self._retry("search index", lambda: self.search.bulk_index(REPORTS_INDEX, rest))
         self.stats.indexed += len(items)
+        phases["index"] = self._timed("index", started)  # what is left after the database part
+        return phases
+
+    def _timed(self, phase: str, started: float) -> float:
+        took = time.monotonic() - started
+        self.stats.seconds[phase] += took
+        return took
 
     def _prepare(self, record: Record, now: Any) -> Prepared | None:
         kind = self._report_kinds.get(record.topic)
