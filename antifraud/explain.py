@@ -11,7 +11,14 @@ import numpy as np
 import scipy.sparse as sp
 import xgboost as xgb
 
-from antifraud.vocab import AI_TECHNIQUES, APP_TIERS, CHANNELS, INCIDENT_TYPES, PROVINCES, REPORTER_TYPES
+from antifraud.vocab import (
+    AI_TECHNIQUES,
+    APP_TIERS,
+    CHANNELS,
+    INCIDENT_TYPES,
+    PROVINCES,
+    REPORTER_TYPES,
+)
 
 GROUP_WORDS = {
     "phone": ("电话号码", "phone number"),
@@ -62,6 +69,31 @@ def top_contributions(
             break
         zh, en = describe(names[j], present.get(int(j)))
         out.append(Contribution(names[j], zh, en, round(weight, 4)))
+    return out
+
+
+def top_contributions_batch(
+    contrib: np.ndarray, X: sp.csr_matrix, names: list[str], k: int = 5, min_weight: float = 0.02
+) -> list[list[Contribution]]:
+    """``top_contributions`` for every row of a batch; the selection runs once over the whole
+    matrix (per-row numpy calls were a third of a report's scoring time)."""
+    n, width = contrib.shape
+    if n == 0:
+        return []
+    size = np.abs(contrib)
+    picked = np.argpartition(-size, min(k, width - 1), axis=1)[:, :k]
+    order = np.take_along_axis(picked, np.argsort(-np.take_along_axis(size, picked, axis=1), axis=1), axis=1)
+    weights = np.take_along_axis(contrib, order, axis=1).tolist()
+    out = []
+    for row, (columns, row_weights) in enumerate(zip(order.tolist(), weights)):
+        present = row_entries(X, row)
+        described = []
+        for j, weight in zip(columns, row_weights):
+            if abs(weight) < min_weight:
+                break
+            zh, en = describe(names[j], present.get(j))
+            described.append(Contribution(names[j], zh, en, round(weight, 4)))
+        out.append(described)
     return out
 
 

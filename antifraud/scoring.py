@@ -14,7 +14,13 @@ from typing import Any
 import numpy as np
 
 from antifraud.bundle import report_from_files
-from antifraud.explain import Contribution, contributions, row_entries, top_contributions
+from antifraud.explain import (
+    Contribution,
+    contributions,
+    row_entries,
+    top_contributions,
+    top_contributions_batch,
+)
 from antifraud.features import Prepared, prepare
 from antifraud.heads import set_threads
 from antifraud.incidents import IncidentModel, PreparedIncident, prepare_incident
@@ -76,7 +82,7 @@ class Detector:
         return self.report_version
 
     @classmethod
-    def load_active(cls, models_dir: Path) -> "Detector | None":
+    def load_active(cls, models_dir: Path) -> Detector | None:
         """The active report and incident models, or None when neither use has one yet.
         A model that fails its checksum raises RegistryError: that is never silently skipped."""
         registry = ModelRegistry(models_dir)
@@ -86,7 +92,7 @@ class Detector:
         return cls.load(models_dir, report_v, incident_v)
 
     @classmethod
-    def load(cls, models_dir: Path, report_version: str | None, incident_version: str | None = None) -> "Detector":
+    def load(cls, models_dir: Path, report_version: str | None, incident_version: str | None = None) -> Detector:
         registry = ModelRegistry(models_dir)
         report = report_from_files(registry.load_files(report_version)) if report_version else None
         incident = IncidentModel.from_files(registry.load_files(incident_version)) if incident_version else None
@@ -116,7 +122,7 @@ class Detector:
             return [r for part in parts for r in part]
 
     def _score_reports(
-        self, reports: list[dict], reputation: "_Guarded | None", explain: bool, top_k: int, threads: int | None
+        self, reports: list[dict], reputation: _Guarded | None, explain: bool, top_k: int, threads: int | None
     ) -> list[Any]:
         model, version = self.report_model, self.report_version
         assert model is not None
@@ -134,8 +140,8 @@ class Detector:
         masked = p_tech.copy()
         masked[:, none_col] = -1.0
         tech_pick = np.where(any_ai >= tech.thresholds.get("any_ai", 0.5), masked.argmax(axis=1), none_col)
-        contrib = contributions(scam.booster, X, threads=threads) if explain else None
-        names = model.featurizer.feature_names
+        reasons = (top_contributions_batch(contributions(scam.booster, X, threads=threads), X,
+                                           model.featurizer.feature_names, top_k) if explain else None)
         threshold = scam.thresholds["operating"]
         type_classes = model.heads["scam_type"].classes
         # plain Python lists first: per-element numpy access would dominate this loop
@@ -151,7 +157,7 @@ class Detector:
                 type_names[row],
                 type_p[row],
                 tech_names[row],
-                top_contributions(contrib[row], row_entries(X, row), names, top_k) if contrib is not None else [],
+                reasons[row] if reasons is not None else [],
                 version,
                 item.notes,
             )

@@ -1,4 +1,6 @@
-"""Link reports to registered applications by filing number or (normalised) app name."""
+"""Link reports to registered applications by filing number or (normalised) app name, and know
+each linked application's risk tier (the search index carries it, so analysts can filter reports
+about high-risk applications)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ from sqlalchemy.orm import Session
 
 from monitoring.identifiers import normalise_app_name
 from registry.models import Application, ApplicationVersion
+from risk.models import RiskAssessment
+from risk.ruleset import TIER_RANK
 
 # Applications that are no longer offered still match: a scam may abuse a withdrawn app's name.
 _LINKABLE_STATUSES = ("approved", "superseded", "deregistered", "submitted", "under_review")
@@ -21,14 +25,19 @@ class LinkedApp:
     application_id: int
     name: str
     filing_number: str | None
+    tier: str | None = None
 
 
 def normalise_filing_number(value: str) -> str:
     return "".join(value.split()).upper()
 
 
-def load_applications(session: Session) -> list[tuple[int, str, str | None]]:
-    """(application id, a name it was filed under, filing number) for every linkable version."""
+AppRow = tuple[int, str, str | None] | tuple[int, str, str | None, str | None]
+
+
+def load_applications(session: Session) -> list[AppRow]:
+    """(application id, a name it was filed under, filing number, tier) for every linkable
+    version; the tier is the strictest one in force under any jurisdiction (None: not tiered)."""
     a, v = Application.__table__, ApplicationVersion.__table__
     stmt = (
         sa.select(a.c.id, v.c.name, a.c.filing_number)
@@ -39,18 +48,30 @@ def load_applications(session: Session) -> list[tuple[int, str, str | None]]:
     rows = [(i, n, f) for i, n, f in session.execute(stmt)]
     current = sa.select(a.c.id, a.c.name, a.c.filing_number).where(a.c.status.in_(_LINKABLE_STATUSES))
     rows += [(i, n, f) for i, n, f in session.execute(current)]
-    return rows
+    tiers = load_tiers(session)
+    return [(i, n, f, tiers.get(i)) for i, n, f in rows]
+
+
+def load_tiers(session: Session) -> dict[int, str]:
+    """Application id -> the strictest tier of its current assessments (overrides included)."""
+    ra = RiskAssessment.__table__
+    tiers: dict[int, str] = {}
+    for app_id, tier in session.execute(sa.select(ra.c.application_id, ra.c.tier).where(ra.c.is_current)):
+        if app_id not in tiers or TIER_RANK.get(tier, -1) > TIER_RANK.get(tiers[app_id], -1):
+            tiers[app_id] = tier
+    return tiers
 
 
 class ApplicationLinker:
     """Name/filing-number lookup over a snapshot of the registry, reloaded every ``ttl`` seconds."""
 
-    def __init__(self, load: Callable[[], Iterable[tuple[int, str, str | None]]], ttl: float = 60.0):
+    def __init__(self, load: Callable[[], Iterable[AppRow]], ttl: float = 60.0):
         self._load = load
         self._ttl = ttl
         self._loaded_at = -float("inf")
         self._by_name: dict[str, LinkedApp] = {}
         self._by_filing: dict[str, LinkedApp] = {}
+        self._tiers: dict[int, str] = {}
 
     def invalidate(self) -> None:
         self._loaded_at = -float("inf")
@@ -60,14 +81,24 @@ class ApplicationLinker:
             return
         by_name: dict[str, LinkedApp] = {}
         by_filing: dict[str, LinkedApp] = {}
-        for app_id, name, filing in self._load():
-            app = LinkedApp(app_id, name, filing)
+        tiers: dict[int, str] = {}
+        for app_id, name, filing, *tier in self._load():
+            app = LinkedApp(app_id, name, filing, tier[0] if tier else None)
+            if app.tier:
+                tiers[app_id] = app.tier
             # The lowest id wins a name clash, so a link never flips between reloads.
             by_name.setdefault(normalise_app_name(name), app)
             if filing:
                 by_filing.setdefault(normalise_filing_number(filing), app)
-        self._by_name, self._by_filing = by_name, by_filing
+        self._by_name, self._by_filing, self._tiers = by_name, by_filing, tiers
         self._loaded_at = time.monotonic()
+
+    def tier_of(self, application_id: int | None) -> str | None:
+        """The linked application's tier as of the last reload (None: not linked or not tiered)."""
+        if application_id is None:
+            return None
+        self._refresh()
+        return self._tiers.get(application_id)
 
     def find(self, *, filing_number: str | None = None, names: Iterable[str] = ()) -> LinkedApp | None:
         self._refresh()

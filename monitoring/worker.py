@@ -145,7 +145,7 @@ class Worker:
         early: list[tuple[Future[int], set[str]]] = []
 
         def index_early(scored: dict[str, dict[str, Any]]) -> None:
-            docs = [report_document({**batch[r].row, **cols}, list(batch[r].keys)) for r, cols in scored.items()]
+            docs = [self._document(batch[r], cols) for r, cols in scored.items()]
             early.append((self._pool.submit(self.search.bulk_index, REPORTS_INDEX, docs), set(scored)))
 
         def attempt() -> dict[str, dict[str, Any]]:
@@ -166,13 +166,16 @@ class Worker:
                 indexed = ids
             except Exception as exc:  # noqa: BLE001 - retried below like any index failure
                 log.warning("search index unavailable (%s: %s); retrying", type(exc).__name__, exc)
-        rest = [report_document({**p.row, **stored[p.report_id]}, list(p.keys))
-                for p in items if p.report_id not in indexed]
+        rest = [self._document(p, stored[p.report_id]) for p in items if p.report_id not in indexed]
         if rest:
             self._retry("search index", lambda: self.search.bulk_index(REPORTS_INDEX, rest))
         self.stats.indexed += len(items)
         phases["index"] = self._timed("index", started)  # what is left after the database part
         return phases
+
+    def _document(self, prepared: Prepared, stored: dict[str, Any]) -> dict[str, Any]:
+        tier = self.linker.tier_of(stored.get("application_id"))
+        return report_document({**prepared.row, **stored}, list(prepared.keys), tier)
 
     def _timed(self, phase: str, started: float) -> float:
         took = time.monotonic() - started

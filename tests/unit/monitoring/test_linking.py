@@ -48,3 +48,73 @@ def test_snapshot_is_reloaded_after_invalidate():
     linker.invalidate()
     assert linker.find(names=["闪电借"]).application_id == 2
     assert linker.find(filing_number="guangdong-x-2026-0002").application_id == 2
+
+
+def test_linked_application_carries_its_strictest_tier_in_force(container, world):
+    from registry import service as registry_service
+    from risk import service as risk_service
+    from risk.ruleset import TIER_RANK
+    from tests.unit.risk.conftest import CN_GD, EU
+
+    app_id, _ = approved_app(container, world, "刷脸认证助手")
+    linker = ApplicationLinker(lambda: load(container), ttl=3600)
+    assert linker.tier_of(app_id) is None  # no rule set active yet: not tiered
+    with container.uow() as uow:
+        for rules in (CN_GD, EU):
+            risk_service.activate_ruleset(uow, rules, "cli", registry_service.iter_current_applications(uow))
+        uow.commit()
+    with container.uow() as uow:
+        in_force = [risk_service.effective_tier(uow, app_id, j) for j in ("cn-gd", "eu")]
+    expected = max((t.tier for t in in_force if t), key=TIER_RANK.__getitem__)
+    assert linker.tier_of(app_id) is None  # the snapshot is only reloaded after its ttl
+    linker.invalidate()
+    assert linker.tier_of(app_id) == expected
+    assert linker.find(names=["刷脸认证助手"]).tier == expected
+    assert expected != "prohibited"  # the override below must raise it
+    # An override in force changes what the index will carry after the next reload.
+    with container.uow() as uow:
+        risk_service.override_tier(uow, app_id, "eu", "prohibited",
+                                   "人工复核认定该应用以刷脸认证为名实施诈骗，予以改判", world.regulator)
+        uow.commit()
+    linker.invalidate()
+    assert linker.tier_of(app_id) == "prohibited"
+    assert linker.tier_of(None) is None
+
+
+def load(container):
+    with container.uow() as uow:
+        return load_applications(uow.session)
+
+
+def test_worker_indexes_reports_with_the_linked_applications_tier(container, world):
+    import json
+
+    from monitoring.indexing import REPORTS_INDEX
+    from monitoring.loadgen import synthetic_reports
+    from monitoring.scoring import RuleScorer
+    from monitoring.topics import IntakeSettings
+    from monitoring.worker import Worker
+    from registry import service as registry_service
+    from risk import service as risk_service
+    from tests.unit.risk.conftest import CN_GD
+
+    app_id, _ = approved_app(container, world, "刷脸认证助手")
+    with container.uow() as uow:
+        risk_service.activate_ruleset(uow, CN_GD, "cli", registry_service.iter_current_applications(uow))
+        uow.commit()
+    with container.uow() as uow:
+        tier = risk_service.effective_tier(uow, app_id, "cn-gd").tier
+    settings = IntakeSettings(batch_size=50, poll_timeout=0.05)
+    linked, unlinked = (dict(r) for r in synthetic_reports(2, seed=3, prefix="tier"))
+    linked["app_name"] = "刷脸认证助手"
+    unlinked.pop("app_name", None)
+    container.bus.ensure_topics([settings.scam_topic])
+    for report in (linked, unlinked):
+        container.bus.publish(settings.scam_topic, json.dumps(report, ensure_ascii=False).encode(),
+                              key=report["report_id"])
+    worker = Worker(container.bus, container.search, container.uow, RuleScorer(),
+                    ApplicationLinker(lambda: load(container)), settings)
+    worker.run(exit_when_idle=0.5)
+    doc = container.search.get(REPORTS_INDEX, linked["report_id"])
+    assert doc["application_id"] == str(app_id) and doc["tier"] == tier
+    assert "tier" not in container.search.get(REPORTS_INDEX, unlinked["report_id"])
