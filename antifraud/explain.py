@@ -6,6 +6,7 @@ The contributions are in log-odds: positive pushes towards "scam", negative away
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import scipy.sparse as sp
@@ -97,6 +98,7 @@ def top_contributions_batch(
     return out
 
 
+@lru_cache(maxsize=1 << 16)  # a report's reasons repeat the same few hundred phrases
 def describe(name: str, value: float | None) -> tuple[str, str]:
     """Plain zh / en words for one feature and its value (None: not given or absent)."""
     if name.startswith("text:"):

@@ -26,6 +26,7 @@ from antifraud.heads import set_threads
 from antifraud.incidents import IncidentModel, PreparedIncident, prepare_incident
 from antifraud.registry import ModelRegistry
 from antifraud.reputation import ReputationSource
+from antifraud.saabas import PathTable
 from antifraud.train import ReportModel
 
 __all__ = ["Contribution", "Detector", "IncidentSeverity", "Rejected", "Score"]
@@ -76,6 +77,8 @@ class Detector:
         self.report_version = report_version
         self.incident_model = incident_model
         self.incident_version = incident_version
+        # The scam head's decision paths, tabulated once: explanations from leaf indices.
+        self._scam_paths = PathTable(report_model.heads["scam"].booster) if report_model else None
 
     @property
     def version(self) -> str:
@@ -140,8 +143,11 @@ class Detector:
         masked = p_tech.copy()
         masked[:, none_col] = -1.0
         tech_pick = np.where(any_ai >= tech.thresholds.get("any_ai", 0.5), masked.argmax(axis=1), none_col)
-        reasons = (top_contributions_batch(contributions(scam.booster, X, threads=threads), X,
-                                           model.featurizer.feature_names, top_k) if explain else None)
+        reasons = None
+        if explain:
+            assert self._scam_paths is not None
+            reasons = top_contributions_batch(self._scam_paths.contributions(X, threads or 1), X,
+                                              model.featurizer.feature_names, top_k)
         threshold = scam.thresholds["operating"]
         type_classes = model.heads["scam_type"].classes
         # plain Python lists first: per-element numpy access would dominate this loop
