@@ -54,6 +54,7 @@ class Stats:
     dead_lettered: int = 0
     indexed: int = 0
     retries: int = 0
+    conflicts: int = 0  # batches rolled back by a deadlock or serialisation failure, and retried
     started: float = field(default_factory=time.time)
     # Wall seconds per phase, summed over batches: where a worker's time goes (bench_pipeline).
     seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(PHASES, 0.0))
@@ -218,6 +219,12 @@ class Worker:
                 if self.stop.is_set():
                     raise Stopped from exc
                 self.stats.retries += 1
+                if _lost_a_race(exc):
+                    # Two workers' batches locked shared identifier rows in opposite orders (a
+                    # campaign merge); PostgreSQL rolled this one back. Not an outage: go again.
+                    self.stats.conflicts += 1
+                    log.info("%s: %s; retrying the batch", what, str(exc).splitlines()[0])
+                    continue
                 # The first failure of a streak with its traceback: a bug looks like an outage here.
                 log.warning(
                     "%s unavailable (%s: %s); retrying in %.1fs", what, type(exc).__name__, exc, delay,
@@ -225,6 +232,12 @@ class Worker:
                 )
                 self.stop.wait(delay)
                 delay = min(delay * 2, self.settings.max_backoff)
+
+
+def _lost_a_race(exc: BaseException) -> bool:
+    """A deadlock or serialisation failure (SQLSTATE 40P01 / 40001): retrying can only succeed."""
+    sqlstate = getattr(getattr(exc, "orig", exc), "sqlstate", None)
+    return sqlstate in ("40P01", "40001")
 
 
 # --- process entry point -------------------------------------------------------------------

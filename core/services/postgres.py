@@ -45,6 +45,9 @@ SERVER_SETTINGS = {
     "checkpoint_timeout": "15min",
     "checkpoint_completion_target": "0.9",
     "jit": "off",
+    # Two intake workers can deadlock when a campaign merge meets the other's identifier upsert;
+    # the loser is retried at once (monitoring/worker.py), so find the cycle in 0.1 s, not 1 s.
+    "deadlock_timeout": "100ms",
 }
 
 

@@ -84,3 +84,56 @@ def test_bulk_insert_refuses_naive_datetimes_and_returns_rows(uow):
                             returning=["report_count"])
         u.commit()
     assert back == [("qq", "12345678", 1), (2,)]
+
+
+def _real_deadlock(url_uow) -> Exception:
+    """Two sessions each lock a row, then ask for the other's: PostgreSQL aborts one of them."""
+    import threading
+
+    with url_uow() as setup:
+        setup.session.execute(sa.text("CREATE TABLE IF NOT EXISTS dl_probe (id int PRIMARY KEY)"))
+        setup.session.execute(sa.text("INSERT INTO dl_probe VALUES (1), (2) ON CONFLICT DO NOTHING"))
+        setup.commit()
+    errors: list[Exception] = []
+    both_locked = threading.Barrier(2)
+
+    def lock(first: int, second: int) -> None:
+        with url_uow() as u:
+            try:
+                u.session.execute(sa.text("SELECT 1 FROM dl_probe WHERE id = :i FOR UPDATE"), {"i": first})
+                both_locked.wait()
+                u.session.execute(sa.text("SELECT 1 FROM dl_probe WHERE id = :i FOR UPDATE"), {"i": second})
+                u.commit()
+            except sa.exc.DBAPIError as exc:
+                errors.append(exc)
+
+    threads = [threading.Thread(target=lock, args=pair) for pair in ((1, 2), (2, 1))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert len(errors) == 1
+    return errors[0]
+
+
+def test_a_batch_that_loses_a_deadlock_is_retried_at_once(uow) -> None:
+    import time
+
+    from monitoring.topics import IntakeSettings
+    from monitoring.worker import Worker, _lost_a_race
+
+    deadlock = _real_deadlock(uow)
+    assert _lost_a_race(deadlock)
+    assert not _lost_a_race(sa.exc.OperationalError("SELECT 1", {}, ConnectionRefusedError()))
+    worker = Worker(None, None, uow, RuleScorer(), ApplicationLinker(lambda: []),  # type: ignore[arg-type]
+                    IntakeSettings(max_backoff=5.0))
+    calls = []
+
+    def flaky() -> str:
+        calls.append(time.monotonic())
+        if len(calls) == 1:
+            raise deadlock
+        return "stored"
+
+    assert worker._retry("database", flaky) == "stored"
+    assert worker.stats.conflicts == 1 and calls[1] - calls[0] < 0.15  # no outage back-off
