@@ -85,14 +85,20 @@ def top_contributions_batch(
     picked = np.argpartition(-size, min(k, width - 1), axis=1)[:, :k]
     order = np.take_along_axis(picked, np.argsort(-np.take_along_axis(size, picked, axis=1), axis=1), axis=1)
     weights = np.take_along_axis(contrib, order, axis=1).tolist()
+    # The picked cells' stored values (None where the row has no entry), read in one go.
+    rows, columns = np.repeat(np.arange(n), order.shape[1]), order.ravel()
+    stored = sp.csr_matrix((np.ones_like(X.data), X.indices, X.indptr), shape=X.shape)
+    values = np.asarray(X[rows, columns]).ravel().tolist()
+    present = (np.asarray(stored[rows, columns]).ravel() > 0).tolist()
+    width = order.shape[1]
     out = []
-    for row, (columns, row_weights) in enumerate(zip(order.tolist(), weights)):
-        present = row_entries(X, row)
+    for row, (picked, row_weights) in enumerate(zip(order.tolist(), weights)):
         described = []
-        for j, weight in zip(columns, row_weights):
+        for i, (j, weight) in enumerate(zip(picked, row_weights)):
             if abs(weight) < min_weight:
                 break
-            zh, en = describe(names[j], present.get(j))
+            cell = row * width + i
+            zh, en = describe(names[j], values[cell] if present[cell] else None)
             described.append(Contribution(names[j], zh, en, round(weight, 4)))
         out.append(described)
     return out

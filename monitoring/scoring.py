@@ -139,10 +139,15 @@ class DetectorScorer:
                     is_scam=bool(result.is_scam),
                     scam_type=result.scam_type,
                     model_version=str(result.model_version),
-                    reasons=[str(c) for c in result.explanation][:10],
+                    reasons=[_reason(c) for c in result.explanation[:10]],
                 )
             )
         return out
+
+
+def _reason(c: Any) -> str:
+    """One explanation line, Chinese first: 文本含有“转账” / text contains "转账" (+0.81)."""
+    return f"{c.label_zh} / {c.label_en} ({c.weight:+.2f})"
 
 
 def _detector_input(report: ScoringInput) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from core.db import UnitOfWork, make_engine, make_session_factory
@@ -40,3 +41,5 @@ def test_active_detector_scores_stored_reports(models_dir, migrated_sqlite):
     assert scam["model_version"] == scorer.version != "rules-v1"
     assert scam["scam_probability"] > ham["scam_probability"]
     assert scam["score_reasons"]  # the detector's explanation, kept with the row
+    # Readable lines, Chinese first, with the signed weight in log-odds.
+    assert all(re.fullmatch(r".+ / .+ \([+-]\d+\.\d\d\)", r) for r in scam["score_reasons"]), scam["score_reasons"]
