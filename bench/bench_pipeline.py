@@ -60,9 +60,18 @@ def create_database() -> tuple[str, str]:
 
 def drop_database(name: str) -> None:
     admin = make_engine(PG, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
+    try:
+        for attempt in range(5):
+            try:
+                with admin.connect() as conn:
+                    conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                return
+            except Exception:  # noqa: BLE001 - an autovacuum worker (not ours to end) may still be in it
+                if attempt == 4:
+                    raise
+                time.sleep(2)
+    finally:
+        admin.dispose()
 
 
 class Phase:

@@ -61,7 +61,8 @@ class Stats:
 
 
 PHASES = ("poll", "prepare", "database", "index", "commit")
-SLOW_BATCH_S = 1.0  # a batch slower than this is logged with its phases
+# A batch slower than this is logged with its phases (a lock wait, an outage, a stall).
+SLOW_BATCH_S, SLOW_PER_RECORD_S = 1.0, 0.0005
 
 
 class Worker:
@@ -112,7 +113,7 @@ class Worker:
                 phases = self.process(records)
                 self._retry("bus", consumer.commit)
                 phases["commit"] = self._timed("commit", started + sum(phases.values()))
-                if sum(phases.values()) > SLOW_BATCH_S:
+                if sum(phases.values()) > SLOW_BATCH_S + SLOW_PER_RECORD_S * len(records):
                     log.warning("slow batch of %d records: %s", len(records),
                                 ", ".join(f"{k} {v:.2f}s" for k, v in phases.items()))
                 idle_since = time.monotonic()
