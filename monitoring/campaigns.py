@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -147,7 +148,8 @@ def _apply(
         if report_ids or moved
     ]
     if counts:
-        first, last = sa.bindparam("b_first"), sa.bindparam("b_last")
+        first: sa.BindParameter[Any] = sa.bindparam("b_first")
+        last: sa.BindParameter[Any] = sa.bindparam("b_last")
         session.execute(
             sa.update(camp)
             .where(camp.c.id == sa.bindparam("b_cid"))
@@ -205,7 +207,8 @@ def _merge(session: Session, targets: list[tuple[int, list[int]]]) -> dict[int, 
     else:
         out = {}
         for old in olds:
-            n = session.execute(sa.update(rep).where(rep.c.campaign_id == old).values(campaign_id=into[old])).rowcount
+            moved = session.execute(sa.update(rep).where(rep.c.campaign_id == old).values(campaign_id=into[old]))
+            n = cast(sa.CursorResult[Any], moved).rowcount  # an UPDATE's result has a row count
             out[into[old]] = out.get(into[old], 0) + n
             session.execute(sa.update(known).where(known.c.campaign_id == old).values(campaign_id=into[old]))
     session.execute(sa.delete(camp).where(camp.c.id.in_(olds)))

@@ -10,9 +10,9 @@ mistake from the dead-letter reason instead of having it silently coerced.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
-from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -27,7 +27,7 @@ from pydantic import (
 
 from antifraud import vocab
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 # Larger payloads are rejected before JSON parsing: a report is text, not attachments.
 MAX_MESSAGE_BYTES = 256 * 1024
 

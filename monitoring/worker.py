@@ -45,6 +45,11 @@ class Stopped(Exception):
     """Shutdown was asked for while a batch was still waiting on an outage: leave it uncommitted."""
 
 
+PHASES = ("poll", "prepare", "database", "index", "commit")
+# A batch slower than this is logged with its phases (a lock wait, an outage, a stall).
+SLOW_BATCH_S, SLOW_PER_RECORD_S = 1.0, 0.0005
+
+
 @dataclass
 class Stats:
     member: str
@@ -59,11 +64,6 @@ class Stats:
     started: float = field(default_factory=time.time)
     # Wall seconds per phase, summed over batches: where a worker's time goes (bench_pipeline).
     seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(PHASES, 0.0))
-
-
-PHASES = ("poll", "prepare", "database", "index", "commit")
-# A batch slower than this is logged with its phases (a lock wait, an outage, a stall).
-SLOW_BATCH_S, SLOW_PER_RECORD_S = 1.0, 0.0005
 
 
 class Worker:
@@ -271,7 +271,7 @@ def run_worker(
 ) -> Stats:
     """Build everything from the environment, run until SIGTERM/SIGINT (or idle), clean up."""
     from monitoring.jobs import start_scheduler
-    from monitoring.linking import load_applications
+    from monitoring.linking import AppRow, load_applications
     from monitoring.scoring import load_scorer
     from tierwatch.bootstrap import build
 
@@ -282,7 +282,7 @@ def run_worker(
     bus = build_bus(container, intake)
     stop = threading.Event()
 
-    def load_apps() -> list[tuple[int, str, str | None]]:
+    def load_apps() -> list[AppRow]:
         with container.uow() as uow:
             return load_applications(uow.session)
 
