@@ -51,33 +51,12 @@ def contributions(booster: xgb.Booster, X: sp.csr_matrix, chunk: int = 512, thre
     return np.concatenate(out) if out else np.zeros((0, X.shape[1]))
 
 
-def row_entries(X: sp.csr_matrix, row: int) -> dict[int, float]:
-    """Column -> stored value of one CSR row, without building a one-row matrix."""
-    lo, hi = X.indptr[row], X.indptr[row + 1]
-    return dict(zip(X.indices[lo:hi].tolist(), X.data[lo:hi].tolist()))
-
-
 def top_contributions(
-    contrib_row: np.ndarray, present: dict[int, float], names: list[str], k: int = 5, min_weight: float = 0.02
-) -> list[Contribution]:
-    """The k largest contributions by size, described; ``present`` is the row's stored values."""
-    order = np.argpartition(-np.abs(contrib_row), min(k, len(contrib_row) - 1))[:k]
-    order = order[np.argsort(-np.abs(contrib_row[order]))]
-    out = []
-    for j in order:
-        weight = float(contrib_row[j])
-        if abs(weight) < min_weight:
-            break
-        zh, en = describe(names[j], present.get(int(j)))
-        out.append(Contribution(names[j], zh, en, round(weight, 4)))
-    return out
-
-
-def top_contributions_batch(
     contrib: np.ndarray, X: sp.csr_matrix, names: list[str], k: int = 5, min_weight: float = 0.02
 ) -> list[list[Contribution]]:
-    """``top_contributions`` for every row of a batch; the selection runs once over the whole
-    matrix (per-row numpy calls were a third of a report's scoring time)."""
+    """Per row, the k largest contributions by size (at least ``min_weight``), described with the
+    row's stored values; the selection runs once over the whole matrix (per-row numpy calls
+    were a third of a report's scoring time)."""
     n, width = contrib.shape
     if n == 0:
         return []
@@ -86,18 +65,18 @@ def top_contributions_batch(
     order = np.take_along_axis(picked, np.argsort(-np.take_along_axis(size, picked, axis=1), axis=1), axis=1)
     weights = np.take_along_axis(contrib, order, axis=1).tolist()
     # The picked cells' stored values (None where the row has no entry), read in one go.
-    rows, columns = np.repeat(np.arange(n), order.shape[1]), order.ravel()
+    per_row = order.shape[1]
+    rows, columns = np.repeat(np.arange(n), per_row), order.ravel()
     stored = sp.csr_matrix((np.ones_like(X.data), X.indices, X.indptr), shape=X.shape)
     values = np.asarray(X[rows, columns]).ravel().tolist()
     present = (np.asarray(stored[rows, columns]).ravel() > 0).tolist()
-    width = order.shape[1]
     out = []
-    for row, (picked, row_weights) in enumerate(zip(order.tolist(), weights)):
+    for row, (row_columns, row_weights) in enumerate(zip(order.tolist(), weights)):
         described = []
-        for i, (j, weight) in enumerate(zip(picked, row_weights)):
+        for i, (j, weight) in enumerate(zip(row_columns, row_weights)):
             if abs(weight) < min_weight:
                 break
-            cell = row * width + i
+            cell = row * per_row + i
             zh, en = describe(names[j], values[cell] if present[cell] else None)
             described.append(Contribution(names[j], zh, en, round(weight, 4)))
         out.append(described)

@@ -17,9 +17,7 @@ from antifraud.bundle import report_from_files
 from antifraud.explain import (
     Contribution,
     contributions,
-    row_entries,
     top_contributions,
-    top_contributions_batch,
 )
 from antifraud.features import Prepared, prepare
 from antifraud.heads import set_threads
@@ -146,7 +144,7 @@ class Detector:
         reasons = None
         if explain:
             assert self._scam_paths is not None
-            reasons = top_contributions_batch(self._scam_paths.contributions(X, threads or 1), X,
+            reasons = top_contributions(self._scam_paths.contributions(X, threads or 1), X,
                                               model.featurizer.feature_names, top_k)
         threshold = scam.thresholds["operating"]
         type_classes = model.heads["scam_type"].classes
@@ -180,15 +178,16 @@ class Detector:
         X = model.featurizer.transform(items)
         proba = model.head.proba(X)
         # contributions of the predicted class only: the words say why *this* level
-        contrib = contributions(model.head.booster, X)
-        names = model.featurizer.feature_names
+        picked = proba.argmax(axis=1)
+        contrib = contributions(model.head.booster, X)[np.arange(len(items)), picked]
+        reasons = top_contributions(contrib, X, model.featurizer.feature_names, top_k)
         for row, (i, item) in enumerate(zip(ok_idx, items)):
-            k = int(proba[row].argmax())
+            k = int(picked[row])
             results[i] = IncidentSeverity(
                 severity=model.head.classes[k],
                 probability=float(proba[row, k]),
                 probabilities={c: round(float(p), 4) for c, p in zip(model.head.classes, proba[row])},
-                explanation=top_contributions(contrib[row, k], row_entries(X, row), names, top_k),
+                explanation=reasons[row],
                 model_version=version,
                 notes=item.notes,
             )
