@@ -96,6 +96,16 @@ def _recordset(
     return f"json_to_recordset(CAST(:rows AS json)) AS r({defs})", {"rows": dumps(list(rows))}, exprs
 
 
+def _columns(rows: Sequence[dict[str, Any]]) -> tuple[list[str], Sequence[dict[str, Any]]]:
+    """Every column any row names, in first-seen order, and the rows with each of them: a key a
+    row lacks is NULL. Statements are built from one row's keys, so without this a batch mixing
+    row shapes (a scam report beside an incident report) fails as a whole, on either database."""
+    columns = list(dict.fromkeys(c for row in rows for c in row))
+    if all(len(row) == len(columns) for row in rows):
+        return columns, rows
+    return columns, [{c: row.get(c) for c in columns} for row in rows]
+
+
 def insert_rows(
     session: Session,
     table: sa.Table,
@@ -109,7 +119,7 @@ def insert_rows(
     ``returning`` columns of the rows written."""
     if not rows:
         return []
-    columns = list(rows[0])
+    columns, rows = _columns(rows)
     if not is_postgres(session):
         stmt = upsert(session, table)
         if update:
@@ -143,7 +153,7 @@ def update_rows(session: Session, table: sa.Table, key: Sequence[str], rows: Seq
     """UPDATE ``table`` SET the rows' other columns WHERE the ``key`` columns match, row by row."""
     if not rows:
         return
-    columns = list(rows[0])
+    columns, rows = _columns(rows)
     values = [c for c in columns if c not in key]
     if not is_postgres(session):
         where = sa.and_(*(table.c[k] == sa.bindparam(f"b_{k}") for k in key))

@@ -59,9 +59,18 @@ def report_identifiers(report: Report) -> list[ids.Identifier]:
     return sorted(found)
 
 
+# Every column a report row carries, whatever its kind: a batch mixes kinds, and one statement
+# writes the whole batch (monitoring.bulk pads too; this keeps the row shape explicit).
+_KIND_COLUMNS = (
+    "reporter_type", "channel", "amount_lost", "ai_technique",  # scam reports
+    "filing_number", "company", "incident_type", "severity", "affected_users", "measures",  # incidents
+)
+
+
 def prepare(report: Report, received_at: datetime) -> Prepared:
     keys = tuple(f"{kind}:{value}" for kind, value in report_identifiers(report))  # as str(Identifier)
-    row: dict[str, Any] = {
+    row: dict[str, Any] = dict.fromkeys(_KIND_COLUMNS)
+    row |= {
         "report_id": report.report_id,
         "tracking_code": tracking_code_for(report.report_id),
         "kind": report.kind,

@@ -132,10 +132,12 @@ class Worker:
         the wall seconds each phase took."""
         started, now = time.monotonic(), utcnow()
         batch: dict[str, Prepared] = {}
+        sources: dict[str, list[Record]] = {}  # report_id -> the records that carried it
         for record in records:
             prepared = self._prepare(record, now)
             if prepared is not None:
                 batch.setdefault(prepared.report_id, prepared)
+                sources.setdefault(prepared.report_id, []).append(record)
         self.stats.batches += 1
         self.stats.records += len(records)
         phases = {"prepare": self._timed("prepare", started)}
@@ -158,7 +160,19 @@ class Worker:
             return self._persist(items, now, index_early)
 
         started = time.monotonic()
-        stored = self._retry("database", attempt)
+        try:
+            stored = self._retry("database", attempt)
+        except BadBatch as exc:
+            for future, _ in early:
+                wait([future])
+            early.clear()
+            log.warning("a batch of %d reports failed on its data (%s); finding the message at fault",
+                        len(items), exc.reason)
+            stored = self._store_isolating(items, now, sources)
+            rejected = [p.report_id for p in items if p.report_id not in stored]
+            # The first attempt may have indexed them early: no document without its row.
+            self._retry("search index", lambda: self.search.delete(REPORTS_INDEX, rejected))
+            items = [p for p in items if p.report_id in stored]
         phases["database"] = self._timed("database", started)
         started = time.monotonic()
         indexed: set[str] = set()
@@ -175,6 +189,24 @@ class Worker:
         self.stats.indexed += len(items)
         phases["index"] = self._timed("index", started)  # what is left after the database part
         return phases
+
+    def _store_isolating(
+        self, items: list[Prepared], now: Any, sources: dict[str, list[Record]]
+    ) -> dict[str, dict[str, Any]]:
+        """Store ``items`` in halves, each in its own transaction, until the reports whose data the
+        database refuses stand alone; those become dead letters with the database's reason and
+        the rest is stored. log2(batch) extra transactions per bad report."""
+        try:
+            return self._retry("database", lambda: self._persist(items, now, None))
+        except BadBatch as exc:
+            if len(items) == 1:
+                for record in sources[items[0].report_id]:
+                    self._retry("bus", lambda: self.bus.dead_letter(record, f"database: {exc.reason}"[:1000]))
+                    self.stats.dead_lettered += 1
+                return {}
+        middle = len(items) // 2
+        return {**self._store_isolating(items[:middle], now, sources),
+                **self._store_isolating(items[middle:], now, sources)}
 
     def _document(self, prepared: Prepared, stored: dict[str, Any]) -> dict[str, Any]:
         tier = self.linker.tier_of(stored.get("application_id"))
@@ -204,7 +236,9 @@ class Worker:
         self.stats.dead_lettered += 1
         return None
 
-    def _persist(self, items: list[Prepared], now: Any, on_scored: Callable[..., None]) -> dict[str, dict[str, Any]]:
+    def _persist(
+        self, items: list[Prepared], now: Any, on_scored: Callable[..., None] | None
+    ) -> dict[str, dict[str, Any]]:
         with self.uow() as uow:
             stored, new = persist(uow.session, items, self.scorer, self.linker, now, on_scored)
             uow.commit()
@@ -213,20 +247,27 @@ class Worker:
         return stored
 
     def _retry(self, what: str, fn: Callable[[], T]) -> T:
-        delay = 0.2
+        """Wait out outages of ``what``; a database error caused by the batch's data raises
+        BadBatch instead (retrying it would stop the stream for everyone)."""
+        delay, races = 0.2, 0
         while True:
             try:
                 return fn()
             except Exception as exc:  # noqa: BLE001 - outages are waited out, never skipped
                 if self.stop.is_set():
                     raise Stopped from exc
-                self.stats.retries += 1
-                if _lost_a_race(exc):
-                    # Two workers' batches locked shared identifier rows in opposite orders (a
-                    # campaign merge); PostgreSQL rolled this one back. Not an outage: go again.
+                kind = classify_database_error(exc) if what == "database" else "outage"
+                if kind == "race" and races < MAX_RACE_RETRIES:
+                    # Two workers' batches locked shared rows in opposite orders, or one merged a
+                    # campaign the other was joining; PostgreSQL rolled this one back. Go again.
+                    races += 1
+                    self.stats.retries += 1
                     self.stats.conflicts += 1
                     log.info("%s: %s; retrying the batch", what, str(exc).splitlines()[0])
                     continue
+                if kind != "outage":
+                    raise BadBatch(f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}") from exc
+                self.stats.retries += 1
                 # The first failure of a streak with its traceback: a bug looks like an outage here.
                 log.warning(
                     "%s unavailable (%s: %s); retrying in %.1fs", what, type(exc).__name__, exc, delay,
@@ -236,10 +277,36 @@ class Worker:
                 delay = min(delay * 2, self.settings.max_backoff)
 
 
-def _lost_a_race(exc: BaseException) -> bool:
-    """A deadlock or serialisation failure (SQLSTATE 40P01 / 40001): retrying can only succeed."""
+class BadBatch(Exception):
+    """The database refused the batch because of what it contains, not because it is away."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+# A conflict between workers that keeps coming back for the same batch is not a race any more.
+MAX_RACE_RETRIES = 20
+# SQLSTATEs of a transaction that lost to another one: deadlock, serialisation failure, and a
+# foreign key to a campaign row another worker merged away meanwhile.
+_RACE_STATES = ("40P01", "40001", "23503")
+
+
+def classify_database_error(exc: BaseException) -> str:
+    """"outage" (wait and retry), "race" (retry at once) or "data" (the batch's content)."""
+    from sqlalchemy import exc as sa_exc
+
     sqlstate = getattr(getattr(exc, "orig", exc), "sqlstate", None)
-    return sqlstate in ("40P01", "40001")
+    if sqlstate in _RACE_STATES:
+        return "race"
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return "outage"
+    if isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError,
+                        sa_exc.TimeoutError, ConnectionError, TimeoutError)):
+        return "outage"
+    if isinstance(exc, sa_exc.DBAPIError) and sqlstate is not None and sqlstate[:2] in ("08", "53", "57", "58"):
+        return "outage"  # connection exception, insufficient resources, operator intervention, system
+    return "data"
 
 
 # --- process entry point -------------------------------------------------------------------

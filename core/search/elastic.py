@@ -160,6 +160,16 @@ class ElasticIndex:
             )
         return written
 
+    def delete(self, name: str, doc_ids: Sequence[str]) -> int:
+        full, _ = self._schema(name)
+        if not doc_ids:
+            return 0
+        dumps = self._json.json_dumps
+        body = b"".join(b'{"delete":{"_id":%b}}\n' % dumps(doc_id) for doc_id in doc_ids)
+        response = self.client.bulk(index=full, operations=body,  # type: ignore[arg-type]
+                                    filter_path="items.*.status")
+        return sum(1 for item in response.get("items", []) if item["delete"]["status"] == 200)
+
     def refresh(self, name: str) -> None:
         full, _ = self._schema(name)
         self.client.indices.refresh(index=full)

@@ -222,6 +222,19 @@ class FtsIndex:
             values.append(_micros(to_utc(doc[f])) if doc.get(f) is not None else None)
         return values + [doc.get(f) for f in s.number + s.boolean]
 
+    def delete(self, name: str, doc_ids: Sequence[str]) -> int:
+        t = self._get_tables(name)
+        removed = 0
+        with self._write() as conn:
+            for doc_id in dict.fromkeys(doc_ids):
+                row = conn.execute(f"DELETE FROM {t.docs} WHERE id = ? RETURNING rowid", (doc_id,)).fetchone()
+                if row is None:
+                    continue
+                removed += 1
+                conn.execute(f"DELETE FROM {t.kw} WHERE doc_id = ?", (doc_id,))
+                conn.execute(f"DELETE FROM {t.fts} WHERE rowid = ?", (row[0],))
+        return removed
+
     def refresh(self, name: str) -> None:
         self._get_tables(name)  # writes are visible once committed; only check the index exists
 

@@ -291,6 +291,16 @@ def test_empty_index_returns_zeros(search_index: SearchIndex) -> None:
     assert search_index.get("empty", "r01") is None
 
 
+def test_delete_documents_removes_them_from_every_query(index: SearchIndex) -> None:
+    assert index.delete("reports", ["r01", "no-such-id", "r01"]) == 1
+    index.refresh("reports")
+    assert index.get("reports", "r01") is None
+    assert "r01" not in {h["id"] for h in index.search("reports", SearchQuery(text="客服", limit=50)).hits}
+    assert index.count("reports", SearchQuery(filters={"channel": "phone", "region": "guangzhou"})) == 0
+    assert index.count("reports") == len(DOCS) - 1
+    assert index.delete("reports", []) == 0
+
+
 def test_delete_index(index: SearchIndex) -> None:
     index.delete_index("reports")
     with pytest.raises(IndexNotFound):

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -87,6 +88,45 @@ def test_reports_are_stored_indexed_and_searchable_once(env):
     assert "reporter_contact" not in hit and not any("139" in str(v) for k, v in hit.items() if k != "description")
     letters = sorted(h["reason"][:10] for _, h in env.dead_letters())
     assert letters == ["bad JSON: ", "schema: am"]
+
+
+INCIDENTS = "reports.incident"
+
+
+def test_a_batch_of_every_report_kind_is_stored_and_indexed(env):
+    reports = list(synthetic_reports(20, seed=5))
+    env.publish(reports)
+    incident = {"report_id": "inc-mixed-0001", "kind": "incident", "app_name": "某智能客服",
+                "occurred_at": "2026-03-01T08:00:00+08:00", "incident_type": "data_leak", "severity": "high",
+                "affected_users": 1200, "description": "对话记录被泄露", "reported_at": "2026-03-01T09:00:00+08:00"}
+    env.bus.ensure_topics([INCIDENTS])
+    env.bus.publish(INCIDENTS, json.dumps(incident, ensure_ascii=False).encode(), key=incident["report_id"])
+    stats = env.worker().run(exit_when_idle=0.5)
+    assert env.stored() == (21, 21) and stats.dead_lettered == 0 and stats.batches >= 1
+    assert env.search.count(REPORTS_INDEX) == 21
+    assert env.search.get(REPORTS_INDEX, "inc-mixed-0001")["affected_users"] == 1200
+
+
+def test_a_report_the_database_refuses_is_dead_lettered_and_its_batch_stored(env):
+    class Refusing(RuleScorer):
+        """A scorer whose result for one report the database cannot store (a probability that is
+        not a number): the kind of data error that stopped every worker before."""
+
+        def score_batch(self, items, reputation):
+            scores = super().score_batch(items, reputation)
+            return [s if item.report_id != poison else replace(s, probability=object())
+                    for item, s in zip(items, scores)]
+
+    reports = list(synthetic_reports(200, seed=6))
+    poison = reports[77]["report_id"]
+    env.publish(reports)
+    worker = Worker(env.bus, env.search, lambda: UnitOfWork(env.factory), Refusing(),
+                    ApplicationLinker(lambda: []), env.settings)
+    stats = worker.run(exit_when_idle=0.5)
+    assert env.stored() == (199, 199) and stats.dead_lettered == 1 and stats.stored == 199
+    assert env.search.count(REPORTS_INDEX) == 199 and env.search.get(REPORTS_INDEX, poison) is None
+    [(value, headers)] = env.dead_letters()
+    assert json.loads(value)["report_id"] == poison and headers["reason"].startswith("database: ")
 
 
 def test_search_outage_is_waited_out_and_nothing_is_committed_before(env):

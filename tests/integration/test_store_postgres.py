@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from core.db import UnitOfWork, make_engine, make_session_factory
 from monitoring.bulk import insert_rows
 from monitoring.linking import ApplicationLinker
-from monitoring.messages import ScamReport
-from monitoring.models import Campaign, KnownIdentifier, Report, ReportContact
+from monitoring.messages import IncidentReport, ScamReport
+from monitoring.models import Campaign, KnownIdentifier, Report, ReportContact, ReportIdentifier
 from monitoring.scoring import RuleScorer
 from monitoring.store import persist, prepare
 from tests.pg import fresh_database
@@ -120,11 +120,11 @@ def test_a_batch_that_loses_a_deadlock_is_retried_at_once(uow) -> None:
     import time
 
     from monitoring.topics import IntakeSettings
-    from monitoring.worker import Worker, _lost_a_race
+    from monitoring.worker import Worker, classify_database_error
 
     deadlock = _real_deadlock(uow)
-    assert _lost_a_race(deadlock)
-    assert not _lost_a_race(sa.exc.OperationalError("SELECT 1", {}, ConnectionRefusedError()))
+    assert classify_database_error(deadlock) == "race"
+    assert classify_database_error(sa.exc.OperationalError("SELECT 1", {}, ConnectionRefusedError())) == "outage"
     worker = Worker(None, None, uow, RuleScorer(), ApplicationLinker(lambda: []),  # type: ignore[arg-type]
                     IntakeSettings(max_backoff=5.0))
     calls = []
@@ -137,3 +137,35 @@ def test_a_batch_that_loses_a_deadlock_is_retried_at_once(uow) -> None:
 
     assert worker._retry("database", flaky) == "stored"
     assert worker.stats.conflicts == 1 and calls[1] - calls[0] < 0.15  # no outage back-off
+
+
+def test_a_batch_mixing_report_kinds_is_stored(uow) -> None:
+    incident = IncidentReport(
+        report_id="pgrep-inc-0001", app_name="某智能客服", occurred_at=T0, incident_type="data_leak",
+        severity="high", affected_users=1200, description="对话记录被泄露", reported_at=T0,
+    )
+    stored, new = store(uow, [scam(101, "冒充客服要求退款转账，电话13800138001"), incident,
+                              scam(102, "又是冒充客服，13800138001", minutes=1)])
+    assert new == 3 and set(stored) == {"pgrep-000101", "pgrep-inc-0001", "pgrep-000102"}
+    with uow() as u:
+        rows = dict(u.session.execute(sa.select(Report.report_id, Report.kind)
+                                      .where(Report.report_id.in_(list(stored)))).all())
+        inc = u.session.scalar(sa.select(Report).where(Report.report_id == "pgrep-inc-0001"))
+        scam_row = u.session.scalar(sa.select(Report).where(Report.report_id == "pgrep-000101"))
+        u.session.expunge_all()  # read as loaded
+    assert rows == {"pgrep-000101": "scam", "pgrep-inc-0001": "incident", "pgrep-000102": "scam"}
+    assert (inc.affected_users, inc.reporter_type, inc.channel) == (1200, None, None)
+    assert (scam_row.reporter_type, scam_row.incident_type) == ("citizen", None)
+
+
+def test_insert_rows_pads_rows_of_different_shapes(uow) -> None:
+    store(uow, [scam(201, "一条举报")])
+    with uow() as u:
+        insert_rows(u.session, ReportIdentifier.__table__, [
+            {"report_id": "pgrep-000201", "kind": "qq", "value": "12345678", "region": "广东", "reported_at": T0},
+            {"report_id": "pgrep-000201", "kind": "qq", "value": "87654321", "reported_at": T0},
+        ])
+        u.commit()
+        regions = dict(u.session.execute(sa.select(ReportIdentifier.value, ReportIdentifier.region)
+                                         .where(ReportIdentifier.report_id == "pgrep-000201")).all())
+    assert regions == {"12345678": "广东", "87654321": None}

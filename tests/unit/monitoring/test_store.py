@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from core.db import UnitOfWork, make_engine, make_session_factory
 from monitoring.indexing import report_document
 from monitoring.linking import ApplicationLinker
-from monitoring.messages import ScamReport
+from monitoring.bulk import insert_rows
+from monitoring.messages import IncidentReport, ScamReport
 from monitoring.models import Campaign, KnownIdentifier, Report, ReportContact, ReportIdentifier
 from monitoring.reputation import DbReputation
 from monitoring.scoring import RuleScorer
@@ -111,3 +112,31 @@ def test_score_and_identifiers_are_stored(uow):
     batch, stored, _ = store(uow, [scam(1, "自称公安说我涉嫌洗钱，转账到安全账户6222021234567890128", amount_lost=50000.0)])
     assert stored["rep-000001"]["is_scam"] and stored["rep-000001"]["scam_type"] == "impersonate_authority"
     assert batch[0].keys == ("bank_card:6222021234567890128",)
+
+
+def test_a_batch_mixing_report_kinds_is_stored(uow):
+    incident = IncidentReport(
+        report_id="inc-000001", app_name="某智能客服", occurred_at=T0, incident_type="data_leak",
+        severity="high", affected_users=1200, description="对话记录被泄露", reported_at=T0,
+    )
+    _, stored, new = store(uow, [scam(1, "冒充客服要求退款转账，电话13800138001"), incident, scam(2, "又是冒充客服")])
+    assert new == 3 and set(stored) == {"rep-000001", "inc-000001", "rep-000002"}
+    with uow() as u:
+        inc = u.session.scalar(sa.select(Report).where(Report.report_id == "inc-000001"))
+        first = u.session.scalar(sa.select(Report).where(Report.report_id == "rep-000001"))
+        u.session.expunge_all()  # read as loaded
+    assert (inc.kind, inc.affected_users, inc.reporter_type, inc.channel) == ("incident", 1200, None, None)
+    assert (first.kind, first.reporter_type, first.incident_type) == ("scam", "citizen", None)
+
+
+def test_insert_rows_pads_rows_of_different_shapes(uow):
+    store(uow, [scam(1, "一条举报")])
+    with uow() as u:
+        insert_rows(u.session, ReportIdentifier.__table__, [
+            {"report_id": "rep-000001", "kind": "qq", "value": "12345678", "region": "广东", "reported_at": T0},
+            {"report_id": "rep-000001", "kind": "qq", "value": "87654321", "reported_at": T0},
+        ])
+        u.commit()
+        regions = dict(u.session.execute(sa.select(ReportIdentifier.value, ReportIdentifier.region)
+                                         .where(ReportIdentifier.kind == "qq")).all())
+    assert regions == {"12345678": "广东", "87654321": None}
