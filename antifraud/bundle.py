@@ -6,9 +6,9 @@ import json
 
 import xgboost as xgb
 
-from antifraud.features import Featurizer
-from antifraud.heads import Head
-from antifraud.train import ReportModel
+from tierwatch.antifraud.features import Featurizer
+from tierwatch.antifraud.heads import Head
+from tierwatch.antifraud.train import ReportModel
 
 HEADS = ("scam", "scam_type", "ai_technique")
 

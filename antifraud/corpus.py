@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
-from antifraud import datasets
-from antifraud.datasets import Example, text_key
-from antifraud.synth.generate import generate_reports
+from tierwatch.antifraud import datasets
+from tierwatch.antifraud.datasets import Example, text_key
+from tierwatch.antifraud.synth.generate import generate_reports
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from antifraud.vocab import SCAM_TYPES
+from tierwatch.antifraud.vocab import SCAM_TYPES
 
 TELECOM = "telecom_fraud_texts_5"
 CMCC = "cmcc_sms_spam_subtypes"

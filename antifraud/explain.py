@@ -12,7 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 import xgboost as xgb
 
-from antifraud.vocab import (
+from tierwatch.antifraud.vocab import (
     AI_TECHNIQUES,
     APP_TIERS,
     CHANNELS,
@@ -41,7 +41,7 @@ class Contribution:
 def contributions(booster: xgb.Booster, X: sp.csr_matrix, chunk: int = 512, threads: int | None = None) -> np.ndarray:
     """Log-odds contributions from XGBoost itself, bias column dropped: (n, features), or
     (n, classes, features) for a multi-class booster. Saabas approximation."""
-    from antifraud.heads import set_threads
+    from tierwatch.antifraud.heads import set_threads
 
     threads = set_threads(booster, threads, X.shape[0]) or 1
     out = []

@@ -21,10 +21,10 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import scipy.sparse as sp
 
-from antifraud.reputation import ReputationSource, as_utc, identifier_keys
-from antifraud.text import N_BUCKETS, HashedBatch, first_index, lookup_batch, ngram_text, unique
-from antifraud.vocab import AI_TECHNIQUES, CHANNELS, PROVINCES, REPORTER_TYPES
-from core.clock import utcnow
+from tierwatch.antifraud.reputation import ReputationSource, as_utc, identifier_keys
+from tierwatch.antifraud.text import N_BUCKETS, HashedBatch, first_index, lookup_batch, ngram_text, unique
+from tierwatch.antifraud.vocab import AI_TECHNIQUES, CHANNELS, PROVINCES, REPORTER_TYPES
+from tierwatch.core.clock import utcnow
 
 MAX_TEXT_CHARS = 4000
 PARALLEL_MIN = 2000

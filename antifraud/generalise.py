@@ -16,11 +16,11 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, roc_auc_score
 from tqdm import tqdm
 
-from antifraud import datasets
-from antifraud.baseline import Baseline
-from antifraud.corpus import Split
-from antifraud.datasets import Example
-from antifraud.train import ReportModel, TrainConfig, prepare_all, train_report_model
+from tierwatch.antifraud import datasets
+from tierwatch.antifraud.baseline import Baseline
+from tierwatch.antifraud.corpus import Split
+from tierwatch.antifraud.datasets import Example
+from tierwatch.antifraud.train import ReportModel, TrainConfig, prepare_all, train_report_model
 
 REAL_SOURCES = (datasets.TELECOM, datasets.CMCC, datasets.UCI)
 

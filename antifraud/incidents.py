@@ -16,11 +16,11 @@ import scipy.sparse as sp
 import xgboost as xgb
 from sklearn.model_selection import train_test_split
 
-from antifraud.features import MAX_TEXT_CHARS, bucket_names, dense_to_csr, text_matrix
-from antifraud.heads import Head, fit_booster, temperature, trim_to_best
-from antifraud.synth.incidents import SEVERITY_ORDER
-from antifraud.text import N_BUCKETS, hash_batch, lookup_batch
-from antifraud.vocab import APP_TIERS, INCIDENT_TYPES
+from tierwatch.antifraud.features import MAX_TEXT_CHARS, bucket_names, dense_to_csr, text_matrix
+from tierwatch.antifraud.heads import Head, fit_booster, temperature, trim_to_best
+from tierwatch.antifraud.synth.incidents import SEVERITY_ORDER
+from tierwatch.antifraud.text import N_BUCKETS, hash_batch, lookup_batch
+from tierwatch.antifraud.vocab import APP_TIERS, INCIDENT_TYPES
 
 DENSE = [f"type={t}" for t in INCIDENT_TYPES] + [f"tier={t}" for t in APP_TIERS] + ["affected_users_log10"]
 PARAMS = {"n_estimators": 80, "max_depth": 4, "eta": 0.2, "subsample": 0.9, "max_bin": 32, "tree_method": "hist", "nthread": 2}
@@ -125,7 +125,7 @@ def train_incident_model(rows: list[tuple[dict, str]], seed: int = 0, n_text: in
     """Fit on 70%, calibrate on 15%, report macro-F1 and the confusion matrix on the last 15%."""
     from sklearn.metrics import confusion_matrix, f1_score
 
-    from antifraud.train import select_buckets
+    from tierwatch.antifraud.train import select_buckets
 
     prepared = [prepare_incident(r) for r, _ in rows]
     keep = [i for i, p in enumerate(prepared) if isinstance(p, PreparedIncident)]

@@ -7,14 +7,14 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from antifraud.bundle import report_artefacts, report_from_files
-from antifraud.corpus import fingerprint
-from antifraud.evaluate import EvalContext, evaluate_report, load_context, summary
-from antifraud.incidents import train_incident_model
-from antifraud.registry import ModelRegistry
-from antifraud.report_page import write_evaluation
-from antifraud.synth.incidents import generate_incidents
-from antifraud.train import ReportModel, TrainConfig, train_report_model
+from tierwatch.antifraud.bundle import report_artefacts, report_from_files
+from tierwatch.antifraud.corpus import fingerprint
+from tierwatch.antifraud.evaluate import EvalContext, evaluate_report, load_context, summary
+from tierwatch.antifraud.incidents import train_incident_model
+from tierwatch.antifraud.registry import ModelRegistry
+from tierwatch.antifraud.report_page import write_evaluation
+from tierwatch.antifraud.synth.incidents import generate_incidents
+from tierwatch.antifraud.train import ReportModel, TrainConfig, train_report_model
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from core.clock import utcnow
+from tierwatch.core.clock import utcnow
 
 ARTEFACTS = {
     "report": ("meta.json", "featurizer.json", "heads.json", "reference.json", "scam.ubj", "scam_type.ubj", "ai_technique.ubj"),

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from antifraud.vocab import AI_TECHNIQUES, SCAM_TYPES
+from tierwatch.antifraud.vocab import AI_TECHNIQUES, SCAM_TYPES
 
 
 class LabelIn(BaseModel):

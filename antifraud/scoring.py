@@ -13,19 +13,19 @@ from typing import Any
 
 import numpy as np
 
-from antifraud.bundle import report_from_files
-from antifraud.explain import (
+from tierwatch.antifraud.bundle import report_from_files
+from tierwatch.antifraud.explain import (
     Contribution,
     contributions,
     top_contributions,
 )
-from antifraud.features import Prepared, prepare
-from antifraud.heads import set_threads
-from antifraud.incidents import IncidentModel, PreparedIncident, prepare_incident
-from antifraud.registry import ModelRegistry
-from antifraud.reputation import ReputationSource
-from antifraud.saabas import PathTable
-from antifraud.train import ReportModel
+from tierwatch.antifraud.features import Prepared, prepare
+from tierwatch.antifraud.heads import set_threads
+from tierwatch.antifraud.incidents import IncidentModel, PreparedIncident, prepare_incident
+from tierwatch.antifraud.registry import ModelRegistry
+from tierwatch.antifraud.reputation import ReputationSource
+from tierwatch.antifraud.saabas import PathTable
+from tierwatch.antifraud.train import ReportModel
 
 __all__ = ["Contribution", "Detector", "IncidentSeverity", "Rejected", "Score"]
 

@@ -13,17 +13,17 @@ import sqlalchemy as sa
 from sklearn.metrics import average_precision_score
 from sqlalchemy.orm import Session
 
-from antifraud.bundle import report_artefacts, report_from_files
-from antifraud.corpus import build_corpus, dedupe, fingerprint, split_corpus
-from antifraud.datasets import Example, text_key
-from antifraud.drift import DRIFT_FEATURES, DriftReport, compare
-from antifraud.features import DENSE, Prepared, prepare
-from antifraud.models import AnalystLabel, ModelVersion
-from antifraud.registry import ModelRegistry
-from antifraud.reputation import InMemoryReputation, ReputationSource
-from antifraud.schemas import LabelIn
-from antifraud.train import ReportModel, TrainConfig, prepare_all, train_report_model
-from core.db import UnitOfWork
+from tierwatch.antifraud.bundle import report_artefacts, report_from_files
+from tierwatch.antifraud.corpus import build_corpus, dedupe, fingerprint, split_corpus
+from tierwatch.antifraud.datasets import Example, text_key
+from tierwatch.antifraud.drift import DRIFT_FEATURES, DriftReport, compare
+from tierwatch.antifraud.features import DENSE, Prepared, prepare
+from tierwatch.antifraud.models import AnalystLabel, ModelVersion
+from tierwatch.antifraud.registry import ModelRegistry
+from tierwatch.antifraud.reputation import InMemoryReputation, ReputationSource
+from tierwatch.antifraud.schemas import LabelIn
+from tierwatch.antifraud.train import ReportModel, TrainConfig, prepare_all, train_report_model
+from tierwatch.core.db import UnitOfWork
 
 LABEL_SOURCE = "analyst_labels"
 FetchReports = Callable[[list[str]], Mapping[str, dict]]

@@ -14,10 +14,10 @@ import numpy as np
 import scipy.sparse as sp
 from tqdm import tqdm
 
-from antifraud.corpus import Split, augment_lengths
-from antifraud.datasets import Example
-from antifraud.features import Featurizer, Prepared, bucket_names, prepare
-from antifraud.heads import (
+from tierwatch.antifraud.corpus import Split, augment_lengths
+from tierwatch.antifraud.datasets import Example
+from tierwatch.antifraud.features import Featurizer, Prepared, bucket_names, prepare
+from tierwatch.antifraud.heads import (
     Head,
     fit_booster,
     isotonic,
@@ -27,9 +27,9 @@ from antifraud.heads import (
     threshold_for_precision,
     trim_to_best,
 )
-from antifraud.reputation import InMemoryReputation
-from antifraud.text import N_BUCKETS, HashedBatch, hash_batch, unique, unique_inverse
-from antifraud.vocab import AI_TECHNIQUES, SCAM_TYPES
+from tierwatch.antifraud.reputation import InMemoryReputation
+from tierwatch.antifraud.text import N_BUCKETS, HashedBatch, hash_batch, unique, unique_inverse
+from tierwatch.antifraud.vocab import AI_TECHNIQUES, SCAM_TYPES
 
 BINARY_CLASSES = ["not_scam", "scam"]
 TYPE_CLASSES = list(SCAM_TYPES)
@@ -221,8 +221,8 @@ def select_buckets(batch: HashedBatch, targets: list[tuple[np.ndarray, int]], mi
 
 def drift_reference(model: ReportModel, X_valid: sp.csr_matrix, dense_valid: np.ndarray) -> dict:
     """Bin edges and proportions of validation scores and key dense features (for PSI)."""
-    from antifraud.drift import DRIFT_FEATURES, reference_distribution
-    from antifraud.features import DENSE
+    from tierwatch.antifraud.drift import DRIFT_FEATURES, reference_distribution
+    from tierwatch.antifraud.features import DENSE
 
     out = {"scam_probability": reference_distribution(model.heads["scam"].proba(X_valid))}
     for name in DRIFT_FEATURES:

@@ -21,8 +21,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.cpu import process_cpu, service_pids
-from core.bus.kafka import KafkaBus
-from monitoring.loadgen import synthetic_reports
+from tierwatch.core.bus.kafka import KafkaBus
+from tierwatch.monitoring.loadgen import synthetic_reports
 
 KAFKA = "127.0.0.1:9092"
 TOPIC = "bench-bus"

@@ -32,12 +32,12 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.cpu import process_cpu, service_pids
-from core.search.elastic import ElasticIndex
-from monitoring.indexing import REPORTS_INDEX, REPORTS_SCHEMA, report_document
-from monitoring.loadgen import synthetic_reports
-from monitoring.messages import parse_report
-from monitoring.scoring import RuleScorer, ScoringInput
-from monitoring.store import prepare
+from tierwatch.core.search.elastic import ElasticIndex
+from tierwatch.monitoring.indexing import REPORTS_INDEX, REPORTS_SCHEMA, report_document
+from tierwatch.monitoring.loadgen import synthetic_reports
+from tierwatch.monitoring.messages import parse_report
+from tierwatch.monitoring.scoring import RuleScorer, ScoringInput
+from tierwatch.monitoring.store import prepare
 
 ES = os.environ.get("TIERWATCH_ELASTICSEARCH_URL", "http://127.0.0.1:9200")
 _TICK = os.sysconf("SC_CLK_TCK")

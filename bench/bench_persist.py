@@ -33,12 +33,12 @@ import sqlalchemy as sa  # noqa: E402
 
 from bench.bench_pipeline import create_database, drop_database  # noqa: E402
 from bench.cpu import process_cpu, service_pids, tree_cpu  # noqa: E402
-from core.db import UnitOfWork, make_engine, make_session_factory  # noqa: E402
-from monitoring.linking import ApplicationLinker, load_applications  # noqa: E402
-from monitoring.loadgen import synthetic_reports  # noqa: E402
-from monitoring.messages import parse_report  # noqa: E402
-from monitoring.scoring import RuleScorer  # noqa: E402
-from monitoring.store import Prepared, persist, prepare  # noqa: E402
+from tierwatch.core.db import UnitOfWork, make_engine, make_session_factory  # noqa: E402
+from tierwatch.monitoring.linking import ApplicationLinker, load_applications  # noqa: E402
+from tierwatch.monitoring.loadgen import synthetic_reports  # noqa: E402
+from tierwatch.monitoring.messages import parse_report  # noqa: E402
+from tierwatch.monitoring.scoring import RuleScorer  # noqa: E402
+from tierwatch.monitoring.store import Prepared, persist, prepare  # noqa: E402
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 # Names the synthetic texts use in 《…》APP, so some reports link to a registered application.
@@ -60,7 +60,7 @@ def deliveries(n: int, seed: int, redeliver: float) -> list[bytes]:
 
 
 def add_apps(url: str) -> None:
-    from registry.models import Application, Company
+    from tierwatch.registry.models import Application, Company
 
     engine = make_engine(url)
     with UnitOfWork(make_session_factory(engine)) as uow:

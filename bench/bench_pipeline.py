@@ -31,13 +31,13 @@ sys.path.insert(0, str(REPO))
 
 from elasticsearch import Elasticsearch  # noqa: E402
 
-from core.bus.kafka import KafkaBus  # noqa: E402
-from core.db import make_engine  # noqa: E402
-from core.migrate import upgrade  # noqa: E402
-from core.search.common import physical_name  # noqa: E402
-from monitoring.indexing import REPORTS_INDEX  # noqa: E402
-from monitoring.loadgen import synthetic_reports  # noqa: E402
-from monitoring.topics import IntakeSettings  # noqa: E402
+from tierwatch.core.bus.kafka import KafkaBus  # noqa: E402
+from tierwatch.core.db import make_engine  # noqa: E402
+from tierwatch.core.migrate import upgrade  # noqa: E402
+from tierwatch.core.search.common import physical_name  # noqa: E402
+from tierwatch.monitoring.indexing import REPORTS_INDEX  # noqa: E402
+from tierwatch.monitoring.loadgen import synthetic_reports  # noqa: E402
+from tierwatch.core.settings import IntakeSettings  # noqa: E402
 
 from bench.cpu import meter  # noqa: E402
 
@@ -113,7 +113,7 @@ class Phase:
             if i > 0:
                 worker_env.pop("TIERWATCH_WORKER_PROFILE", None)  # the first worker's profile only
             self.procs.append(subprocess.Popen(
-                [sys.executable, "-m", "monitoring.worker", "--no-jobs", "--stats-file", str(stats_file)],
+                [sys.executable, "-m", "tierwatch.monitoring.worker", "--no-jobs", "--stats-file", str(stats_file)],
                 cwd=REPO, env=worker_env, stdout=self.log, stderr=subprocess.STDOUT,
             ))
         self.es = Elasticsearch(ES, request_timeout=30)

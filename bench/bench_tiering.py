@@ -28,8 +28,8 @@ from typing import Any, Callable
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from registry.vocab import AUDIENCES, CAPABILITIES, DEPLOYMENT_CHANNELS, DOMAINS, HUMAN_OVERSIGHT, PERSONAL_INFO  # noqa: E402
-from risk.engine import CompiledRuleSet, load_and_compile  # noqa: E402
+from tierwatch.registry.vocab import AUDIENCES, CAPABILITIES, DEPLOYMENT_CHANNELS, DOMAINS, HUMAN_OVERSIGHT, PERSONAL_INFO  # noqa: E402
+from tierwatch.risk.engine import CompiledRuleSet, load_and_compile  # noqa: E402
 
 RULE_FILES = {"cn-gd": REPO / "rules" / "cn-gd.yaml", "eu": REPO / "rules" / "eu-ai-act.yaml"}
 TARGET = 20_000
@@ -128,10 +128,10 @@ def bench_store(apps: list[dict[str, Any]]) -> dict[str, Any]:
     """Activate both rule sets into a fresh migrated SQLite store holding the applications."""
     import sqlalchemy as sa
 
-    from core.db import UnitOfWork, make_engine, make_session_factory
-    from core.migrate import upgrade
-    from registry.models import Application, ApplicationVersion, Company
-    from risk import service
+    from tierwatch.core.db import UnitOfWork, make_engine, make_session_factory
+    from tierwatch.core.migrate import upgrade
+    from tierwatch.registry.models import Application, ApplicationVersion, Company
+    from tierwatch.risk import service
 
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/bench.db"
@@ -200,7 +200,7 @@ SPEC_CASES: list[tuple[str, dict[str, Any], Any]] = [
 def _library_runners() -> dict[str, Callable[[str], Callable[[dict[str, Any]], Any]]]:
     from cel_expr_python import cel as google_cel
 
-    from risk.appdata import FIELD_TYPES
+    from tierwatch.risk.appdata import FIELD_TYPES
 
     env = google_cel.NewEnv(variables=FIELD_TYPES)
 
@@ -241,7 +241,7 @@ def _library_runners() -> dict[str, Callable[[str], Callable[[dict[str, Any]], A
 def compare_libraries(apps: list[dict[str, Any]], sample: int) -> dict[str, Any]:
     """The PyPI CEL implementations: CEL-spec cases, agreement with cel-expr-python on our
     shipped conditions, and speed (the library's own evaluation, per rule per application)."""
-    from risk.appdata import normalize_application
+    from tierwatch.risk.appdata import normalize_application
 
     compiled = [load_and_compile(p) for p in RULE_FILES.values()]
     values = [normalize_application(a) for a in apps[:sample]]

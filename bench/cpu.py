@@ -45,7 +45,7 @@ def tree_cpu(root: int) -> float:
 
 
 def service_pids() -> dict[str, int]:
-    from core.services.manager import status
+    from tierwatch.core.services.manager import status
 
     return {name: int(info["pid"]) for name, info in status().items() if info.get("pid")}
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from importlib.resources import files
 
 from alembic import command
 from alembic.config import Config
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS_DIR = files("tierwatch.migrations")
 
 
 def alembic_config(url: str) -> Config:
@@ -24,7 +24,7 @@ def upgrade(url: str, revision: str = "heads") -> None:
 def current(url: str) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
-    from core.db import make_engine
+    from tierwatch.core.db import make_engine
 
     engine = make_engine(url)
     with engine.connect() as conn:

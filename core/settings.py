@@ -1,4 +1,8 @@
-"""Settings read from TIERWATCH_* environment variables, with defaults that run on one machine."""
+"""Settings read from TIERWATCH_* environment variables, with defaults that run on one machine.
+
+One object: ``Settings`` holds the intake knobs (``TIERWATCH_INTAKE_*``) as ``settings.intake``.
+The composition root (``tierwatch.bootstrap``) reads it once and hands it to whoever needs it.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,58 @@ from typing import Literal
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from tierwatch.core.bus import dlq_topic
+
 
 class SettingsError(Exception):
     """A setting is wrong; the message names the variable and the fix."""
+
+
+MiB = 1024 * 1024
+_CHECKOUT = Path(__file__).resolve().parents[1]  # the repository, when running from a source checkout
+
+
+class IntakeSettings(BaseSettings):
+    """Intake topics and the worker's knobs. Topic names are logical; the bus adds the deployment
+    prefix (TIERWATCH_KAFKA_TOPIC_PREFIX) and the partition count (TIERWATCH_KAFKA_PARTITIONS).
+    External producers write to ``<prefix>reports.scam`` and ``<prefix>reports.incident``."""
+
+    model_config = SettingsConfigDict(env_prefix="TIERWATCH_INTAKE_", extra="ignore", frozen=True)
+
+    scam_topic: str = "reports.scam"
+    incident_topic: str = "reports.incident"
+    application_topic: str = "applications.events"
+    alert_topic: str = "alerts"
+    retention_hours: int = Field(default=24 * 14, ge=1)
+    # Room for an oversized message to reach the worker and be dead-lettered with a reason,
+    # instead of the broker refusing it where nobody reads the error.
+    max_message_bytes: int = Field(default=8 * MiB, ge=MiB)
+    group: str = "tierwatch-intake"
+    # Measured (bench/bench_pipeline.py): 500 -> 1,000 -> 2,000 took two workers from ~1,800 to
+    # ~2,000 to ~2,200 reports/s; fixed costs per batch (statements, commits, fsyncs) shrink.
+    # Under light load batches stay small, so this does not add latency.
+    batch_size: int = Field(default=2000, ge=1, le=10_000)
+    poll_timeout: float = Field(default=0.5, gt=0)
+    max_backoff: float = Field(default=10.0, gt=0)
+    models_dir: str = ""  # trained detectors; empty = <TIERWATCH_DATA_DIR>/models; none active = rules
+
+    def kind_topics(self) -> dict[str, str]:
+        """Message kind -> topic."""
+        return {
+            "scam": self.scam_topic,
+            "incident": self.incident_topic,
+            "application": self.application_topic,
+            "alert": self.alert_topic,
+        }
+
+    def all_topics(self) -> list[str]:
+        topics = list(self.kind_topics().values())
+        return topics + [dlq_topic(t) for t in topics]
+
+    @property
+    def dead_letter_bytes(self) -> int:
+        # A dead letter is the original record plus a few headers (reason, source offset).
+        return self.max_message_bytes + 64 * 1024
 
 
 class Settings(BaseSettings):
@@ -27,6 +80,9 @@ class Settings(BaseSettings):
     index_prefix: str = "tierwatch-"
     secret_key: str = ""
     timezone: str = "Asia/Shanghai"
+    # Real datasets (training, demo filings); default: ../shared/data beside a source checkout.
+    shared_data_dir: Path | None = None
+    intake: IntakeSettings = Field(default_factory=IntakeSettings)
 
     @field_validator("database_url")
     @classmethod
@@ -59,6 +115,14 @@ class Settings(BaseSettings):
     def search_db_path(self) -> Path:
         return self.data_dir / "search.db"
 
+    @property
+    def models_dir(self) -> Path:
+        return Path(self.intake.models_dir) if self.intake.models_dir else self.data_dir / "models"
+
+    @property
+    def resolved_shared_data_dir(self) -> Path:
+        return self.shared_data_dir or _CHECKOUT.parent / "shared" / "data"
+
 
 _FIXES = {
     "database_url": "e.g. sqlite:///var/tierwatch.db or postgresql+psycopg://user:pw@127.0.0.1:5432/tierwatch",
@@ -75,7 +139,7 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         err = exc.errors()[0]
-        field = str(err["loc"][0]) if err["loc"] else "?"
+        field = "_".join(str(part) for part in err["loc"]) if err["loc"] else "?"
         fix = _FIXES.get(field, "see README 'Settings'")
         raise SettingsError(
             f"TIERWATCH_{field.upper()}: {err['msg']} (got {err.get('input')!r}); fix: {fix}"

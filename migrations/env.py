@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from core.db import Base, make_engine
+from tierwatch.core.db import Base, make_engine
 import tierwatch.models  # noqa: F401  (registers every table on Base.metadata)
 
 config = context.config

@@ -20,7 +20,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from core.db import UTCDateTime
+from tierwatch.core.db import UTCDateTime
 
 
 def is_postgres(session: Session) -> bool:

@@ -16,11 +16,11 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from monitoring import identifiers as ids
-from monitoring.bulk import dumps, insert_rows, is_postgres, update_rows
-from monitoring.models import Campaign, KnownIdentifier, ReportIdentifier
-from monitoring.models import Report as ReportRow
-from monitoring.reputation import as_utc, chunks, pair_chunks, with_pairs
+from tierwatch.monitoring import identifiers as ids
+from tierwatch.monitoring.bulk import dumps, insert_rows, is_postgres, update_rows
+from tierwatch.monitoring.models import Campaign, KnownIdentifier, ReportIdentifier
+from tierwatch.monitoring.models import Report as ReportRow
+from tierwatch.monitoring.reputation import as_utc, chunks, pair_chunks, with_pairs
 
 # App names and official short numbers (95588, 12306) are shared by victims of unrelated scams
 # that merely impersonate them, so they do not tie reports together.

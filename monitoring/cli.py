@@ -9,9 +9,10 @@ from pathlib import Path
 
 import click
 
-from core.bus import EventBus
-from monitoring.intake import publish_raw
-from monitoring.topics import IntakeSettings, ensure_topics
+from tierwatch.core.bus import EventBus
+from tierwatch.monitoring.intake import publish_raw
+from tierwatch.core.settings import IntakeSettings
+from tierwatch.monitoring.topics import ensure_topics
 
 
 @click.group("intake")
@@ -87,7 +88,7 @@ def worker(batch_size: int | None, jobs: bool, exit_when_idle: float | None, sta
     """Consume the intake topics: validate, link, score, store, index. Stops cleanly on SIGTERM."""
     import logging
 
-    from monitoring.worker import run_worker
+    from tierwatch.monitoring.worker import run_worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     stats = run_worker(batch_size=batch_size, jobs=jobs, exit_when_idle=exit_when_idle, stats_file=stats_file)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.search import IndexSchema
+from tierwatch.core.search import IndexSchema
 
 REPORTS_INDEX = "reports"
 

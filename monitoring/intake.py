@@ -11,11 +11,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from core.bus import EventBus
-from core.clock import utcnow
-from core.ids import new_id
-from monitoring.messages import InvalidMessage, Report, to_bytes, tracking_code_for, validate_report
-from monitoring.topics import IntakeSettings
+from tierwatch.core.bus import EventBus
+from tierwatch.core.clock import utcnow
+from tierwatch.core.ids import new_id
+from tierwatch.monitoring.messages import InvalidMessage, Report, to_bytes, tracking_code_for, validate_report
+from tierwatch.core.settings import IntakeSettings
 
 
 @dataclass(frozen=True)

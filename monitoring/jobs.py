@@ -73,8 +73,8 @@ def _guarded(job: Job, container: Container) -> Callable[[], None]:
 
 def relink_applications(container: Container) -> int:
     """Link reports that name an app registered after they arrived."""
-    from monitoring.linking import ApplicationLinker, load_applications
-    from monitoring.models import Report
+    from tierwatch.monitoring.linking import ApplicationLinker, load_applications
+    from tierwatch.monitoring.models import Report
 
     t = Report.__table__
     with container.uow() as uow:

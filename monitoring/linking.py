@@ -11,10 +11,10 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from monitoring.identifiers import normalise_app_name
-from registry.models import Application, ApplicationVersion
-from risk.models import RiskAssessment
-from risk.ruleset import TIER_RANK
+from tierwatch.monitoring.identifiers import normalise_app_name
+from tierwatch.registry.models import Application, ApplicationVersion
+from tierwatch.risk.models import RiskAssessment
+from tierwatch.risk.ruleset import TIER_RANK
 
 # Applications that are no longer offered still match: a scam may abuse a withdrawn app's name.
 _LINKABLE_STATUSES = ("approved", "superseded", "deregistered", "submitted", "under_review")

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from monitoring.identifiers import luhn_ok
+from tierwatch.monitoring.identifiers import luhn_ok
 
 _SCRIPTS = [
     ("phone", None, "自称{city}公安局民警，说我的身份证涉嫌洗钱案，要求把存款转到安全账户{card}，并加QQ {qq}配合调查。"),

@@ -25,7 +25,7 @@ from pydantic import (
     ValidationError,
 )
 
-from antifraud import vocab
+from tierwatch.antifraud import vocab
 
 SCHEMA_VERSION: Literal[1] = 1
 # Larger payloads are rejected before JSON parsing: a report is text, not attachments.

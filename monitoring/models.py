@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, created_at, intpk
+from tierwatch.core.db import Base, created_at, intpk
 
 
 class Campaign(Base):

@@ -16,10 +16,10 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from monitoring.bulk import dumps
-from monitoring.models import IdentifierRegion, KnownIdentifier, ReportIdentifier
+from tierwatch.monitoring.bulk import dumps
+from tierwatch.monitoring.models import IdentifierRegion, KnownIdentifier, ReportIdentifier
 
-from antifraud.reputation import IdentifierStats
+from tierwatch.antifraud.reputation import IdentifierStats
 
 # Keep each IN list well under SQLite's bound-parameter limit.
 CHUNK = 400

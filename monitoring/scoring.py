@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from antifraud.reputation import ReputationSource
+from tierwatch.antifraud.reputation import ReputationSource
 
 
 @dataclass(frozen=True)
@@ -170,7 +170,7 @@ def _detector_input(report: ScoringInput) -> dict[str, Any]:
 def load_scorer(models_dir: Path | None) -> Scorer:
     """The active trained detector if there is one, else the rule scorer."""
     if models_dir is not None and models_dir.is_dir():
-        from antifraud.scoring import Detector
+        from tierwatch.antifraud.scoring import Detector
 
         detector = Detector.load_active(models_dir)
         if detector is not None:

@@ -19,15 +19,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from monitoring import identifiers as ids
-from monitoring.bulk import dumps, insert_rows
-from monitoring.campaigns import join_campaigns
-from monitoring.linking import ApplicationLinker
-from monitoring.messages import IncidentReport, Report, ScamReport, tracking_code_for
-from monitoring.models import IdentifierRegion, KnownIdentifier, ReportContact, ReportIdentifier
-from monitoring.models import Report as ReportRow
-from monitoring.reputation import DbReputation, Totals, chunks, split_key
-from monitoring.scoring import Score, Scorer, ScoringInput
+from tierwatch.monitoring import identifiers as ids
+from tierwatch.monitoring.bulk import dumps, insert_rows
+from tierwatch.monitoring.campaigns import join_campaigns
+from tierwatch.monitoring.linking import ApplicationLinker
+from tierwatch.monitoring.messages import IncidentReport, Report, ScamReport, tracking_code_for
+from tierwatch.monitoring.models import IdentifierRegion, KnownIdentifier, ReportContact, ReportIdentifier
+from tierwatch.monitoring.models import Report as ReportRow
+from tierwatch.monitoring.reputation import DbReputation, Totals, chunks, split_key
+from tierwatch.monitoring.scoring import Score, Scorer, ScoringInput
 
 log = logging.getLogger(__name__)
 _LOCK_SPACE = 0x7477  # first key of pg_advisory_xact_lock(int, int): "tw" report ids

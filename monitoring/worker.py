@@ -25,19 +25,20 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from core.bus import EventBus, Record
-from core.clock import utcnow
-from core.db import UnitOfWork
-from core.ids import new_id
-from core.search import SearchIndex
-from monitoring.indexing import REPORTS_INDEX, REPORTS_SCHEMA, report_document
-from monitoring.linking import ApplicationLinker
-from monitoring.messages import ApplicationEvent, InvalidMessage, parse_report
-from monitoring.scoring import Scorer
-from monitoring.store import Prepared, persist, prepare
-from monitoring.topics import IntakeSettings, ensure_topics
+from tierwatch.core.bus import EventBus, Record
+from tierwatch.core.clock import utcnow
+from tierwatch.core.db import UnitOfWork
+from tierwatch.core.ids import new_id
+from tierwatch.core.search import SearchIndex
+from tierwatch.monitoring.indexing import REPORTS_INDEX, REPORTS_SCHEMA, report_document
+from tierwatch.monitoring.linking import ApplicationLinker
+from tierwatch.monitoring.messages import ApplicationEvent, InvalidMessage, parse_report
+from tierwatch.monitoring.scoring import Scorer
+from tierwatch.monitoring.store import Prepared, persist, prepare
+from tierwatch.core.settings import IntakeSettings
+from tierwatch.monitoring.topics import ensure_topics
 
-log = logging.getLogger("monitoring.worker")
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
@@ -318,8 +319,8 @@ def build_bus(container: Any, intake: IntakeSettings) -> EventBus:
     settings = container.settings
     if settings.bus != "kafka":
         return container.bus
-    from core.bus.kafka import KafkaBus
-    from monitoring.topics import kafka_producer_options
+    from tierwatch.core.bus.kafka import KafkaBus
+    from tierwatch.monitoring.topics import kafka_producer_options
 
     return KafkaBus(
         settings.kafka_bootstrap,
@@ -337,9 +338,9 @@ def run_worker(
     stats_file: Path | None = None,
 ) -> Stats:
     """Build everything from the environment, run until SIGTERM/SIGINT (or idle), clean up."""
-    from monitoring.jobs import start_scheduler
-    from monitoring.linking import AppRow, load_applications
-    from monitoring.scoring import load_scorer
+    from tierwatch.monitoring.jobs import start_scheduler
+    from tierwatch.monitoring.linking import AppRow, load_applications
+    from tierwatch.monitoring.scoring import load_scorer
     from tierwatch.bootstrap import build
 
     intake = IntakeSettings()
@@ -421,7 +422,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stats-file", type=Path, default=None)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("core.bus.kafka").setLevel(logging.WARNING)  # librdkafka's chatter
+    logging.getLogger("tierwatch.core.bus.kafka").setLevel(logging.WARNING)  # librdkafka's chatter
     logging.getLogger("elastic_transport").setLevel(logging.WARNING)
     run_worker(
         batch_size=args.batch_size,

@@ -10,13 +10,13 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from core.clock import utcnow
-from core.db import UnitOfWork
-from registry import audit
-from registry.audit import Actor, actor_of
-from registry.errors import Conflict, Forbidden, Invalid, NotFound
-from registry.models import ApiToken, Company, User
-from registry.schemas import CompanyIn, SelfRegistrationIn, UserIn
+from tierwatch.core.clock import utcnow
+from tierwatch.core.db import UnitOfWork
+from tierwatch.registry import audit
+from tierwatch.registry.audit import Actor, actor_of
+from tierwatch.registry.errors import Conflict, Forbidden, Invalid, NotFound
+from tierwatch.registry.models import ApiToken, Company, User
+from tierwatch.registry.schemas import CompanyIn, SelfRegistrationIn, UserIn
 
 TOKEN_PREFIX = "tw_"
 _hasher = PasswordHasher()

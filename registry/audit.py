@@ -16,9 +16,9 @@ from typing import Any, Iterator, Protocol
 
 import sqlalchemy as sa
 
-from core.clock import utcnow
-from core.db import UnitOfWork
-from registry.models import AuditEntry, AuditHead
+from tierwatch.core.clock import utcnow
+from tierwatch.core.db import UnitOfWork
+from tierwatch.registry.models import AuditEntry, AuditHead
 
 GENESIS = "0" * 64
 _HEAD_ID = 1

@@ -7,10 +7,10 @@ from typing import Any, Callable, NoReturn, TypeVar
 
 import click
 
-from registry import accounts, audit as audit_trail
-from registry.audit import Actor
-from registry.errors import Invalid, RegistryError
-from registry.schemas import CompanyIn, UserIn, parse
+from tierwatch.registry import accounts, audit as audit_trail
+from tierwatch.registry.audit import Actor
+from tierwatch.registry.errors import Invalid, RegistryError
+from tierwatch.registry.schemas import CompanyIn, UserIn, parse
 from tierwatch.bootstrap import Container, build
 
 ADMIN_CLI = Actor(label="cli", role="admin")
@@ -98,7 +98,7 @@ def token(email: str, name: str, days: int | None) -> None:
     """Issue a personal API token for a user; it is printed once."""
     import sqlalchemy as sa
 
-    from registry.models import User
+    from tierwatch.registry.models import User
 
     with _container().uow() as uow:
         user = uow.session.scalars(sa.select(User).where(User.email == email.lower())).first()
@@ -119,8 +119,8 @@ def token(email: str, name: str, days: int | None) -> None:
 @click.option("--dry-run", is_flag=True, help="Map and check every row; store nothing.")
 def import_file(file: Path, fmt: str, mapping: Path | None, show_rejected: int, dry_run: bool) -> None:
     """Import a list of filings (CSV, XLSX, JSON) and tier every imported application."""
-    from registry.importer import ImportFileError, run_import
-    from registry.tiers import tier_imported
+    from tierwatch.registry.importer import ImportFileError, run_import
+    from tierwatch.registry.tiers import tier_imported
 
     container = _container()
     try:
@@ -144,8 +144,8 @@ def import_file(file: Path, fmt: str, mapping: Path | None, show_rejected: int, 
 @registry.command("supervise")
 def supervise() -> None:
     """Run the supervision jobs once: create this period's due tasks, mark overdue ones."""
-    from core.clock import utcnow
-    from registry import supervision
+    from tierwatch.core.clock import utcnow
+    from tierwatch.registry import supervision
 
     now = utcnow()
     with _container().uow() as uow:

@@ -19,17 +19,17 @@ from typing import Any, Callable, Iterable, Mapping
 import sqlalchemy as sa
 import yaml
 
-from core.clock import utcnow
-from core.db import UnitOfWork
-from registry import audit, workflow
-from registry.audit import Actor
-from registry.errors import Invalid
-from registry.import_maps import APPROVED_FORMATS, FORMATS, SIGNATURES, MappedRow, RowRejected
-from registry.import_maps import infer_capabilities, infer_domain
-from registry.models import Application, ApplicationVersion, Company
-from registry.schemas import ApplicationFields, parse, validate_credit_code
-from registry.service import CHINA_TZ, FIELD_NAMES, version_fields
-from registry.vocab import APPLICATION_FIELDS
+from tierwatch.core.clock import utcnow
+from tierwatch.core.db import UnitOfWork
+from tierwatch.registry import audit, workflow
+from tierwatch.registry.audit import Actor
+from tierwatch.registry.errors import Invalid
+from tierwatch.registry.import_maps import APPROVED_FORMATS, FORMATS, SIGNATURES, MappedRow, RowRejected
+from tierwatch.registry.import_maps import infer_capabilities, infer_domain
+from tierwatch.registry.models import Application, ApplicationVersion, Company
+from tierwatch.registry.schemas import ApplicationFields, parse, validate_credit_code
+from tierwatch.registry.service import CHINA_TZ, FIELD_NAMES, version_fields
+from tierwatch.registry.vocab import APPLICATION_FIELDS
 
 
 @dataclass

@@ -13,8 +13,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import Base, created_at, intpk
-from core.clock import utcnow
+from tierwatch.core.db import Base, created_at, intpk
+from tierwatch.core.clock import utcnow
 
 ROLES = ("company", "regulator", "analyst", "admin")
 REGULATOR_ROLES = ("regulator", "analyst", "admin")

@@ -14,8 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
-from registry.errors import Invalid
-from registry.vocab import APPLICATION_FIELDS
+from tierwatch.registry.errors import Invalid
+from tierwatch.registry.vocab import APPLICATION_FIELDS
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 

@@ -15,15 +15,15 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from core.clock import utcnow
-from core.db import UnitOfWork
-from registry import audit, supervision, workflow
-from registry.audit import Actor
-from registry.errors import Conflict, Forbidden, Invalid, NotFound
-from registry.models import Application, ApplicationVersion, Company, FilingSequence
-from registry.schemas import AmendIn, ApplicationFields, CreateApplicationIn, ShutdownIn
-from registry.schemas import missing_for_submission
-from registry.vocab import APPLICATION_FIELDS
+from tierwatch.core.clock import utcnow
+from tierwatch.core.db import UnitOfWork
+from tierwatch.registry import audit, supervision, workflow
+from tierwatch.registry.audit import Actor
+from tierwatch.registry.errors import Conflict, Forbidden, Invalid, NotFound
+from tierwatch.registry.models import Application, ApplicationVersion, Company, FilingSequence
+from tierwatch.registry.schemas import AmendIn, ApplicationFields, CreateApplicationIn, ShutdownIn
+from tierwatch.registry.schemas import missing_for_submission
+from tierwatch.registry.vocab import APPLICATION_FIELDS
 
 FIELD_NAMES = tuple(APPLICATION_FIELDS)
 FILING_PREFIX = "粤AI备"
@@ -264,7 +264,7 @@ def iter_current_applications(uow: UnitOfWork, batch: int = 2000) -> Iterator[tu
 
 def assess(uow: UnitOfWork, app: Application, version: ApplicationVersion) -> None:
     """Tier this version under every active rule set (the risk package does the work)."""
-    from risk import service as risk_service  # imported late: risk imports the registry
+    from tierwatch.risk import service as risk_service  # imported late: risk imports the registry
 
     uow.session.flush()
     risk_service.assess_application(uow, app.id, version.id, version_fields(version))

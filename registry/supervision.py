@@ -21,12 +21,12 @@ from zoneinfo import ZoneInfo
 import chinese_calendar
 import sqlalchemy as sa
 
-from core.clock import utcnow
-from core.db import UnitOfWork
-from registry import audit
-from registry.audit import Actor
-from registry.errors import Conflict, Forbidden, NotFound
-from registry.models import Application, Company, SupervisionTask
+from tierwatch.core.clock import utcnow
+from tierwatch.core.db import UnitOfWork
+from tierwatch.registry import audit
+from tierwatch.registry.audit import Actor
+from tierwatch.registry.errors import Conflict, Forbidden, NotFound
+from tierwatch.registry.models import Application, Company, SupervisionTask
 
 CHINA_TZ = ZoneInfo("Asia/Shanghai")
 OPEN, OVERDUE, DONE = "open", "overdue", "done"
@@ -279,6 +279,6 @@ def _close(uow: UnitOfWork, task: SupervisionTask, actor: Actor, note: str | Non
 
 
 def _risk_tiers(uow: UnitOfWork, app_id: int) -> Iterable[TierDuties]:
-    from registry.tiers import duties_of
+    from tierwatch.registry.tiers import duties_of
 
     return duties_of(uow, app_id)

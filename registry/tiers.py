@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from core.db import UnitOfWork
-from registry.supervision import Obligation, TierDuties
+from tierwatch.core.db import UnitOfWork
+from tierwatch.registry.supervision import Obligation, TierDuties
 
 
 def duties_of(uow: UnitOfWork, app_id: int) -> list[TierDuties]:
     """Each jurisdiction's effective tier of the application and that tier's obligations."""
-    from risk import service as risk_service
+    from tierwatch.risk import service as risk_service
 
     return [
         TierDuties(row.jurisdiction, row.tier, tuple(_obligation(o) for o in row.obligations))
@@ -27,8 +27,8 @@ def _obligation(data: dict[str, Any]) -> Obligation:
 
 def tier_imported(uow: UnitOfWork, app_ids: Iterable[int]) -> str:
     """Tier each imported application under every active rule set; says so when none is active."""
-    from registry.importer import imported_pairs
-    from risk import service as risk_service
+    from tierwatch.registry.importer import imported_pairs
+    from tierwatch.risk import service as risk_service
 
     active = risk_service.active_versions(uow)
     ids = list(app_ids)

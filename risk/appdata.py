@@ -17,8 +17,8 @@ from typing import Any, Callable
 
 from cel_expr_python import cel
 
-from registry.vocab import APPLICATION_FIELDS
-from risk.ruleset import ApplicationDataError
+from tierwatch.registry.vocab import APPLICATION_FIELDS
+from tierwatch.risk.ruleset import ApplicationDataError
 
 UNSET_INT = -1
 # models is the one list of records: [{"name": ..., "filing_number": ...}]

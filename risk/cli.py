@@ -10,12 +10,12 @@ import click
 import sqlalchemy as sa
 from tqdm import tqdm
 
-from registry.audit import Actor
-from registry.errors import RegistryError
-from risk import service
-from risk.engine import load_and_compile
-from risk.models import RiskAssessment
-from risk.ruleset import ApplicationDataError, RuleRuntimeError, RuleSetInvalid, TIER_ORDER
+from tierwatch.registry.audit import Actor
+from tierwatch.registry.errors import RegistryError
+from tierwatch.risk import service
+from tierwatch.risk.engine import load_and_compile
+from tierwatch.risk.models import RiskAssessment
+from tierwatch.risk.ruleset import ApplicationDataError, RuleRuntimeError, RuleSetInvalid, TIER_ORDER
 from tierwatch.bootstrap import Container, build
 
 CLI_ACTOR = Actor(label="cli", role="admin")
@@ -34,7 +34,7 @@ def _fail(lines: Any) -> None:
 
 
 def _applications(uow: Any) -> list[tuple[int, int, dict[str, Any]]]:
-    from registry.service import iter_current_applications
+    from tierwatch.registry.service import iter_current_applications
 
     return list(iter_current_applications(uow))
 

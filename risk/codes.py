@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from registry.vocab import APPLICATION_FIELDS, Labels
-from risk.celast import CheckedAst, Expr
+from tierwatch.registry.vocab import APPLICATION_FIELDS, Labels
+from tierwatch.risk.celast import CheckedAst, Expr
 
 
 class _Coded(NamedTuple):

@@ -19,13 +19,13 @@ from typing import Any, Iterable, Iterator, Mapping, NamedTuple
 
 from cel_expr_python import cel
 
-from risk import appdata
-from risk.appdata import FIELD_TYPES, normalize_application
-from risk.celast import decode_checked, walk
-from risk.codes import check_codes
-from risk.loader import load_ruleset
-from risk.pyfast import HELPERS, Translator, Unsupported
-from risk.ruleset import (
+from tierwatch.risk import appdata
+from tierwatch.risk.appdata import FIELD_TYPES, normalize_application
+from tierwatch.risk.celast import decode_checked, walk
+from tierwatch.risk.codes import check_codes
+from tierwatch.risk.loader import load_ruleset
+from tierwatch.risk.pyfast import HELPERS, Translator, Unsupported
+from tierwatch.risk.ruleset import (
     TIER_RANK, LegalBasis, Obligation, Rule, RuleFileError, RuleRuntimeError, RuleSet,
     RuleSetInvalid, Text,
 )

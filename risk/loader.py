@@ -9,18 +9,19 @@ from __future__ import annotations
 import hashlib
 import json
 from functools import lru_cache
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import yaml
 
-from risk.ruleset import (
+from tierwatch.risk.ruleset import (
     TIER_RANK, Combine, LegalBasis, Obligation, Rule, RuleFileError, RuleSet, RuleSetInvalid,
     Source, Text, Tier,
 )
 
-SCHEMA_PATH = Path(__file__).resolve().parent.parent / "rules" / "schema" / "ruleset.schema.json"
+SCHEMA_PATH = files("tierwatch.rules") / "schema" / "ruleset.schema.json"
 Path_ = tuple[Any, ...]
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, created_at, intpk
+from tierwatch.core.db import Base, created_at, intpk
 
 DRAFT, ACTIVE, RETIRED = "draft", "active", "retired"
 MIN_JUSTIFICATION = 20  # characters; 20 Chinese characters already make a sentence

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from risk.celast import NULL, CheckedAst, Comprehension, Expr
+from tierwatch.risk.celast import NULL, CheckedAst, Comprehension, Expr
 
 INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
 

@@ -16,18 +16,18 @@ from typing import Any, Iterable, Protocol, cast
 
 import sqlalchemy as sa
 
-from core.clock import utcnow
-from core.db import UnitOfWork
-from registry import audit
-from registry.audit import Actor
-from registry.errors import Forbidden, Invalid, NotFound
-from registry.models import Application
-from risk.engine import Assessment, CompiledRuleSet, compile_ruleset, load_and_compile
-from risk.loader import load_ruleset
-from risk.models import (
+from tierwatch.core.clock import utcnow
+from tierwatch.core.db import UnitOfWork
+from tierwatch.registry import audit
+from tierwatch.registry.audit import Actor
+from tierwatch.registry.errors import Forbidden, Invalid, NotFound
+from tierwatch.registry.models import Application
+from tierwatch.risk.engine import Assessment, CompiledRuleSet, compile_ruleset, load_and_compile
+from tierwatch.risk.loader import load_ruleset
+from tierwatch.risk.models import (
     ACTIVE, MIN_JUSTIFICATION, RETIRED, RiskAssessment, RuleSetVersion, TierOverride,
 )
-from risk.ruleset import TIER_ORDER, RuleSet
+from tierwatch.risk.ruleset import TIER_ORDER, RuleSet
 
 _ASSESSMENTS = cast(sa.Table, RiskAssessment.__table__)
 Applications = Iterable[tuple[int, int, dict[str, Any]]]  # (application id, version id, fields)

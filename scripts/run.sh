@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Install tierwatch and run it on the embedded default (SQLite, database-backed queue, FTS5 index):
-# migrations, demo data, then web (http://127.0.0.1:8000) + worker until Ctrl-C.
+# Install tierwatch into .venv and run it on the embedded default (SQLite, database-backed queue,
+# FTS5 index): migrations, demo data, then web (http://127.0.0.1:8000) + worker until Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-python3 -m pip install --quiet --disable-pip-version-check -e .
-exec python3 -m tierwatch.cli run --demo --host 127.0.0.1 --port 8000
+source scripts/venv.sh
+exec "$VENV/bin/tierwatch" run --demo --host 127.0.0.1 --port 8000

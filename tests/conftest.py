@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+# The code is imported only as the installed `tierwatch` package: `python -m pytest` puts the
+# working directory first on sys.path, where `core`, `registry`, ... would import a second time
+# under bare names (a second Base.metadata, a second set of mappers).
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != REPO]
 REQUIRE_SERVICES = os.environ.get("TIERWATCH_REQUIRE_SERVICES") == "1"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -75,7 +80,7 @@ def sqlite_url(tmp_path: Path) -> str:
 
 @pytest.fixture
 def migrated_sqlite(sqlite_url: str) -> Iterator[str]:
-    from core.migrate import upgrade
+    from tierwatch.core.migrate import upgrade
 
     upgrade(sqlite_url)
     yield sqlite_url

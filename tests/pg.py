@@ -6,8 +6,8 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from core.db import make_engine
-from core.migrate import upgrade
+from tierwatch.core.db import make_engine
+from tierwatch.core.migrate import upgrade
 
 
 @contextmanager

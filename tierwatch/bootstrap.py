@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.db import UnitOfWork, make_engine, make_session_factory
-from core.settings import Settings, load_settings
+from tierwatch.core.db import UnitOfWork, make_engine, make_session_factory
+from tierwatch.core.settings import Settings, load_settings
 
 if TYPE_CHECKING:
-    from core.bus import EventBus
-    from core.search import SearchIndex
+    from tierwatch.core.bus import EventBus
+    from tierwatch.core.search import SearchIndex
 
 
 class Container:
@@ -36,24 +36,24 @@ class Container:
     @cached_property
     def bus(self) -> "EventBus":
         if self.settings.bus == "kafka":
-            from core.bus.kafka import KafkaBus
+            from tierwatch.core.bus.kafka import KafkaBus
 
             return KafkaBus(
                 self.settings.kafka_bootstrap,
                 topic_prefix=self.settings.kafka_topic_prefix,
                 partitions=self.settings.kafka_partitions,
             )
-        from core.bus.sql import SqlBus
+        from tierwatch.core.bus.sql import SqlBus
 
         return SqlBus(self.engine, partitions=self.settings.kafka_partitions)
 
     @cached_property
     def search(self) -> "SearchIndex":
         if self.settings.search == "elasticsearch":
-            from core.search.elastic import ElasticIndex
+            from tierwatch.core.search.elastic import ElasticIndex
 
             return ElasticIndex(self.settings.elasticsearch_url, prefix=self.settings.index_prefix)
-        from core.search.fts import FtsIndex
+        from tierwatch.core.search.fts import FtsIndex
 
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         return FtsIndex(self.settings.search_db_path, prefix=self.settings.index_prefix)

@@ -12,15 +12,15 @@ from typing import Any
 
 import click
 
-from core.settings import SettingsError, load_settings
+from tierwatch.core.settings import SettingsError, load_settings
 
 # command name -> "module:attribute" of a click command/group defined in its own package
 LAZY_COMMANDS = {
-    "rules": "risk.cli:rules",
-    "registry": "registry.cli:registry",
-    "audit": "registry.cli:audit",
-    "model": "antifraud.cli:model",
-    "intake": "monitoring.cli:intake",
+    "rules": "tierwatch.risk.cli:rules",
+    "registry": "tierwatch.registry.cli:registry",
+    "audit": "tierwatch.registry.cli:audit",
+    "model": "tierwatch.antifraud.cli:model",
+    "intake": "tierwatch.monitoring.cli:intake",
     "worker": "tierwatch.jobs:worker",
 }
 
@@ -51,7 +51,7 @@ def serve(host: str, port: int, threads: int) -> None:
     """Serve the web app and JSON API (waitress)."""
     import waitress
 
-    from web import create_app
+    from tierwatch.web import create_app
 
     app = create_app()
     click.echo(f"tierwatch web on http://{host}:{port}")
@@ -66,7 +66,7 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Apply migrations (SQLite or PostgreSQL, per TIERWATCH_DATABASE_URL)."""
-    from core.migrate import upgrade
+    from tierwatch.core.migrate import upgrade
 
     settings = load_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -83,7 +83,7 @@ def db_upgrade() -> None:
 @db.command("current")
 def db_current() -> None:
     """Show the applied migration heads."""
-    from core.migrate import current
+    from tierwatch.core.migrate import current
 
     click.echo(current(load_settings().resolved_database_url) or "(empty database)")
 
@@ -93,7 +93,7 @@ def db_current() -> None:
 @click.argument("names", nargs=-1, type=click.Choice(["kafka", "elasticsearch", "postgres"]))
 def services(action: str, names: tuple[str, ...]) -> None:
     """Start, stop or inspect the real Kafka, Elasticsearch and PostgreSQL on 127.0.0.1."""
-    from core.services import ServiceError, manager
+    from tierwatch.core.services import ServiceError, manager
 
     selected = list(names) or None
     try:

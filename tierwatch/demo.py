@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
-from core.settings import Settings
+from tierwatch.core.settings import Settings
 from tierwatch.bootstrap import Container, build
 
 REPO = Path(__file__).resolve().parent.parent
@@ -45,9 +45,9 @@ def load_demo(settings: Settings, echo: Echo = print) -> None:
 
 
 def _rule_sets(container: Container, echo: Echo) -> None:
-    from registry.service import iter_current_applications
-    from risk import service as risk_service
-    from risk.loader import load_ruleset
+    from tierwatch.registry.service import iter_current_applications
+    from tierwatch.risk import service as risk_service
+    from tierwatch.risk.loader import load_ruleset
 
     with container.uow() as uow:
         active = {v.jurisdiction for v in risk_service.active_versions(uow)}
@@ -63,10 +63,10 @@ def _rule_sets(container: Container, echo: Echo) -> None:
 
 
 def _accounts(container: Container, echo: Echo) -> None:
-    from registry import accounts
-    from registry.audit import Actor
-    from registry.models import User
-    from registry.schemas import UserIn
+    from tierwatch.registry import accounts
+    from tierwatch.registry.audit import Actor
+    from tierwatch.registry.models import User
+    from tierwatch.registry.schemas import UserIn
 
     lines = []
     with container.uow() as uow:
@@ -89,8 +89,8 @@ def _accounts(container: Container, echo: Echo) -> None:
 
 
 def _filings(container: Container, echo: Echo) -> None:
-    from registry.importer import run_import
-    from registry.tiers import tier_imported
+    from tierwatch.registry.importer import run_import
+    from tierwatch.registry.tiers import tier_imported
 
     if not SHARED_DATA.is_dir():
         echo(f"no shared datasets at {SHARED_DATA}: registry left empty")
@@ -104,8 +104,8 @@ def _filings(container: Container, echo: Echo) -> None:
 
 
 def _detector(container: Container, echo: Echo) -> None:
-    from antifraud.pipeline import Corpus, train_report
-    from antifraud.registry import ModelRegistry
+    from tierwatch.antifraud.pipeline import Corpus, train_report
+    from tierwatch.antifraud.registry import ModelRegistry
 
     models_dir = container.settings.data_dir / "models"
     if ModelRegistry(models_dir).active("report") is not None:
@@ -116,9 +116,9 @@ def _detector(container: Container, echo: Echo) -> None:
 
 
 def _reports(container: Container, echo: Echo) -> None:
-    from monitoring.intake import publish_raw
-    from monitoring.loadgen import synthetic_reports
-    from monitoring.topics import IntakeSettings
+    from tierwatch.monitoring.intake import publish_raw
+    from tierwatch.monitoring.loadgen import synthetic_reports
+    from tierwatch.core.settings import IntakeSettings
 
     topic = IntakeSettings().scam_topic
     container.bus.ensure_topics([topic])

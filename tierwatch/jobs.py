@@ -11,8 +11,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from core.clock import utcnow
-from monitoring import jobs
+from tierwatch.core.clock import utcnow
+from tierwatch.monitoring import jobs
 from tierwatch.bootstrap import Container
 
 log = logging.getLogger(__name__)
@@ -23,7 +23,7 @@ DRIFT_WINDOW = timedelta(days=7)
 
 def supervision_tasks(container: Container) -> tuple[int, int]:
     """Create this period's due tasks from each tier's obligations; mark missed ones overdue."""
-    from registry import supervision
+    from tierwatch.registry import supervision
 
     now = utcnow()
     with container.uow() as uow:
@@ -35,7 +35,7 @@ def supervision_tasks(container: Container) -> tuple[int, int]:
 
 def fetch_reports(container: Container, report_ids: list[str]) -> dict[str, dict[str, Any]]:
     """Stored reports as the detector's input dicts (text, channel, ... identifiers)."""
-    from monitoring.models import Report, ReportIdentifier
+    from tierwatch.monitoring.models import Report, ReportIdentifier
 
     out: dict[str, dict[str, Any]] = {}
     with container.uow() as uow:
@@ -57,7 +57,7 @@ def fetch_reports(container: Container, report_ids: list[str]) -> dict[str, dict
 
 def retrain_detector(container: Container) -> str:
     """Retrain on analysts' labels; the candidate is promoted only if it beats the active model."""
-    from antifraud import service
+    from tierwatch.antifraud import service
 
     result = service.retrain_from_labels(
         container.uow(), container.settings.data_dir / "models",
@@ -69,10 +69,10 @@ def retrain_detector(container: Container) -> str:
 
 def detector_drift(container: Container) -> bool:
     """PSI of last week's scores and features against the active model's reference."""
-    from antifraud import service
-    from antifraud.bundle import report_from_files
-    from antifraud.registry import ModelRegistry
-    from monitoring.models import Report
+    from tierwatch.antifraud import service
+    from tierwatch.antifraud.bundle import report_from_files
+    from tierwatch.antifraud.registry import ModelRegistry
+    from tierwatch.monitoring.models import Report
 
     registry = ModelRegistry(container.settings.data_dir / "models")
     version = registry.active("report")
@@ -94,8 +94,8 @@ def detector_drift(container: Container) -> bool:
 def _publish_drift_alert(container: Container, version: str, report: Any) -> None:
     import json
 
-    from core.ids import new_id
-    from monitoring.topics import IntakeSettings
+    from tierwatch.core.ids import new_id
+    from tierwatch.core.settings import IntakeSettings
 
     topic = IntakeSettings().alert_topic
     alert = {
@@ -114,4 +114,4 @@ jobs.register("antifraud.retrain", retrain_detector, seconds=7 * 24 * HOUR, misf
 
 
 # `tierwatch worker` is monitoring's worker command, run with the jobs above registered.
-from monitoring.cli import worker  # noqa: E402,F401
+from tierwatch.monitoring.cli import worker  # noqa: E402,F401

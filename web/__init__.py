@@ -22,7 +22,7 @@ def create_app(config: dict[str, Any] | None = None, container: Container | None
         app.config.update(config)
     app.extensions["tierwatch"] = container
 
-    from web import api, public
+    from tierwatch.web import api, public
 
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp, url_prefix="/api/v1")

@@ -10,11 +10,11 @@ from typing import Any, Callable, TypeVar
 
 from flask import abort, current_app, g, jsonify, request, session
 
-from core.db import UnitOfWork
-from registry import accounts
-from registry.audit import Actor, actor_of
-from registry.models import User
-from web import container_of
+from tierwatch.core.db import UnitOfWork
+from tierwatch.registry import accounts
+from tierwatch.registry.audit import Actor, actor_of
+from tierwatch.registry.models import User
+from tierwatch.web import container_of
 
 F = TypeVar("F", bound=Callable[..., Any])
 _SESSION_KEY = "user_id"

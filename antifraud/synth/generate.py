@@ -16,9 +16,9 @@ from pathlib import Path
 
 import yaml
 
-from antifraud.datasets import Example
-from antifraud.synth.noise import add_noise
-from antifraud.vocab import PROVINCES
+from tierwatch.antifraud.datasets import Example
+from tierwatch.antifraud.synth.noise import add_noise
+from tierwatch.antifraud.vocab import PROVINCES
 
 HERE = Path(__file__).resolve().parent
 SOURCE = "synthetic"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import random
 
-from antifraud.vocab import INCIDENT_TYPES
+from tierwatch.antifraud.vocab import INCIDENT_TYPES
 
 BASE = {"harmful_content": 1.0, "data_leak": 1.5, "bias_discrimination": 0.8,
         "security_breach": 1.6, "model_misuse": 1.2, "outage": 0.5}

@@ -18,7 +18,7 @@ from typing import Any
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from core.bus import Record, dlq_headers, dlq_topic
+from tierwatch.core.bus import Record, dlq_headers, dlq_topic
 
 log = logging.getLogger(__name__)
 

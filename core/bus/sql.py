@@ -17,10 +17,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.bus import Record, dlq_headers, dlq_topic
-from core.clock import utcnow
-from core.db import Base
-from core.ids import new_id
+from tierwatch.core.bus import Record, dlq_headers, dlq_topic
+from tierwatch.core.clock import utcnow
+from tierwatch.core.db import Base
+from tierwatch.core.ids import new_id
 
 TopicPartition = tuple[str, int]
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from core.search import IndexSchema
+from tierwatch.core.search import IndexSchema
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 from elasticsearch import BadRequestError, Elasticsearch, NotFoundError
 from elasticsearch.serializer import OrjsonSerializer
 
-from core.search import IndexSchema, Interval, SearchQuery, SearchResult
-from core.search.common import (
+from tierwatch.core.search import IndexSchema, Interval, SearchQuery, SearchResult
+from tierwatch.core.search.common import (
     IndexNotFound,
     SchemaMismatch,
     check_schema,

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from core.search import IndexSchema, Interval, SearchQuery, SearchResult
-from core.search.common import (
+from tierwatch.core.search import IndexSchema, Interval, SearchQuery, SearchResult
+from tierwatch.core.search.common import (
     IndexNotFound,
     SchemaMismatch,
     check_schema,

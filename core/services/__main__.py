@@ -1,5 +1,5 @@
 import sys
 
-from core.services.manager import main
+from tierwatch.core.services.manager import main
 
 sys.exit(main(sys.argv[1:]))

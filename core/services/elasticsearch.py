@@ -7,8 +7,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from core.services.jvm import Echo, JavaService, maven_build, pom_property
-from core.services.layout import HOST, Layout
+from tierwatch.core.services.jvm import Echo, JavaService, maven_build, pom_property
+from tierwatch.core.services.layout import HOST, Layout
 
 HTTP_PORT = 9200
 LAUNCHER = "tierwatch.elasticsearch.Launcher"

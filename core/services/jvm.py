@@ -11,8 +11,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from core.services.layout import HOST, Layout
-from core.services.process import (
+from tierwatch.core.services.layout import HOST, Layout
+from tierwatch.core.services.process import (
     ServiceError,
     fingerprint,
     log_tail,

@@ -10,9 +10,9 @@ import subprocess
 import uuid
 from pathlib import Path
 
-from core.services.jvm import Echo, JavaService, maven_build, pom_property
-from core.services.layout import HOST, Layout
-from core.services.process import ServiceError
+from tierwatch.core.services.jvm import Echo, JavaService, maven_build, pom_property
+from tierwatch.core.services.layout import HOST, Layout
+from tierwatch.core.services.process import ServiceError
 
 BROKER_PORT = 9092
 CONTROLLER_PORT = 9093

@@ -14,12 +14,12 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from typing import Protocol
 
-from core.services.elasticsearch import ElasticsearchService
-from core.services.jvm import Echo
-from core.services.kafka import KafkaService
-from core.services.layout import Layout
-from core.services.postgres import PostgresService
-from core.services.process import ServiceError
+from tierwatch.core.services.elasticsearch import ElasticsearchService
+from tierwatch.core.services.jvm import Echo
+from tierwatch.core.services.kafka import KafkaService
+from tierwatch.core.services.layout import Layout
+from tierwatch.core.services.postgres import PostgresService
+from tierwatch.core.services.process import ServiceError
 
 
 class Service(Protocol):

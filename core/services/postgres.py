@@ -11,9 +11,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.services.jvm import Echo
-from core.services.layout import HOST, Layout
-from core.services.process import ServiceError, port_in_use, rss_mb
+from tierwatch.core.services.jvm import Echo
+from tierwatch.core.services.layout import HOST, Layout
+from tierwatch.core.services.process import ServiceError, port_in_use, rss_mb
 
 PORT = 5432
 ROLE = "tierwatch"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from core.db import UTCDateTime
+from tierwatch.core.db import UTCDateTime
 
 revision = "0002_registry"
 down_revision = "0001_core"

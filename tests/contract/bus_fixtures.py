@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 import pytest
 
-from core.bus import Consumer, EventBus
+from tierwatch.core.bus import Consumer, EventBus
 
 PARTITIONS = 6
 # Short enough that crash tests finish in seconds; Kafka's broker floor for sessions is 6 s.
@@ -27,8 +27,8 @@ def unique(prefix: str) -> str:
 
 @pytest.fixture(scope="session")
 def migrated_postgres_engine(postgres_url: str) -> Iterator[object]:
-    from core.db import make_engine
-    from core.migrate import upgrade
+    from tierwatch.core.db import make_engine
+    from tierwatch.core.migrate import upgrade
 
     upgrade(postgres_url)
     engine = make_engine(postgres_url)
@@ -47,8 +47,8 @@ def bus(request: pytest.FixtureRequest) -> Iterator[EventBus]:
     if request.param == "kafka":
         yield from _kafka_bus(request.getfixturevalue("kafka_bootstrap"))
         return
-    from core.bus.sql import SqlBus
-    from core.db import make_engine
+    from tierwatch.core.bus.sql import SqlBus
+    from tierwatch.core.db import make_engine
 
     if request.param == "postgres":
         engine = request.getfixturevalue("migrated_postgres_engine")
@@ -64,7 +64,7 @@ def bus(request: pytest.FixtureRequest) -> Iterator[EventBus]:
 
 
 def _kafka_bus(bootstrap: str) -> Iterator[EventBus]:
-    from core.bus.kafka import KafkaBus
+    from tierwatch.core.bus.kafka import KafkaBus
 
     prefix = unique("tierwatch-test") + "."
     kafka_bus = KafkaBus(

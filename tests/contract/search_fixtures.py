@@ -8,19 +8,19 @@ from pathlib import Path
 
 import pytest
 
-from core.search import SearchIndex
+from tierwatch.core.search import SearchIndex
 
 
 @pytest.fixture(params=["fts", pytest.param("elasticsearch", marks=pytest.mark.elasticsearch)])
 def search_index(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SearchIndex]:
     if request.param == "fts":
-        from core.search.fts import FtsIndex
+        from tierwatch.core.search.fts import FtsIndex
 
         fts = FtsIndex(tmp_path / "search.db")
         yield fts
         fts.close()
         return
-    from core.search.elastic import ElasticIndex
+    from tierwatch.core.search.elastic import ElasticIndex
 
     # A prefix per test: the node is shared with other tests and other engineers.
     prefix = f"tw-test-{uuid.uuid4().hex[:10]}-"

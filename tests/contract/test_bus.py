@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 
 import pytest
 
-from core.bus import Consumer, EventBus, Record, dlq_topic
+from tierwatch.core.bus import Consumer, EventBus, Record, dlq_topic
 from tests.contract.bus_fixtures import PARTITIONS, unique
 
 OpenConsumer = Callable[..., Consumer]

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.search import IndexSchema, Range, SearchIndex, SearchQuery
-from core.search.common import IndexNotFound, SchemaMismatch
+from tierwatch.core.search import IndexSchema, Range, SearchIndex, SearchQuery
+from tierwatch.core.search.common import IndexNotFound, SchemaMismatch
 
 SH = ZoneInfo("Asia/Shanghai")
 UTC = ZoneInfo("UTC")
@@ -342,7 +342,7 @@ def test_dates_already_in_utc_are_stored_like_any_other(index: SearchIndex) -> N
 @pytest.mark.elasticsearch
 @pytest.mark.parametrize("search_index", ["elasticsearch"], indirect=True)
 def test_elasticsearch_reports_the_refused_document_and_keeps_the_others(search_index: SearchIndex) -> None:
-    from core.search.elastic import BulkIndexError
+    from tierwatch.core.search.elastic import BulkIndexError
 
     search_index.ensure_index("reports", SCHEMA)
     docs = [{"id": "a", "region": "ok"}, {"id": "b", "region": "x" * 40_000}, {"id": "c", "title": "诈骗"}]
@@ -356,7 +356,7 @@ def test_elasticsearch_reports_the_refused_document_and_keeps_the_others(search_
 
 
 def test_fts_reopened_file_knows_its_indexes(tmp_path: Path) -> None:
-    from core.search.fts import FtsIndex
+    from tierwatch.core.search.fts import FtsIndex
 
     first = FtsIndex(tmp_path / "search.db")
     first.ensure_index("reports", SCHEMA)
@@ -369,7 +369,7 @@ def test_fts_reopened_file_knows_its_indexes(tmp_path: Path) -> None:
 
 
 def test_fts_readers_in_threads_while_writing(tmp_path: Path) -> None:
-    from core.search.fts import FtsIndex
+    from tierwatch.core.search.fts import FtsIndex
 
     fts = FtsIndex(tmp_path / "search.db")
     fts.ensure_index("reports", SCHEMA)

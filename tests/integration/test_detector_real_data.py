@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import pytest
 
-from antifraud.evaluate import load_context
-from antifraud.generalise import leave_one_type_out
-from antifraud.pipeline import Corpus, register_report
-from antifraud.train import TrainConfig, train_report_model
+from tierwatch.antifraud.evaluate import load_context
+from tierwatch.antifraud.generalise import leave_one_type_out
+from tierwatch.antifraud.pipeline import Corpus, register_report
+from tierwatch.antifraud.train import TrainConfig, train_report_model
 
 pytestmark = [pytest.mark.data, pytest.mark.slow]
 
@@ -72,8 +72,8 @@ def test_each_scam_type_is_still_caught_when_left_out_of_training(trained):
 
 
 def test_detector_scores_real_texts_from_the_registry(trained):
-    from antifraud.registry import ModelRegistry
-    from antifraud.scoring import Detector, Score
+    from tierwatch.antifraud.registry import ModelRegistry
+    from tierwatch.antifraud.scoring import Detector, Score
 
     outcome = trained[0]
     detector = Detector.load_active(ModelRegistry(outcome.page.parents[3]).root)

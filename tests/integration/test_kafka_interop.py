@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from core.bus.kafka import KafkaBus
-from core.services.layout import Layout
+from tierwatch.core.bus.kafka import KafkaBus
+from tierwatch.core.services.layout import Layout
 from tests.conftest import _unavailable
 from tests.contract.bus_fixtures import KAFKA_CONSUMER_OPTIONS, unique
 

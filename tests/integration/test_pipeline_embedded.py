@@ -14,19 +14,19 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from core.bus import dlq_topic
-from core.bus.sql import BusRecord, SqlBus
-from core.db import UnitOfWork, make_engine, make_session_factory
-from core.search import SearchQuery
-from core.search.common import IndexNotFound
-from core.search.fts import FtsIndex
-from monitoring.indexing import REPORTS_INDEX
-from monitoring.linking import ApplicationLinker
-from monitoring.loadgen import synthetic_reports
-from monitoring.models import Report
-from monitoring.scoring import RuleScorer
-from monitoring.topics import IntakeSettings
-from monitoring.worker import Worker
+from tierwatch.core.bus import dlq_topic
+from tierwatch.core.bus.sql import BusRecord, SqlBus
+from tierwatch.core.db import UnitOfWork, make_engine, make_session_factory
+from tierwatch.core.search import SearchQuery
+from tierwatch.core.search.common import IndexNotFound
+from tierwatch.core.search.fts import FtsIndex
+from tierwatch.monitoring.indexing import REPORTS_INDEX
+from tierwatch.monitoring.linking import ApplicationLinker
+from tierwatch.monitoring.loadgen import synthetic_reports
+from tierwatch.monitoring.models import Report
+from tierwatch.monitoring.scoring import RuleScorer
+from tierwatch.core.settings import IntakeSettings
+from tierwatch.monitoring.worker import Worker
 
 REPO = Path(__file__).resolve().parents[2]
 SCAM = "reports.scam"
@@ -181,7 +181,7 @@ def test_worker_process_runs_from_settings_and_stops_on_sigterm(env, migrated_sq
     stats_file = tmp_path / "stats.json"
     proc_env = {**os.environ, "TIERWATCH_DATABASE_URL": migrated_sqlite, "TIERWATCH_DATA_DIR": str(tmp_path),
                 "TIERWATCH_KAFKA_PARTITIONS": "3", "TIERWATCH_INDEX_PREFIX": "tierwatch-"}
-    proc = subprocess.Popen([sys.executable, "-m", "monitoring.worker", "--no-jobs", "--stats-file", str(stats_file)],
+    proc = subprocess.Popen([sys.executable, "-m", "tierwatch.monitoring.worker", "--no-jobs", "--stats-file", str(stats_file)],
                             cwd=REPO, env=proc_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 60

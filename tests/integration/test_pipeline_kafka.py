@@ -23,15 +23,16 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from core.bus import dlq_topic
-from core.bus.kafka import KafkaBus
-from core.db import make_engine
-from core.search.common import IndexNotFound
-from core.search.elastic import ElasticIndex
-from monitoring.indexing import REPORTS_INDEX
-from monitoring.loadgen import synthetic_reports
-from monitoring.models import Report
-from monitoring.topics import IntakeSettings, ensure_topics
+from tierwatch.core.bus import dlq_topic
+from tierwatch.core.bus.kafka import KafkaBus
+from tierwatch.core.db import make_engine
+from tierwatch.core.search.common import IndexNotFound
+from tierwatch.core.search.elastic import ElasticIndex
+from tierwatch.monitoring.indexing import REPORTS_INDEX
+from tierwatch.monitoring.loadgen import synthetic_reports
+from tierwatch.monitoring.models import Report
+from tierwatch.core.settings import IntakeSettings
+from tierwatch.monitoring.topics import ensure_topics
 from tests.pg import fresh_database
 
 pytestmark = [pytest.mark.kafka, pytest.mark.elasticsearch, pytest.mark.postgres, pytest.mark.slow]
@@ -80,7 +81,7 @@ class Pipeline:
         log = self.tmp / f"worker-{n}.log"
         self.logs.append(log)
         proc = subprocess.Popen(
-            [sys.executable, "-m", "monitoring.worker", "--no-jobs", "--stats-file", str(self.stats_file(n))],
+            [sys.executable, "-m", "tierwatch.monitoring.worker", "--no-jobs", "--stats-file", str(self.stats_file(n))],
             cwd=REPO, env=self.env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
         )
         self.workers.append(proc)
@@ -192,7 +193,7 @@ def test_sigkill_twice_mid_replay_loses_and_doubles_nothing(pipeline):
 
 
 def test_elasticsearch_stopped_for_30s_mid_replay_loses_nothing(pipeline):
-    from core import services
+    from tierwatch.core import services
 
     n = 6_000
     pipeline.start_worker()

@@ -8,12 +8,12 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 
-from core.settings import load_settings
-from registry import accounts, audit, service
-from registry.audit import Actor, actor_of
-from registry.errors import NotFound
-from registry.models import Application, AuditEntry
-from registry.schemas import CompanyIn, CreateApplicationIn, UserIn
+from tierwatch.core.settings import load_settings
+from tierwatch.registry import accounts, audit, service
+from tierwatch.registry.audit import Actor, actor_of
+from tierwatch.registry.errors import NotFound
+from tierwatch.registry.models import Application, AuditEntry
+from tierwatch.registry.schemas import CompanyIn, CreateApplicationIn, UserIn
 from tests.unit.registry.factories import HUAWEI, PASSWORD, TENCENT_SZ, full_fields
 from tierwatch.bootstrap import Container, build
 from tests.pg import fresh_database

@@ -12,13 +12,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from core.db import UnitOfWork, make_engine, make_session_factory
-from monitoring.bulk import insert_rows
-from monitoring.linking import ApplicationLinker
-from monitoring.messages import IncidentReport, ScamReport
-from monitoring.models import Campaign, KnownIdentifier, Report, ReportContact, ReportIdentifier
-from monitoring.scoring import RuleScorer
-from monitoring.store import persist, prepare
+from tierwatch.core.db import UnitOfWork, make_engine, make_session_factory
+from tierwatch.monitoring.bulk import insert_rows
+from tierwatch.monitoring.linking import ApplicationLinker
+from tierwatch.monitoring.messages import IncidentReport, ScamReport
+from tierwatch.monitoring.models import Campaign, KnownIdentifier, Report, ReportContact, ReportIdentifier
+from tierwatch.monitoring.scoring import RuleScorer
+from tierwatch.monitoring.store import persist, prepare
 from tests.pg import fresh_database
 
 pytestmark = pytest.mark.postgres
@@ -119,8 +119,8 @@ def _real_deadlock(url_uow) -> Exception:
 def test_a_batch_that_loses_a_deadlock_is_retried_at_once(uow) -> None:
     import time
 
-    from monitoring.topics import IntakeSettings
-    from monitoring.worker import Worker, classify_database_error
+    from tierwatch.core.settings import IntakeSettings
+    from tierwatch.monitoring.worker import Worker, classify_database_error
 
     deadlock = _real_deadlock(uow)
     assert classify_database_error(deadlock) == "race"

@@ -4,6 +4,6 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__)
 
-from web.api import common, registry, auth, audit, supervision, tiers  # noqa: E402,F401  (registry API)
-from web.api import intake  # noqa: E402,F401  (report intake)
-from web.api import labels  # noqa: E402,F401  (analysts' verdicts)
+from tierwatch.web.api import common, registry, auth, audit, supervision, tiers  # noqa: E402,F401  (registry API)
+from tierwatch.web.api import intake  # noqa: E402,F401  (report intake)
+from tierwatch.web.api import labels  # noqa: E402,F401  (analysts' verdicts)

@@ -6,11 +6,11 @@ from typing import Any
 
 from flask import jsonify, request
 
-from registry import audit
-from web.api import bp
-from web.api.common import int_arg, paging
-from web.api.registry import entry_json
-from web.auth import request_uow, require_role
+from tierwatch.registry import audit
+from tierwatch.web.api import bp
+from tierwatch.web.api.common import int_arg, paging
+from tierwatch.web.api.registry import entry_json
+from tierwatch.web.auth import request_uow, require_role
 
 
 @bp.get("/audit")

@@ -6,13 +6,13 @@ from typing import Any
 
 from flask import jsonify
 
-from registry import accounts
-from registry.models import ApiToken
-from registry.schemas import LoginIn, SelfRegistrationIn, TokenIn
-from web.api import bp
-from web.api.common import actor, body, iso
-from web.api.registry import company_json, user_json
-from web.auth import current_user, request_uow, require_role
+from tierwatch.registry import accounts
+from tierwatch.registry.models import ApiToken
+from tierwatch.registry.schemas import LoginIn, SelfRegistrationIn, TokenIn
+from tierwatch.web.api import bp
+from tierwatch.web.api.common import actor, body, iso
+from tierwatch.web.api.registry import company_json, user_json
+from tierwatch.web.auth import current_user, request_uow, require_role
 
 
 def token_json(token: ApiToken, plain: str | None = None) -> dict[str, Any]:

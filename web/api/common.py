@@ -7,12 +7,12 @@ from typing import Any, TypeVar
 from flask import jsonify, request
 from pydantic import BaseModel
 
-from registry.audit import Actor
-from registry.errors import Conflict, Forbidden, Invalid, NotFound
-from registry.schemas import parse
-from risk.ruleset import ApplicationDataError, RuleRuntimeError
-from web.api import bp
-from web.auth import close_request_uow, current_actor
+from tierwatch.registry.audit import Actor
+from tierwatch.registry.errors import Conflict, Forbidden, Invalid, NotFound
+from tierwatch.registry.schemas import parse
+from tierwatch.risk.ruleset import ApplicationDataError, RuleRuntimeError
+from tierwatch.web.api import bp
+from tierwatch.web.auth import close_request_uow, current_actor
 
 M = TypeVar("M", bound=BaseModel)
 

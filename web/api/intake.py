@@ -8,13 +8,13 @@ from typing import Any
 
 from flask import current_app, jsonify, request
 
-from monitoring.intake import Receipt, build_report, submit_many, submit_report
-from monitoring.messages import InvalidMessage, Report
-from monitoring.topics import IntakeSettings
-from registry.errors import Invalid
-from web import container_of
-from web.api import bp
-from web.auth import current_user, require_role
+from tierwatch.monitoring.intake import Receipt, build_report, submit_many, submit_report
+from tierwatch.monitoring.messages import InvalidMessage, Report
+from tierwatch.core.settings import IntakeSettings
+from tierwatch.registry.errors import Invalid
+from tierwatch.web import container_of
+from tierwatch.web.api import bp
+from tierwatch.web.auth import current_user, require_role
 
 log = logging.getLogger(__name__)
 MAX_BULK = 1000

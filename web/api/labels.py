@@ -7,16 +7,16 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app, jsonify, request
 
-from antifraud import service as antifraud_service
-from antifraud.models import AnalystLabel
-from antifraud.schemas import LabelIn
-from monitoring.models import Report
-from registry.errors import NotFound
-from registry.schemas import parse
-from web import container_of
-from web.api import bp
-from web.api.common import actor, iso, paging
-from web.auth import request_uow, require_role
+from tierwatch.antifraud import service as antifraud_service
+from tierwatch.antifraud.models import AnalystLabel
+from tierwatch.antifraud.schemas import LabelIn
+from tierwatch.monitoring.models import Report
+from tierwatch.registry.errors import NotFound
+from tierwatch.registry.schemas import parse
+from tierwatch.web import container_of
+from tierwatch.web.api import bp
+from tierwatch.web.api.common import actor, iso, paging
+from tierwatch.web.auth import request_uow, require_role
 
 ANALYSTS = ("analyst", "regulator", "admin")
 

@@ -6,14 +6,14 @@ from typing import Any
 
 from flask import jsonify, request
 
-from registry import accounts, audit, service, workflow
-from registry.errors import Invalid, NotFound
-from registry.models import Application, ApplicationVersion, AuditEntry, Company, User
-from registry.schemas import AmendIn, ApplicationFields, CompanyIn, CreateApplicationIn, ReasonIn
-from registry.schemas import ShutdownIn, UserIn
-from web.api import bp
-from web.api.common import actor, body, int_arg, iso, paging
-from web.auth import request_uow, require_role
+from tierwatch.registry import accounts, audit, service, workflow
+from tierwatch.registry.errors import Invalid, NotFound
+from tierwatch.registry.models import Application, ApplicationVersion, AuditEntry, Company, User
+from tierwatch.registry.schemas import AmendIn, ApplicationFields, CompanyIn, CreateApplicationIn, ReasonIn
+from tierwatch.registry.schemas import ShutdownIn, UserIn
+from tierwatch.web.api import bp
+from tierwatch.web.api.common import actor, body, int_arg, iso, paging
+from tierwatch.web.auth import request_uow, require_role
 
 REGULATOR_SIDE = ("regulator", "analyst", "admin")
 

@@ -6,13 +6,13 @@ from typing import Any
 
 from flask import jsonify, request
 
-from registry import supervision
-from registry.errors import Invalid
-from registry.models import SupervisionTask
-from registry.schemas import CompleteTaskIn
-from web.api import bp
-from web.api.common import actor, body, int_arg, iso, paging
-from web.auth import request_uow, require_role
+from tierwatch.registry import supervision
+from tierwatch.registry.errors import Invalid
+from tierwatch.registry.models import SupervisionTask
+from tierwatch.registry.schemas import CompleteTaskIn
+from tierwatch.web.api import bp
+from tierwatch.web.api.common import actor, body, int_arg, iso, paging
+from tierwatch.web.auth import request_uow, require_role
 
 STATUSES = (supervision.OPEN, supervision.OVERDUE, supervision.DONE)
 

@@ -7,15 +7,15 @@ from typing import Any
 
 from flask import jsonify, request
 
-from registry import service
-from registry.errors import Invalid
-from registry.schemas import OverrideIn, ReasonIn
-from risk import service as risk_service
-from risk.models import RuleSetVersion
-from risk.ruleset import RuleSetInvalid, RuleRuntimeError, ApplicationDataError
-from web.api import bp
-from web.api.common import actor, body, iso
-from web.auth import request_uow, require_role
+from tierwatch.registry import service
+from tierwatch.registry.errors import Invalid
+from tierwatch.registry.schemas import OverrideIn, ReasonIn
+from tierwatch.risk import service as risk_service
+from tierwatch.risk.models import RuleSetVersion
+from tierwatch.risk.ruleset import RuleSetInvalid, RuleRuntimeError, ApplicationDataError
+from tierwatch.web.api import bp
+from tierwatch.web.api.common import actor, body, iso
+from tierwatch.web.auth import request_uow, require_role
 
 MAX_RULE_FILE = 1_000_000  # bytes
 
@@ -69,7 +69,7 @@ def list_rulesets() -> Any:
 @bp.post("/rulesets/validate")
 @require_role("regulator", "analyst", "admin")
 def validate_ruleset() -> Any:
-    from risk.engine import load_and_compile
+    from tierwatch.risk.engine import load_and_compile
 
     load_and_compile(_rule_text(), "<upload>")
     return jsonify({"ok": True, "errors": []})

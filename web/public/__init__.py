@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("public", __name__, template_folder="../templates")
 
-from web.public import views  # noqa: E402,F401
+from tierwatch.web.public import views  # noqa: E402,F401

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from antifraud.bundle import report_artefacts
-from antifraud.corpus import build_corpus, split_corpus
-from antifraud.incidents import train_incident_model
-from antifraud.registry import ModelRegistry
-from antifraud.synth.incidents import generate_incidents
-from antifraud.train import ReportModel, TrainConfig, train_report_model
+from tierwatch.antifraud.bundle import report_artefacts
+from tierwatch.antifraud.corpus import build_corpus, split_corpus
+from tierwatch.antifraud.incidents import train_incident_model
+from tierwatch.antifraud.registry import ModelRegistry
+from tierwatch.antifraud.synth.incidents import generate_incidents
+from tierwatch.antifraud.train import ReportModel, TrainConfig, train_report_model
 
 TINY = TrainConfig(
     text_features={"scam": 400, "scam_type": 200, "ai_technique": 100},

@@ -1,7 +1,7 @@
 import pytest
 
-from antifraud import features, incidents
-from antifraud.explain import describe
+from tierwatch.antifraud import features, incidents
+from tierwatch.antifraud.explain import describe
 
 
 @pytest.mark.parametrize("name", features.DENSE + incidents.DENSE + ["text:安全账户", "text:safe account"])

@@ -2,8 +2,8 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from antifraud.features import DENSE, MAX_TEXT_CHARS, Featurizer, Prepared, prepare
-from antifraud.reputation import InMemoryReputation
+from tierwatch.antifraud.features import DENSE, MAX_TEXT_CHARS, Featurizer, Prepared, prepare
+from tierwatch.antifraud.reputation import InMemoryReputation
 
 REPORT = {
     "text": "自称公安局的人让我把钱转到安全账户",
@@ -47,7 +47,7 @@ def test_huge_text_is_truncated_not_rejected():
 
 
 def _featurizer() -> Featurizer:
-    from antifraud.text import hash_batch
+    from tierwatch.antifraud.text import hash_batch
 
     batch = hash_batch(["安全账户 safe account"])
     buckets = sorted(set(batch.bucket.tolist()))
@@ -64,7 +64,7 @@ def test_transform_is_deterministic_and_survives_a_json_round_trip():
 
 
 def test_batch_split_across_threads_gives_the_same_matrix():
-    import antifraud.features as features
+    import tierwatch.antifraud.features as features
 
     f = _featurizer()
     items = [prepare({"text": f"安全账户 {i} safe account"}) for i in range(50)]

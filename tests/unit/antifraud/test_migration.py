@@ -1,6 +1,6 @@
 import sqlalchemy as sa
 
-from core.db import make_engine
+from tierwatch.core.db import make_engine
 
 
 def test_upgrade_creates_the_antifraud_tables(migrated_sqlite):

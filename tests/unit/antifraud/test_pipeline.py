@@ -5,8 +5,8 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from antifraud.cli import model as model_cli
-from antifraud.registry import ModelRegistry
+from tierwatch.antifraud.cli import model as model_cli
+from tierwatch.antifraud.registry import ModelRegistry
 
 
 @pytest.mark.slow

@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from antifraud.bundle import report_artefacts, report_from_files
-from antifraud.cli import model as model_cli
-from antifraud.features import prepare
-from antifraud.registry import ModelRegistry, RegistryError
-from antifraud.scoring import Detector
+from tierwatch.antifraud.bundle import report_artefacts, report_from_files
+from tierwatch.antifraud.cli import model as model_cli
+from tierwatch.antifraud.features import prepare
+from tierwatch.antifraud.registry import ModelRegistry, RegistryError
+from tierwatch.antifraud.scoring import Detector
 
 TEXTS = [{"text": "您好，这里是京东客服，您的订单需要理赔，请下载会议软件共享屏幕"}, {"text": "晚上回家吃饭吗？"}]
 

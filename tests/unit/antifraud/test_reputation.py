@@ -1,6 +1,6 @@
 from datetime import UTC, datetime, timedelta
 
-from antifraud.reputation import InMemoryReputation, identifier_keys
+from tierwatch.antifraud.reputation import InMemoryReputation, identifier_keys
 
 T0 = datetime(2025, 3, 1, tzinfo=UTC)
 

@@ -7,7 +7,7 @@ import pytest
 import scipy.sparse as sp
 import xgboost as xgb
 
-from antifraud.saabas import PathTable
+from tierwatch.antifraud.saabas import PathTable
 
 
 def _booster(seed: int, **params: object) -> tuple[xgb.Booster, sp.csr_matrix]:

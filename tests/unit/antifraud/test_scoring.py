@@ -1,8 +1,8 @@
 import pytest
 
-from antifraud.reputation import InMemoryReputation
-from antifraud.scoring import Detector, IncidentSeverity, Rejected, Score
-from antifraud.vocab import AI_TECHNIQUES, SCAM_TYPES
+from tierwatch.antifraud.reputation import InMemoryReputation
+from tierwatch.antifraud.scoring import Detector, IncidentSeverity, Rejected, Score
+from tierwatch.antifraud.vocab import AI_TECHNIQUES, SCAM_TYPES
 
 SCAM = {
     "text": "今天接到自称公安局民警的电话，说我的身份证涉嫌洗钱，让我把存款转到安全账户，我转了5万元",
@@ -99,8 +99,8 @@ def test_load_active_without_models_is_none(tmp_path):
 
 
 def test_large_batches_split_across_workers_give_the_same_scores(detector, monkeypatch):
-    import antifraud.scoring as scoring
-    from antifraud.synth.generate import generate_reports
+    import tierwatch.antifraud.scoring as scoring
+    from tierwatch.antifraud.synth.generate import generate_reports
 
     reports = [e.report for e in generate_reports(60, seed=11)] + [{"text": ""}, "bad"]
     plain = detector.score_batch(reports, InMemoryReputation())

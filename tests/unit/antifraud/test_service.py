@@ -3,14 +3,14 @@ import pydantic
 import pytest
 import sqlalchemy as sa
 
-from antifraud.bundle import report_artefacts
-from antifraud.models import AnalystLabel, ModelVersion
-from antifraud.registry import ModelRegistry
-from antifraud.reputation import InMemoryReputation
-from antifraud.service import drift_report, latest_labels, record_label, retrain_from_labels, sync_model_versions
-from antifraud.synth.generate import generate_reports
-from antifraud.train import TrainConfig, train_report_model
-from core.db import UnitOfWork, make_engine, make_session_factory
+from tierwatch.antifraud.bundle import report_artefacts
+from tierwatch.antifraud.models import AnalystLabel, ModelVersion
+from tierwatch.antifraud.registry import ModelRegistry
+from tierwatch.antifraud.reputation import InMemoryReputation
+from tierwatch.antifraud.service import drift_report, latest_labels, record_label, retrain_from_labels, sync_model_versions
+from tierwatch.antifraud.synth.generate import generate_reports
+from tierwatch.antifraud.train import TrainConfig, train_report_model
+from tierwatch.core.db import UnitOfWork, make_engine, make_session_factory
 
 WORSE = TrainConfig(
     text_features={"scam": 20},

@@ -1,9 +1,9 @@
 from collections import Counter
 
-from antifraud.features import Prepared, prepare
-from antifraud.synth.generate import generate_reports
-from antifraud.synth.incidents import generate_incidents
-from antifraud.vocab import AI_TECHNIQUES, SCAM_TYPES
+from tierwatch.antifraud.features import Prepared, prepare
+from tierwatch.antifraud.synth.generate import generate_reports
+from tierwatch.antifraud.synth.incidents import generate_incidents
+from tierwatch.antifraud.vocab import AI_TECHNIQUES, SCAM_TYPES
 
 
 def test_reports_are_deterministic_varied_and_cover_the_taxonomy():

@@ -3,7 +3,7 @@ import sys
 
 import numpy as np
 
-from antifraud.text import detect_language, hash_batch, ngram_text, unique, unique_inverse
+from tierwatch.antifraud.text import detect_language, hash_batch, ngram_text, unique, unique_inverse
 
 
 def _grams(text: str) -> set[str]:
@@ -75,7 +75,7 @@ def test_unique_helpers_match_numpy():
 
 
 def test_scoring_lookup_keeps_exactly_the_selected_ngrams():
-    from antifraud.text import N_BUCKETS, lookup_batch
+    from tierwatch.antifraud.text import N_BUCKETS, lookup_batch
 
     texts = ["请把钱转到安全账户 now", "", "safe account 安全", "😊 hello world hello"]
     full = hash_batch(texts)

@@ -3,7 +3,7 @@ import sys
 
 import pytest
 
-from core.settings import SettingsError, load_settings
+from tierwatch.core.settings import SettingsError, load_settings
 
 
 def test_defaults_run_on_one_machine(monkeypatch: pytest.MonkeyPatch) -> None:

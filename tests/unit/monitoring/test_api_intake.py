@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from core.bus.sql import BusRecord
-from monitoring.messages import parse_report
-from web import create_app
+from tierwatch.core.bus.sql import BusRecord
+from tierwatch.monitoring.messages import parse_report
+from tierwatch.web import create_app
 
 SCAM = {"description": "冒充客服说要注销百万保障，让我共享屏幕", "channel": "phone",
         "identifiers": {"phones": ["400-820-8820"]}, "region": "广东",
@@ -24,8 +24,8 @@ def client(container):
 
 @pytest.fixture
 def tokens(container, world):
-    from registry import accounts
-    from registry.models import User
+    from tierwatch.registry import accounts
+    from tierwatch.registry.models import User
 
     with container.uow() as uow:
         out = {k: {"Authorization": f"Bearer {accounts.issue_token(uow, uow.session.get(User, getattr(world, k).user_id))[1]}"}

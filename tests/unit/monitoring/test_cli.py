@@ -7,9 +7,9 @@ import json
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from core.bus.sql import BusRecord
-from monitoring.cli import intake
-from monitoring.loadgen import synthetic_reports
+from tierwatch.core.bus.sql import BusRecord
+from tierwatch.monitoring.cli import intake
+from tierwatch.monitoring.loadgen import synthetic_reports
 
 
 def test_replay_publishes_every_line_by_kind_bad_lines_included(container, tmp_path, monkeypatch):

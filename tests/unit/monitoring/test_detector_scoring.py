@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from core.db import UnitOfWork, make_engine, make_session_factory
-from monitoring.linking import ApplicationLinker
-from monitoring.messages import ScamReport
-from monitoring.scoring import DetectorScorer, load_scorer
-from monitoring.store import persist, prepare
+from tierwatch.core.db import UnitOfWork, make_engine, make_session_factory
+from tierwatch.monitoring.linking import ApplicationLinker
+from tierwatch.monitoring.messages import ScamReport
+from tierwatch.monitoring.scoring import DetectorScorer, load_scorer
+from tierwatch.monitoring.store import persist, prepare
 from tests.unit.antifraud.conftest import (  # noqa: F401  (fixtures: a quickly trained model)
     _registry_template,
     corpus,

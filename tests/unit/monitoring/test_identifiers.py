@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitoring.identifiers import (
+from tierwatch.monitoring.identifiers import (
     extract,
     extract_field,
     is_cn_id_number,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from monitoring import jobs
-from monitoring.jobs import JOBS, Job, register, relink_applications, start_scheduler
+from tierwatch.monitoring import jobs
+from tierwatch.monitoring.jobs import JOBS, Job, register, relink_applications, start_scheduler
 
 
 def test_monitoring_registers_its_jobs_under_stable_ids():
@@ -37,7 +37,7 @@ def test_scheduler_uses_safe_defaults_and_keeps_running_when_a_job_fails(contain
 def test_relink_applications_links_reports_filed_before_the_app_was_registered(container, world):
     from datetime import UTC, datetime
 
-    from monitoring.models import Report
+    from tierwatch.monitoring.models import Report
     from tests.unit.monitoring.test_linking import approved_app
 
     with container.uow() as uow:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from registry import service
-from registry.schemas import CreateApplicationIn
+from tierwatch.registry import service
+from tierwatch.registry.schemas import CreateApplicationIn
 from tests.unit.registry.factories import full_fields
-from monitoring.linking import ApplicationLinker, load_applications
+from tierwatch.monitoring.linking import ApplicationLinker, load_applications
 
 
 def approved_app(container, world, name: str) -> tuple[int, str]:
@@ -51,9 +51,9 @@ def test_snapshot_is_reloaded_after_invalidate():
 
 
 def test_linked_application_carries_its_strictest_tier_in_force(container, world):
-    from registry import service as registry_service
-    from risk import service as risk_service
-    from risk.ruleset import TIER_RANK
+    from tierwatch.registry import service as registry_service
+    from tierwatch.risk import service as risk_service
+    from tierwatch.risk.ruleset import TIER_RANK
     from tests.unit.risk.conftest import CN_GD, EU
 
     app_id, _ = approved_app(container, world, "刷脸认证助手")
@@ -89,13 +89,13 @@ def load(container):
 def test_worker_indexes_reports_with_the_linked_applications_tier(container, world):
     import json
 
-    from monitoring.indexing import REPORTS_INDEX
-    from monitoring.loadgen import synthetic_reports
-    from monitoring.scoring import RuleScorer
-    from monitoring.topics import IntakeSettings
-    from monitoring.worker import Worker
-    from registry import service as registry_service
-    from risk import service as risk_service
+    from tierwatch.monitoring.indexing import REPORTS_INDEX
+    from tierwatch.monitoring.loadgen import synthetic_reports
+    from tierwatch.monitoring.scoring import RuleScorer
+    from tierwatch.core.settings import IntakeSettings
+    from tierwatch.monitoring.worker import Worker
+    from tierwatch.registry import service as registry_service
+    from tierwatch.risk import service as risk_service
     from tests.unit.risk.conftest import CN_GD
 
     app_id, _ = approved_app(container, world, "刷脸认证助手")

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from monitoring.messages import (
+from tierwatch.monitoring.messages import (
     MAX_MESSAGE_BYTES,
     InvalidMessage,
     ScamReport,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from antifraud.reputation import IdentifierStats
-from monitoring.scoring import DetectorScorer, RuleScorer, ScoringInput, load_scorer
+from tierwatch.antifraud.reputation import IdentifierStats
+from tierwatch.monitoring.scoring import DetectorScorer, RuleScorer, ScoringInput, load_scorer
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -59,7 +59,7 @@ def test_incident_reports_are_not_scam_scored():
 
 
 def test_detector_adapter_maps_scores_and_rejections():
-    from antifraud.scoring import Rejected, Score
+    from tierwatch.antifraud.scoring import Rejected, Score
 
     class Detector:
         version = "xgb-7"

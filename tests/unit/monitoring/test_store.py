@@ -7,15 +7,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from core.db import UnitOfWork, make_engine, make_session_factory
-from monitoring.indexing import report_document
-from monitoring.linking import ApplicationLinker
-from monitoring.bulk import insert_rows
-from monitoring.messages import IncidentReport, ScamReport
-from monitoring.models import Campaign, KnownIdentifier, Report, ReportContact, ReportIdentifier
-from monitoring.reputation import DbReputation
-from monitoring.scoring import RuleScorer
-from monitoring.store import persist, prepare
+from tierwatch.core.db import UnitOfWork, make_engine, make_session_factory
+from tierwatch.monitoring.indexing import report_document
+from tierwatch.monitoring.linking import ApplicationLinker
+from tierwatch.monitoring.bulk import insert_rows
+from tierwatch.monitoring.messages import IncidentReport, ScamReport
+from tierwatch.monitoring.models import Campaign, KnownIdentifier, Report, ReportContact, ReportIdentifier
+from tierwatch.monitoring.reputation import DbReputation
+from tierwatch.monitoring.scoring import RuleScorer
+from tierwatch.monitoring.store import persist, prepare
 
 T0 = datetime(2026, 3, 1, 8, tzinfo=UTC)
 

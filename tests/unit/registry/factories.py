@@ -12,10 +12,10 @@ import shutil
 
 import pytest
 
-from registry import accounts
-from registry.audit import Actor, actor_of
-from registry.schemas import CompanyIn, UserIn
-from core.settings import load_settings
+from tierwatch.registry import accounts
+from tierwatch.registry.audit import Actor, actor_of
+from tierwatch.registry.schemas import CompanyIn, UserIn
+from tierwatch.core.settings import load_settings
 from tierwatch.bootstrap import Container, build
 
 # Real unified social credit codes (public business-licence data), valid check digits.
@@ -64,7 +64,7 @@ class World:
 def _template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, "World"]:
     """A migrated database holding the world, built once; each test gets a copy (argon2 and
     the migrations are the slow part)."""
-    from core.migrate import upgrade
+    from tierwatch.core.migrate import upgrade
 
     path = tmp_path_factory.mktemp("template") / "registry.db"
     upgrade(f"sqlite:///{path}")
@@ -115,8 +115,8 @@ RULE_FILES = ("rules/cn-gd.yaml", "rules/eu-ai-act.yaml")
 
 def activate_shipped_rules(container: Container) -> None:
     """Make both shipped rule sets active (re-tiers whatever is filed so far)."""
-    from registry.service import iter_current_applications
-    from risk import service as risk_service
+    from tierwatch.registry.service import iter_current_applications
+    from tierwatch.risk import service as risk_service
 
     repo = Path(__file__).resolve().parents[3]
     for name in RULE_FILES:

@@ -6,10 +6,10 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from registry import audit
-from registry.audit import Actor
-from registry.cli import audit as audit_group
-from registry.models import AuditEntry
+from tierwatch.registry import audit
+from tierwatch.registry.audit import Actor
+from tierwatch.registry.cli import audit as audit_group
+from tierwatch.registry.models import AuditEntry
 
 SYSTEM = Actor.system("test")
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from registry.cli import registry
-from registry.models import Company, User
+from tierwatch.registry.cli import registry
+from tierwatch.registry.models import Company, User
 from tests.unit.registry.factories import BAIDU, PASSWORD
 
 

@@ -6,9 +6,9 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import Workbook
 
-from registry.import_maps import infer_capabilities, infer_domain
-from registry.importer import ImportFileError, run_import
-from registry.models import Application, ApplicationVersion, Company
+from tierwatch.registry.import_maps import infer_capabilities, infer_domain
+from tierwatch.registry.importer import ImportFileError, run_import
+from tierwatch.registry.models import Application, ApplicationVersion, Company
 
 CAC = "cn_cac_ai_filings_sample"
 DEEP = f"{CAC}/cac_deep_synthesis_algorithm_filings_batch1_full_batch2_partial.csv"
@@ -124,8 +124,8 @@ def test_unreadable_inputs_are_refused_whole(container, tmp_path):
 def test_cli_import_tiers_every_imported_application(container, shared_data):
     from click.testing import CliRunner
 
-    from registry.cli import registry
-    from risk import service as risk_service
+    from tierwatch.registry.cli import registry
+    from tierwatch.risk import service as risk_service
     from tests.unit.registry.factories import activate_shipped_rules
 
     path = str(shared_data / GENAI)

@@ -5,9 +5,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 import tierwatch.models  # noqa: F401  (all tables on Base.metadata)
-from core.db import Base, make_engine
-from registry.models import ApplicationVersion
-from registry.vocab import APPLICATION_FIELDS
+from tierwatch.core.db import Base, make_engine
+from tierwatch.registry.models import ApplicationVersion
+from tierwatch.registry.vocab import APPLICATION_FIELDS
 
 TABLES = {"companies", "users", "api_tokens", "applications", "application_versions", "filing_sequences",
           "audit_entries", "audit_head", "supervision_tasks"}

@@ -4,11 +4,11 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from registry import service, supervision
-from registry.errors import Conflict, Forbidden, NotFound
-from registry.models import Application
-from registry.schemas import AmendIn, CreateApplicationIn, ShutdownIn
-from registry.supervision import Obligation, TierDuties, add_workdays, period_of
+from tierwatch.registry import service, supervision
+from tierwatch.registry.errors import Conflict, Forbidden, NotFound
+from tierwatch.registry.models import Application
+from tierwatch.registry.schemas import AmendIn, CreateApplicationIn, ShutdownIn
+from tierwatch.registry.supervision import Obligation, TierDuties, add_workdays, period_of
 from tests.unit.registry.factories import full_fields
 
 

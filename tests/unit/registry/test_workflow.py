@@ -6,10 +6,10 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from registry import audit, service, workflow
-from registry.errors import Conflict, Forbidden, Invalid, NotFound
-from registry.models import Application, ApplicationVersion, AuditEntry
-from registry.schemas import AmendIn, ApplicationFields, CreateApplicationIn
+from tierwatch.registry import audit, service, workflow
+from tierwatch.registry.errors import Conflict, Forbidden, Invalid, NotFound
+from tierwatch.registry.models import Application, ApplicationVersion, AuditEntry
+from tierwatch.registry.schemas import AmendIn, ApplicationFields, CreateApplicationIn
 from tests.unit.registry.factories import full_fields
 
 

@@ -6,9 +6,9 @@ import gc
 
 import pytest
 
-from risk.appdata import normalize_application
-from risk.engine import load_and_compile
-from risk.ruleset import ApplicationDataError, RuleRuntimeError
+from tierwatch.risk.appdata import normalize_application
+from tierwatch.risk.engine import load_and_compile
+from tierwatch.risk.ruleset import ApplicationDataError, RuleRuntimeError
 from tests.unit.risk.conftest import rule_file
 
 

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from registry.vocab import AUDIENCES, CAPABILITIES, DEPLOYMENT_CHANNELS, DOMAINS, HUMAN_OVERSIGHT, PERSONAL_INFO
-from risk.engine import CompiledRuleSet, load_and_compile
-from risk.ruleset import RuleRuntimeError
+from tierwatch.registry.vocab import AUDIENCES, CAPABILITIES, DEPLOYMENT_CHANNELS, DOMAINS, HUMAN_OVERSIGHT, PERSONAL_INFO
+from tierwatch.risk.engine import CompiledRuleSet, load_and_compile
+from tierwatch.risk.ruleset import RuleRuntimeError
 from tests.unit.risk.conftest import CN_GD, EU, rule_file
 
 TRICKY = [

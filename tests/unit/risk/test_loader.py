@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from risk.engine import load_and_compile
-from risk.loader import load_ruleset
-from risk.ruleset import RuleSetInvalid
+from tierwatch.risk.engine import load_and_compile
+from tierwatch.risk.loader import load_ruleset
+from tierwatch.risk.ruleset import RuleSetInvalid
 from tests.unit.risk.conftest import rule_file
 
 

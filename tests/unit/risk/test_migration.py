@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from core.db import make_engine
+from tierwatch.core.db import make_engine
 
 
 def test_upgrade_creates_the_risk_tables(migrated_sqlite: str) -> None:

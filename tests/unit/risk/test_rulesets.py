@@ -7,7 +7,7 @@ from functools import lru_cache
 
 import pytest
 
-from risk.engine import CompiledRuleSet, load_and_compile
+from tierwatch.risk.engine import CompiledRuleSet, load_and_compile
 from tests.unit.risk.cases import CASES
 from tests.unit.risk.conftest import CN_GD, EU
 

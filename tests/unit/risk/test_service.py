@@ -7,14 +7,14 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from registry import audit
-from registry import service as registry_service
-from registry.errors import Forbidden, Invalid
-from registry.models import ApplicationVersion
-from registry.schemas import CreateApplicationIn
-from risk import service
-from risk.models import RiskAssessment, RuleSetVersion, TierOverride
-from risk.ruleset import RuleRuntimeError, RuleSetInvalid
+from tierwatch.registry import audit
+from tierwatch.registry import service as registry_service
+from tierwatch.registry.errors import Forbidden, Invalid
+from tierwatch.registry.models import ApplicationVersion
+from tierwatch.registry.schemas import CreateApplicationIn
+from tierwatch.risk import service
+from tierwatch.risk.models import RiskAssessment, RuleSetVersion, TierOverride
+from tierwatch.risk.ruleset import RuleRuntimeError, RuleSetInvalid
 from tests.unit.risk.conftest import CN_GD, EU, fields, rule_file
 
 V1 = rule_file(("T-DEEPFAKE", '"video_deepfake" in capabilities', "tier: high"),

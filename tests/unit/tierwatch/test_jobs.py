@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from core.clock import utcnow
-from core.settings import load_settings
-from monitoring import jobs
-from monitoring.models import Report, ReportIdentifier
+from tierwatch.core.clock import utcnow
+from tierwatch.core.settings import load_settings
+from tierwatch.monitoring import jobs
+from tierwatch.monitoring.models import Report, ReportIdentifier
 from tierwatch import jobs as wiring
 from tierwatch.bootstrap import Container, build
 

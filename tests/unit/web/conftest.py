@@ -2,14 +2,14 @@ from __future__ import annotations
 
 import pytest
 
-from registry import accounts
-from registry.models import User
+from tierwatch.registry import accounts
+from tierwatch.registry.models import User
 from tests.unit.registry.factories import _template, container, world  # noqa: F401
 
 
 @pytest.fixture
 def client(container):  # noqa: F811
-    from web import create_app
+    from tierwatch.web import create_app
 
     return create_app({"TESTING": True}, container).test_client()
 

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from antifraud.models import AnalystLabel
-from core.clock import utcnow
-from monitoring.models import Report
+from tierwatch.antifraud.models import AnalystLabel
+from tierwatch.core.clock import utcnow
+from tierwatch.monitoring.models import Report
 
 
 @pytest.fixture

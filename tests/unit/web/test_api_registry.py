@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from registry.models import Application, AuditEntry, Company, User
+from tierwatch.registry.models import Application, AuditEntry, Company, User
 from tests.unit.registry.factories import BAIDU, PASSWORD, full_fields
 
 
@@ -120,7 +120,7 @@ def test_revoked_token_stops_working(client, tokens):
 
 
 def test_session_cookie_does_not_authenticate_the_api(client, container, world):
-    from web.auth import login_user
+    from tierwatch.web.auth import login_user
 
     app = client.application
     with app.test_request_context("/"):
@@ -143,7 +143,7 @@ def test_only_an_unsubmitted_draft_can_be_deleted(client, tokens, container):
     assert client.delete(f"/api/v1/applications/{draft}", headers=tokens["a"]).status_code == 204
     assert client.get(f"/api/v1/applications/{draft}", headers=tokens["a"]).status_code == 404
     with container.uow() as uow:
-        from registry import audit
+        from tierwatch.registry import audit
 
         assert audit.list_entries(uow, entity="application", entity_id=draft)[0].action == "application.delete"
         assert audit.verify_chain(uow).ok

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from registry import supervision
-from registry.supervision import Obligation, TierDuties
+from tierwatch.registry import supervision
+from tierwatch.registry.supervision import Obligation, TierDuties
 from tests.unit.registry.factories import full_fields
 
 

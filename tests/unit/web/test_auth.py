@@ -2,13 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from registry.models import User
-from web.auth import current_user, login_user, logout_user, request_uow, require_role
+from tierwatch.registry.models import User
+from tierwatch.web.auth import current_user, login_user, logout_user, request_uow, require_role
 
 
 @pytest.fixture
 def client(container):
-    from web import create_app
+    from tierwatch.web import create_app
 
     app = create_app({"TESTING": True}, container)
 
