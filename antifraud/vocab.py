@@ -3,17 +3,10 @@ all use exactly these codes."""
 
 from __future__ import annotations
 
-from types import MappingProxyType
-from typing import Mapping
-
-Labels = Mapping[str, tuple[str, str]]
+from tierwatch.core.vocab import vocabulary
 
 
-def _vocab(**codes: tuple[str, str]) -> Labels:
-    return MappingProxyType(codes)
-
-
-CHANNELS = _vocab(
+CHANNELS = vocabulary(
     phone=("电话", "phone call"),
     sms=("短信", "SMS"),
     messaging_app=("即时通讯", "messaging app"),
@@ -24,7 +17,7 @@ CHANNELS = _vocab(
 )
 
 # The public-security taxonomy of telecom and online fraud (公安机关电信网络诈骗分类).
-SCAM_TYPES = _vocab(
+SCAM_TYPES = vocabulary(
     impersonate_authority=("冒充公检法及政府机关", "impersonating police or government"),
     loan_credit=("贷款、代办信用卡", "loans and credit cards"),
     fake_customer_service=("冒充电商物流客服", "fake customer service"),
@@ -37,7 +30,7 @@ SCAM_TYPES = _vocab(
     other=("其他类型", "other"),
 )
 
-AI_TECHNIQUES = _vocab(
+AI_TECHNIQUES = vocabulary(
     cloned_voice=("AI 克隆声音", "cloned voice"),
     face_swap_video=("AI 换脸视频", "face-swap video"),
     chatbot=("AI 聊天机器人", "chatbot"),
@@ -45,13 +38,13 @@ AI_TECHNIQUES = _vocab(
     none=("未发现 AI 手段", "no AI technique"),
 )
 
-REPORTER_TYPES = _vocab(
+REPORTER_TYPES = vocabulary(
     citizen=("群众举报", "citizen"),
     partner_feed=("合作方推送", "partner feed"),
     company=("企业报告", "company"),
 )
 
-IDENTIFIER_KINDS = _vocab(
+IDENTIFIER_KINDS = vocabulary(
     phone=("电话号码", "phone number"),
     url=("网址", "URL"),
     domain=("域名", "domain"),
@@ -60,7 +53,7 @@ IDENTIFIER_KINDS = _vocab(
     app=("应用", "app"),
 )
 
-INCIDENT_TYPES = _vocab(
+INCIDENT_TYPES = vocabulary(
     harmful_content=("有害内容", "harmful content"),
     data_leak=("数据泄露", "data leak"),
     bias_discrimination=("偏见歧视", "bias / discrimination"),
@@ -69,14 +62,14 @@ INCIDENT_TYPES = _vocab(
     outage=("服务中断", "outage"),
 )
 
-SEVERITIES = _vocab(
+SEVERITIES = vocabulary(
     low=("低", "low"),
     medium=("中", "medium"),
     high=("高", "high"),
     critical=("严重", "critical"),
 )
 
-APP_TIERS = _vocab(
+APP_TIERS = vocabulary(
     low=("低风险", "low risk"),
     medium=("中风险", "medium risk"),
     high=("高风险", "high risk"),

@@ -113,7 +113,7 @@ class Phase:
             if i > 0:
                 worker_env.pop("TIERWATCH_WORKER_PROFILE", None)  # the first worker's profile only
             self.procs.append(subprocess.Popen(
-                [sys.executable, "-m", "tierwatch.monitoring.worker", "--no-jobs", "--stats-file", str(stats_file)],
+                [sys.executable, "-m", "tierwatch.cli", "worker", "--no-jobs", "--stats-file", str(stats_file)],
                 cwd=REPO, env=worker_env, stdout=self.log, stderr=subprocess.STDOUT,
             ))
         self.es = Elasticsearch(ES, request_timeout=30)

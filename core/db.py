@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated, Any, Callable, ClassVar
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -76,12 +77,25 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
-class UnitOfWork:
-    """A session that rolls back unless commit() was called inside the block."""
+Handler = Callable[["UnitOfWork", Any], None]
 
-    def __init__(self, session_factory: Callable[[], Session]):
+
+class UnitOfWork:
+    """A session that rolls back unless commit() was called inside the block, and the listeners
+    of the events its use cases publish (wired by the composition root, tierwatch.bootstrap)."""
+
+    def __init__(
+        self, session_factory: Callable[[], Session], handlers: Mapping[type, Sequence[Handler]] | None = None
+    ):
         self._factory = session_factory
+        self._handlers = handlers or {}
         self.session: Session
+
+    def publish(self, event: object) -> None:
+        """Run every listener of the event's type now, in this transaction: what a listener
+        writes (a tier, an outbox message) commits or rolls back with the use case."""
+        for handler in self._handlers.get(type(event), ()):
+            handler(self, event)
 
     def __enter__(self) -> "UnitOfWork":
         self.session = self._factory()

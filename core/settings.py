@@ -81,7 +81,7 @@ class Settings(BaseSettings):
     secret_key: str = ""
     timezone: str = "Asia/Shanghai"
     # Real datasets (training, demo filings); default: ../shared/data beside a source checkout.
-    shared_data_dir: Path | None = None
+    shared_data_dir: Path | None = Field(default=None, validation_alias="TIERWATCH_SHARED_DATA")
     intake: IntakeSettings = Field(default_factory=IntakeSettings)
 
     @field_validator("database_url")

@@ -39,16 +39,16 @@ def build_report(kind: str, data: dict[str, Any], **server_fields: Any) -> Repor
     return validate_report(body, kind)
 
 
-def submit_report(bus: EventBus, report: Report, settings: IntakeSettings | None = None) -> Receipt:
+def submit_report(bus: EventBus, report: Report, settings: IntakeSettings) -> Receipt:
     """Publish one report; returns after the broker acknowledged it."""
-    topic = (settings or IntakeSettings()).kind_topics()[report.kind]
+    topic = settings.kind_topics()[report.kind]
     bus.publish(topic, to_bytes(report), key=report.report_id)
     return Receipt(report.report_id, tracking_code_for(report.report_id), topic)
 
 
-def submit_many(bus: EventBus, reports: Sequence[Report], settings: IntakeSettings | None = None) -> list[Receipt]:
+def submit_many(bus: EventBus, reports: Sequence[Report], settings: IntakeSettings) -> list[Receipt]:
     """Publish a batch (one round of acknowledgements per topic); all or an exception."""
-    topics = (settings or IntakeSettings()).kind_topics()
+    topics = settings.kind_topics()
     by_topic: dict[str, list[Report]] = {}
     for report in reports:
         by_topic.setdefault(topics[report.kind], []).append(report)

@@ -111,3 +111,28 @@ class ApplicationLinker:
             if app is not None:
                 return app
         return None
+
+
+def relink_reports(session: Session, limit: int = 5000) -> int:
+    """Link reports that name an application registered after they arrived; returns how many."""
+    from tierwatch.monitoring.models import Report
+
+    t = Report.__table__
+    linker = ApplicationLinker(lambda: load_applications(session))
+    rows = session.execute(
+        sa.select(t.c.id, t.c.app_name, t.c.filing_number)
+        .where(t.c.application_id.is_(None), sa.or_(t.c.app_name.isnot(None), t.c.filing_number.isnot(None)))
+        .limit(limit)
+    ).all()
+    updates = []
+    for row_id, app_name, filing in rows:
+        app = linker.find(filing_number=filing, names=[app_name] if app_name else [])
+        if app is not None:
+            updates.append({"rid": row_id, "aid": app.application_id})
+    if updates:
+        session.execute(
+            sa.update(t).where(t.c.id == sa.bindparam("rid")).values(application_id=sa.bindparam("aid")),
+            updates,
+        )
+    return len(updates)
+

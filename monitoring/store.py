@@ -307,3 +307,22 @@ def _score(scorer: Scorer, batch: list[Prepared], reputation: DbReputation) -> l
             log.exception("scoring failed for report %s; stored unscored", item.report_id)
             out.append(None)
     return out
+
+
+def detector_inputs(session: Session, report_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Stored reports as the detector's input dicts (text, channel, ... identifiers), for
+    retraining and drift checks."""
+    out: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(report_ids), 500):
+        chunk = report_ids[start : start + 500]
+        for r in session.scalars(sa.select(ReportRow).where(ReportRow.report_id.in_(chunk))):
+            out[r.report_id] = {
+                "text": r.description, "channel": r.channel, "amount_lost": r.amount_lost,
+                "ai_technique": r.ai_technique, "region": r.region, "reported_at": r.reported_at,
+                "reporter_type": r.reporter_type, "identifiers": {},
+            }
+        for ident in session.scalars(sa.select(ReportIdentifier).where(ReportIdentifier.report_id.in_(chunk))):
+            if ident.report_id in out:
+                out[ident.report_id]["identifiers"].setdefault(ident.kind, []).append(ident.value)
+    return out
+

@@ -5,24 +5,19 @@ transaction (idempotent by report_id) -> bulk index (doc id = report_id) -> comm
 Database or search outages are retried with exponential backoff, never skipped; offsets are
 committed only after both succeeded. SIGTERM/SIGINT: finish the batch, commit, exit.
 
-Run: ``python -m monitoring.worker`` (settings from TIERWATCH_* / TIERWATCH_INTAKE_* variables).
+Run: ``tierwatch worker`` (built by tierwatch.worker from TIERWATCH_* / TIERWATCH_INTAKE_* settings).
 """
 
 from __future__ import annotations
 
-import argparse
-import gc
-import json
 import logging
 import os
-import signal
-import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, TypeVar
 
 from tierwatch.core.bus import EventBus, Record
@@ -201,8 +196,9 @@ class Worker:
             return self._retry("database", lambda: self._persist(items, now, None))
         except BadBatch as exc:
             if len(items) == 1:
+                reason = f"database: {exc.reason}"[:1000]
                 for record in sources[items[0].report_id]:
-                    self._retry("bus", lambda: self.bus.dead_letter(record, f"database: {exc.reason}"[:1000]))
+                    self._retry("bus", partial(self.bus.dead_letter, record, reason))
                     self.stats.dead_lettered += 1
                 return {}
         middle = len(items) // 2
@@ -308,130 +304,3 @@ def classify_database_error(exc: BaseException) -> str:
     if isinstance(exc, sa_exc.DBAPIError) and sqlstate is not None and sqlstate[:2] in ("08", "53", "57", "58"):
         return "outage"  # connection exception, insufficient resources, operator intervention, system
     return "data"
-
-
-# --- process entry point -------------------------------------------------------------------
-
-
-def build_bus(container: Any, intake: IntakeSettings) -> EventBus:
-    """The container's bus, except that on Kafka the producer may send dead letters as large as
-    anything the intake topics accept."""
-    settings = container.settings
-    if settings.bus != "kafka":
-        return container.bus
-    from tierwatch.core.bus.kafka import KafkaBus
-    from tierwatch.monitoring.topics import kafka_producer_options
-
-    return KafkaBus(
-        settings.kafka_bootstrap,
-        topic_prefix=settings.kafka_topic_prefix,
-        partitions=settings.kafka_partitions,
-        producer_options=kafka_producer_options(intake),
-    )
-
-
-def run_worker(
-    *,
-    batch_size: int | None = None,
-    jobs: bool = True,
-    exit_when_idle: float | None = None,
-    stats_file: Path | None = None,
-) -> Stats:
-    """Build everything from the environment, run until SIGTERM/SIGINT (or idle), clean up."""
-    from tierwatch.monitoring.jobs import start_scheduler
-    from tierwatch.monitoring.linking import AppRow, load_applications
-    from tierwatch.monitoring.scoring import load_scorer
-    from tierwatch.bootstrap import build
-
-    intake = IntakeSettings()
-    if batch_size is not None:
-        intake = intake.model_copy(update={"batch_size": batch_size})
-    container = build()
-    bus = build_bus(container, intake)
-    stop = threading.Event()
-
-    def load_apps() -> list[AppRow]:
-        with container.uow() as uow:
-            return load_applications(uow.session)
-
-    worker = Worker(
-        bus,
-        container.search,
-        container.uow,
-        load_scorer(Path(intake.models_dir) if intake.models_dir else container.settings.data_dir / "models"),
-        ApplicationLinker(load_apps),
-        intake,
-        stop=stop,
-    )
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    scheduler = start_scheduler(container) if jobs else None
-    # The models, vocabularies and libraries loaded so far live as long as the process: keep the
-    # cyclic collector from re-scanning them, and let it run less often, since a 2,000-report batch
-    # allocates hundreds of thousands of short-lived (acyclic) objects.
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 20)
-    log.info("worker %s started: group=%s batch=%d scorer=%s", worker.stats.member, intake.group,
-             intake.batch_size, worker.scorer.version)
-    last_write = [0.0]
-
-    def report(stats: Stats) -> None:
-        if stats_file is not None and (stats.batches == 0 or time.monotonic() - last_write[0] > 1.0):
-            _write_stats(stats_file, stats)
-            last_write[0] = time.monotonic()
-
-    profile_to = os.environ.get("TIERWATCH_WORKER_PROFILE")
-    profiler = _start_profiler() if profile_to else None
-    try:
-        stats = worker.run(exit_when_idle=exit_when_idle, on_batch=report)
-    finally:
-        if profiler is not None and profile_to:
-            profiler.stop()
-            Path(profile_to).write_text(profiler.output_text(unicode=True, show_all=False))
-        if scheduler is not None:
-            scheduler.shutdown(wait=False)
-        if bus is not container.bus:
-            bus.close()
-        container.close()
-    if stats_file is not None:
-        _write_stats(stats_file, stats)
-    log.info("worker stopped: %s", json.dumps(asdict(stats)))
-    return stats
-
-
-def _start_profiler() -> Any:
-    # Benchmarks only (TIERWATCH_WORKER_PROFILE=FILE): where a worker's time goes, as text.
-    from pyinstrument import Profiler
-
-    profiler = Profiler(interval=0.002)
-    profiler.start()
-    return profiler
-
-
-def _write_stats(path: Path, stats: Stats) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(asdict(stats)))
-    tmp.replace(path)  # atomic: a reader (or a SIGKILL) never sees half a file
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m monitoring.worker", description=__doc__.splitlines()[0])
-    parser.add_argument("--batch-size", type=int, default=None)
-    parser.add_argument("--no-jobs", action="store_true", help="do not run the periodic jobs")
-    parser.add_argument("--exit-when-idle", type=float, default=None, metavar="SECONDS")
-    parser.add_argument("--stats-file", type=Path, default=None)
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("tierwatch.core.bus.kafka").setLevel(logging.WARNING)  # librdkafka's chatter
-    logging.getLogger("elastic_transport").setLevel(logging.WARNING)
-    run_worker(
-        batch_size=args.batch_size,
-        jobs=not args.no_jobs,
-        exit_when_idle=args.exit_when_idle,
-        stats_file=args.stats_file,
-    )
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -13,8 +13,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from tierwatch.core.clock import utcnow
 from tierwatch.core.db import UnitOfWork
 from tierwatch.registry import audit
-from tierwatch.registry.audit import Actor, actor_of
-from tierwatch.registry.errors import Conflict, Forbidden, Invalid, NotFound
+from tierwatch.core.actors import Actor, actor_of
+from tierwatch.core.errors import Conflict, Forbidden, Invalid, NotFound
 from tierwatch.registry.models import ApiToken, Company, User
 from tierwatch.registry.schemas import CompanyIn, SelfRegistrationIn, UserIn
 

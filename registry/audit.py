@@ -12,10 +12,11 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, Iterator, Protocol
+from typing import Any, Iterator
 
 import sqlalchemy as sa
 
+from tierwatch.core.actors import Actor, UserLike, actor_of
 from tierwatch.core.clock import utcnow
 from tierwatch.core.db import UnitOfWork
 from tierwatch.registry.models import AuditEntry, AuditHead
@@ -31,35 +32,6 @@ _SET_HASH = _HEAD.update().where(_HEAD.c.id == _HEAD_ID).values(last_hash=sa.bin
 
 
 @dataclass(frozen=True)
-class Actor:
-    """Who did something: a user (id, role, company) or a named system job."""
-
-    label: str
-    user_id: int | None = None
-    role: str | None = None
-    company_id: int | None = None
-
-    @property
-    def is_regulator(self) -> bool:
-        return self.role in ("regulator", "analyst", "admin")
-
-    @classmethod
-    def system(cls, name: str) -> "Actor":
-        return cls(label=f"system:{name}", role="system")
-
-
-class _UserLike(Protocol):
-    id: int
-    email: str
-    role: str
-    company_id: int | None
-
-
-def actor_of(user: _UserLike) -> Actor:
-    return Actor(label=user.email, user_id=user.id, role=user.role, company_id=user.company_id)
-
-
-@dataclass(frozen=True)
 class VerifyResult:
     ok: bool
     checked: int
@@ -69,7 +41,7 @@ class VerifyResult:
 
 def record(
     uow: UnitOfWork,
-    actor: Actor | _UserLike | str,
+    actor: Actor | UserLike | str,
     action: str,
     entity: str,
     entity_id: object,

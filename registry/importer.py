@@ -19,16 +19,16 @@ from typing import Any, Callable, Iterable, Mapping
 import sqlalchemy as sa
 import yaml
 
-from tierwatch.core.clock import utcnow
+from tierwatch.core.clock import CHINA_TZ, utcnow
 from tierwatch.core.db import UnitOfWork
 from tierwatch.registry import audit, workflow
-from tierwatch.registry.audit import Actor
-from tierwatch.registry.errors import Invalid
+from tierwatch.core.actors import Actor
+from tierwatch.core.errors import Invalid
 from tierwatch.registry.import_maps import APPROVED_FORMATS, FORMATS, SIGNATURES, MappedRow, RowRejected
 from tierwatch.registry.import_maps import infer_capabilities, infer_domain
 from tierwatch.registry.models import Application, ApplicationVersion, Company
 from tierwatch.registry.schemas import ApplicationFields, parse, validate_credit_code
-from tierwatch.registry.service import CHINA_TZ, FIELD_NAMES, version_fields
+from tierwatch.registry.service import FIELD_NAMES, version_fields
 from tierwatch.registry.vocab import APPLICATION_FIELDS
 
 

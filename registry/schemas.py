@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
-from tierwatch.registry.errors import Invalid
+from tierwatch.core.errors import Invalid
 from tierwatch.registry.vocab import APPLICATION_FIELDS
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

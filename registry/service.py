@@ -9,17 +9,17 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, Iterator
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from tierwatch.core.clock import utcnow
+from tierwatch.core.clock import CHINA_TZ, utcnow
 from tierwatch.core.db import UnitOfWork
 from tierwatch.registry import audit, supervision, workflow
-from tierwatch.registry.audit import Actor
-from tierwatch.registry.errors import Conflict, Forbidden, Invalid, NotFound
+from tierwatch.registry.events import ApplicationDeregistered, FilingApproved, FilingSubmitted
+from tierwatch.core.actors import Actor
+from tierwatch.core.errors import Conflict, Forbidden, Invalid, NotFound
 from tierwatch.registry.models import Application, ApplicationVersion, Company, FilingSequence
 from tierwatch.registry.schemas import AmendIn, ApplicationFields, CreateApplicationIn, ShutdownIn
 from tierwatch.registry.schemas import missing_for_submission
@@ -27,8 +27,6 @@ from tierwatch.registry.vocab import APPLICATION_FIELDS
 
 FIELD_NAMES = tuple(APPLICATION_FIELDS)
 FILING_PREFIX = "粤AI备"
-# Filing numbers carry the year of approval as the filer sees it: China Standard Time.
-CHINA_TZ = ZoneInfo("Asia/Shanghai")
 
 
 def version_fields(version: ApplicationVersion) -> dict[str, Any]:
@@ -160,10 +158,15 @@ def transition(
         app.deregistered_at = now
         supervision.complete_deadline(uow, app, "deregistration_filing", "shutdown", actor)
     audit.record(uow, actor, f"application.{action}", "application", app.id, changes=changes, reason=reason)
+    uow.session.flush()
     if action == "submit":
         if version.number > 1:
             supervision.complete_deadline(uow, app, "change_filing", f"v{version.number}", actor)
-        assess(uow, app, version)
+        uow.publish(FilingSubmitted(app.id, version.id, version_fields(version)))
+    elif action == "approve":
+        uow.publish(FilingApproved(app.id, version.id, app.filing_number or ""))
+    elif action == "deregister":
+        uow.publish(ApplicationDeregistered(app.id))
     return app
 
 
@@ -260,11 +263,3 @@ def iter_current_applications(uow: UnitOfWork, batch: int = 2000) -> Iterator[tu
     )
     for row in uow.session.execute(stmt):
         yield row[0], row[1], dict(zip(FIELD_NAMES, row[2:]))
-
-
-def assess(uow: UnitOfWork, app: Application, version: ApplicationVersion) -> None:
-    """Tier this version under every active rule set (the risk package does the work)."""
-    from tierwatch.risk import service as risk_service  # imported late: risk imports the registry
-
-    uow.session.flush()
-    risk_service.assess_application(uow, app.id, version.id, version_fields(version))

@@ -16,19 +16,17 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Callable, Iterable, Iterator
-from zoneinfo import ZoneInfo
 
 import chinese_calendar
 import sqlalchemy as sa
 
-from tierwatch.core.clock import utcnow
+from tierwatch.core.clock import CHINA_TZ, utcnow
 from tierwatch.core.db import UnitOfWork
 from tierwatch.registry import audit
-from tierwatch.registry.audit import Actor
-from tierwatch.registry.errors import Conflict, Forbidden, NotFound
+from tierwatch.core.actors import Actor
+from tierwatch.core.errors import Conflict, Forbidden, NotFound
 from tierwatch.registry.models import Application, Company, SupervisionTask
 
-CHINA_TZ = ZoneInfo("Asia/Shanghai")
 OPEN, OVERDUE, DONE = "open", "overdue", "done"
 # Statutory deadlines (working days) for filing a change / a deregistration, per the algorithm
 # recommendation and deep synthesis provisions' filing rules.
@@ -41,8 +39,8 @@ _ISO_DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(
 
 
 @dataclass(frozen=True)
-class Obligation:
-    """One duty of a tier, as the rule files declare it."""
+class Duty:
+    """One scheduled duty of a tier (the rule files' obligations that recur or have deadlines)."""
 
     kind: str
     every: str | None = None  # ISO 8601 duration: a recurring task
@@ -54,9 +52,11 @@ class Obligation:
 class TierDuties:
     jurisdiction: str
     tier: str
-    obligations: tuple[Obligation, ...]
+    duties: tuple[Duty, ...]
 
 
+# The tiering package answers this (tierwatch.risk.service.supervision_duties); the composition
+# root hands it in, so the registry does not import the tiering package.
 TierSource = Callable[[UnitOfWork, int], Iterable[TierDuties]]
 
 
@@ -119,15 +119,14 @@ def open_incident_deadline(
 
 # --- scheduled jobs ---------------------------------------------------------------------
 
-def generate_due_tasks(uow: UnitOfWork, now: datetime, tiers: TierSource | None = None) -> int:
+def generate_due_tasks(uow: UnitOfWork, now: datetime, tiers: TierSource) -> int:
     """Create this period's tasks for every filed, active application; idempotent."""
-    tiers = tiers or _risk_tiers
     today, created = china_today(now), 0
     for app, country in _supervised(uow):
         for duties in tiers(uow, app.id):
             if not regime_applies(duties.jurisdiction, country):
                 continue
-            for ob in duties.obligations:
+            for ob in duties.duties:
                 if ob.every is None or (ob.sample is not None and not _sampled(app.id, ob, today)):
                     continue
                 key, due = period_of(today, ob.every)
@@ -224,7 +223,7 @@ def _duration(value: str) -> timedelta:
     return timedelta(days=365 * years + 30 * months + 7 * weeks + days, hours=hours)
 
 
-def _sampled(app_id: int, ob: Obligation, today: date) -> bool:
+def _sampled(app_id: int, ob: Duty, today: date) -> bool:
     # Deterministic per (application, kind, year): the pick is stable across runs, new each year.
     digest = hashlib.sha256(f"{app_id}:{ob.kind}:{today.year}".encode()).digest()
     return int.from_bytes(digest[:4], "big") / 2**32 < (ob.sample or 0)
@@ -276,9 +275,3 @@ def _close(uow: UnitOfWork, task: SupervisionTask, actor: Actor, note: str | Non
     task.status, task.completed_at, task.completed_by_id, task.note = DONE, utcnow(), actor.user_id, note
     audit.record(uow, actor, "supervision.complete", "supervision_task", task.id,
                  changes={"status": {"before": before, "after": DONE}}, reason=note)
-
-
-def _risk_tiers(uow: UnitOfWork, app_id: int) -> Iterable[TierDuties]:
-    from tierwatch.registry.tiers import duties_of
-
-    return duties_of(uow, app_id)

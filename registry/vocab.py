@@ -10,14 +10,10 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import Mapping
 
-Labels = Mapping[str, tuple[str, str]]
+from tierwatch.core.vocab import Labels, vocabulary
 
 
-def _vocab(**codes: tuple[str, str]) -> Labels:
-    return MappingProxyType(codes)
-
-
-DEPLOYMENT_CHANNELS = _vocab(
+DEPLOYMENT_CHANNELS = vocabulary(
     app=("移动应用", "mobile app"),
     web=("网站", "website"),
     api=("应用程序接口", "API"),
@@ -25,7 +21,7 @@ DEPLOYMENT_CHANNELS = _vocab(
     device=("智能终端设备", "device"),
 )
 
-CAPABILITIES = _vocab(
+CAPABILITIES = vocabulary(
     text_generation=("文本生成", "text generation"),
     image_generation=("图像生成", "image generation"),
     voice_cloning=("语音合成/声音克隆", "audio / voice cloning"),
@@ -36,7 +32,7 @@ CAPABILITIES = _vocab(
     emotion_recognition=("情绪识别", "emotion recognition"),
 )
 
-DOMAINS = _vocab(
+DOMAINS = vocabulary(
     finance=("金融", "finance"),
     healthcare=("医疗卫生", "healthcare"),
     education=("教育", "education"),
@@ -52,14 +48,14 @@ DOMAINS = _vocab(
     other=("其他", "other"),
 )
 
-AUDIENCES = _vocab(
+AUDIENCES = vocabulary(
     minors=("未成年人", "minors"),
     elderly=("老年人", "elderly"),
     general=("一般公众", "general public"),
     business=("企业用户", "business"),
 )
 
-PERSONAL_INFO = _vocab(
+PERSONAL_INFO = vocabulary(
     sensitive=("敏感个人信息", "sensitive personal information"),
     biometric=("生物识别信息", "biometrics"),
     location=("行踪轨迹/位置", "location"),
@@ -67,7 +63,7 @@ PERSONAL_INFO = _vocab(
     financial=("金融账户信息", "financial"),
 )
 
-HUMAN_OVERSIGHT = _vocab(
+HUMAN_OVERSIGHT = vocabulary(
     none=("无人工干预", "none"),
     on_request=("按需人工复核", "on request"),
     human_in_loop=("人工审核每次输出", "human in the loop"),

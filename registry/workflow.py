@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tierwatch.registry.errors import Conflict, Forbidden, Invalid
+from tierwatch.core.errors import Conflict, Forbidden, Invalid
 
 DRAFT, SUBMITTED, UNDER_REVIEW = "draft", "submitted", "under_review"
 APPROVED, RETURNED, REJECTED = "approved", "returned", "rejected"

@@ -21,7 +21,9 @@ from tierwatch.risk.ruleset import (
     Source, Text, Tier,
 )
 
-SCHEMA_PATH = files("tierwatch.rules") / "schema" / "ruleset.schema.json"
+# The rule files shipped with the package (rules/ in the repository, tierwatch.rules installed).
+BUNDLED_RULES = Path(str(files("tierwatch.rules")))
+SCHEMA_PATH = BUNDLED_RULES / "schema" / "ruleset.schema.json"
 Path_ = tuple[Any, ...]
 
 

@@ -19,9 +19,12 @@ import sqlalchemy as sa
 from tierwatch.core.clock import utcnow
 from tierwatch.core.db import UnitOfWork
 from tierwatch.registry import audit
-from tierwatch.registry.audit import Actor
-from tierwatch.registry.errors import Forbidden, Invalid, NotFound
+from tierwatch.core.actors import Actor
+from tierwatch.core.errors import Forbidden, Invalid, NotFound
+from tierwatch.registry.events import FilingSubmitted
+from tierwatch.registry.importer import imported_pairs
 from tierwatch.registry.models import Application
+from tierwatch.registry.supervision import Duty, TierDuties
 from tierwatch.risk.engine import Assessment, CompiledRuleSet, compile_ruleset, load_and_compile
 from tierwatch.risk.loader import load_ruleset
 from tierwatch.risk.models import (
@@ -382,3 +385,41 @@ def _check_regulator(actor: Actor | str) -> None:
 
 def _label(actor: Actor | str) -> str:
     return actor if isinstance(actor, str) else actor.label
+
+
+# --- what the registry asks of tiering (wired by the composition root) ---------------------
+
+
+def on_filing_submitted(uow: UnitOfWork, event: FilingSubmitted) -> None:
+    """A submitted version is tiered at once, under every active rule set, in the same
+    transaction: the filing and its tier are stored together or not at all."""
+    assess_application(uow, event.application_id, event.version_id, event.fields)
+
+
+def supervision_duties(uow: UnitOfWork, app_id: int) -> list[TierDuties]:
+    """Each jurisdiction's effective tier of the application and that tier's scheduled duties."""
+    return [
+        TierDuties(row.jurisdiction, row.tier, tuple(_duty(o) for o in row.obligations))
+        for row in current_assessments(uow, app_id)
+    ]
+
+
+def _duty(data: dict[str, Any]) -> Duty:
+    # An obligation "on request" is the regulator's to invoke, never a scheduled task.
+    every = None if data.get("on_request") else data.get("every")
+    return Duty(kind=data["kind"], every=every, within=data.get("within"), sample=data.get("sample"))
+
+
+def tier_imported(uow: UnitOfWork, app_ids: Iterable[int]) -> str:
+    """Tier each imported application under every active rule set; says so when none is active."""
+    active = active_versions(uow)
+    ids = list(app_ids)
+    if not ids:
+        return "nothing new to tier"
+    if not active:
+        return (f"not tiered: no rule set is active yet; run `tierwatch rules activate FILE` "
+                f"(activation tiers all {len(ids)} imported applications)")
+    for app_id, version_id, fields in imported_pairs(uow, ids):
+        assess_application(uow, app_id, version_id, fields)
+    names = ", ".join(f"{v.jurisdiction} v{v.version}" for v in active)
+    return f"tiered {len(ids)} applications under {names}"

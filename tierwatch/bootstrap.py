@@ -1,19 +1,33 @@
-"""Composition root: wires settings to the real adapters or the embedded ones."""
+"""The composition root: settings in, adapters and wiring out.
+
+The only module that knows every package. It builds the database, bus and search adapters (real
+or embedded, per the settings), decides who listens to which domain event, and hands the result
+to the CLI, the worker and the web app factory. Nothing here connects until first used.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from tierwatch.core.db import UnitOfWork, make_engine, make_session_factory
+from tierwatch.core.db import Handler, UnitOfWork, make_engine, make_session_factory
 from tierwatch.core.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from tierwatch.core.bus import EventBus
     from tierwatch.core.search import SearchIndex
+
+
+def event_handlers() -> Mapping[type, Sequence[Handler]]:
+    """Domain event -> listeners, run inside the publishing transaction (UnitOfWork.publish)."""
+    from tierwatch.registry.events import FilingSubmitted
+    from tierwatch.risk import service as tiering
+
+    return {FilingSubmitted: (tiering.on_filing_submitted,)}
 
 
 class Container:
@@ -30,25 +44,32 @@ class Container:
     def session_factory(self) -> sessionmaker[Session]:
         return make_session_factory(self.engine)
 
+    @cached_property
+    def handlers(self) -> Mapping[type, Sequence[Handler]]:
+        return event_handlers()
+
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.session_factory)
+        return UnitOfWork(self.session_factory, self.handlers)
 
     @cached_property
-    def bus(self) -> "EventBus":
+    def bus(self) -> EventBus:
         if self.settings.bus == "kafka":
             from tierwatch.core.bus.kafka import KafkaBus
+            from tierwatch.monitoring.topics import kafka_producer_options
 
+            # The producer may send dead letters as large as anything the intake topics accept.
             return KafkaBus(
                 self.settings.kafka_bootstrap,
                 topic_prefix=self.settings.kafka_topic_prefix,
                 partitions=self.settings.kafka_partitions,
+                producer_options=kafka_producer_options(self.settings.intake),
             )
         from tierwatch.core.bus.sql import SqlBus
 
         return SqlBus(self.engine, partitions=self.settings.kafka_partitions)
 
     @cached_property
-    def search(self) -> "SearchIndex":
+    def search(self) -> SearchIndex:
         if self.settings.search == "elasticsearch":
             from tierwatch.core.search.elastic import ElasticIndex
 
@@ -68,3 +89,5 @@ class Container:
 
 def build(settings: Settings | None = None) -> Container:
     return Container(settings or load_settings())
+
+

@@ -12,12 +12,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
-from tierwatch.core.settings import Settings
-from tierwatch.bootstrap import Container, build
+from tierwatch.bootstrap import Container
+from tierwatch.risk.loader import BUNDLED_RULES
 
-REPO = Path(__file__).resolve().parent.parent
-RULE_FILES = (REPO / "rules" / "cn-gd.yaml", REPO / "rules" / "eu-ai-act.yaml")
-SHARED_DATA = REPO.parent / "shared" / "data"
+RULE_FILES = (BUNDLED_RULES / "cn-gd.yaml", BUNDLED_RULES / "eu-ai-act.yaml")
 CAC_FILES = (
     "cn_cac_ai_filings_sample/cac_genai_service_filings_2024-04_rows1-114.csv",
     "cn_cac_ai_filings_sample/cac_deep_synthesis_algorithm_filings_batch1_full_batch2_partial.csv",
@@ -32,16 +30,12 @@ DEMO_REPORTS = 500
 Echo = Callable[[str], None]
 
 
-def load_demo(settings: Settings, echo: Echo = print) -> None:
-    container = build(settings)
-    try:
-        _rule_sets(container, echo)
-        _accounts(container, echo)
-        _filings(container, echo)
-        _detector(container, echo)
-        _reports(container, echo)
-    finally:
-        container.close()
+def load_demo(container: Container, echo: Echo = print) -> None:
+    _rule_sets(container, echo)
+    _accounts(container, echo)
+    _filings(container, echo)
+    _detector(container, echo)
+    _reports(container, echo)
 
 
 def _rule_sets(container: Container, echo: Echo) -> None:
@@ -64,7 +58,7 @@ def _rule_sets(container: Container, echo: Echo) -> None:
 
 def _accounts(container: Container, echo: Echo) -> None:
     from tierwatch.registry import accounts
-    from tierwatch.registry.audit import Actor
+    from tierwatch.core.actors import Actor
     from tierwatch.registry.models import User
     from tierwatch.registry.schemas import UserIn
 
@@ -90,14 +84,15 @@ def _accounts(container: Container, echo: Echo) -> None:
 
 def _filings(container: Container, echo: Echo) -> None:
     from tierwatch.registry.importer import run_import
-    from tierwatch.registry.tiers import tier_imported
+    from tierwatch.risk.service import tier_imported
 
-    if not SHARED_DATA.is_dir():
-        echo(f"no shared datasets at {SHARED_DATA}: registry left empty")
+    shared_data = container.settings.resolved_shared_data_dir
+    if not shared_data.is_dir():
+        echo(f"no shared datasets at {shared_data}: registry left empty")
         return
     for rel in CAC_FILES:
         with container.uow() as uow:
-            report = run_import(uow, SHARED_DATA / rel)
+            report = run_import(uow, shared_data / rel)
             tiering = tier_imported(uow, report.imported)
             uow.commit()
         echo(f"{Path(rel).name}: {report.summary()}; {tiering}")
@@ -107,7 +102,7 @@ def _detector(container: Container, echo: Echo) -> None:
     from tierwatch.antifraud.pipeline import Corpus, train_report
     from tierwatch.antifraud.registry import ModelRegistry
 
-    models_dir = container.settings.data_dir / "models"
+    models_dir = container.settings.models_dir
     if ModelRegistry(models_dir).active("report") is not None:
         return
     echo("training the demo scam detector on synthetic reports (about a minute)...")
@@ -118,9 +113,7 @@ def _detector(container: Container, echo: Echo) -> None:
 def _reports(container: Container, echo: Echo) -> None:
     from tierwatch.monitoring.intake import publish_raw
     from tierwatch.monitoring.loadgen import synthetic_reports
-    from tierwatch.core.settings import IntakeSettings
-
-    topic = IntakeSettings().scam_topic
+    topic = container.settings.intake.scam_topic
     container.bus.ensure_topics([topic])
     lines = (json.dumps(r, ensure_ascii=False).encode() for r in synthetic_reports(DEMO_REPORTS, seed=7, prefix="demo"))
     sent = publish_raw(container.bus, topic, lines)

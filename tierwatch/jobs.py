@@ -1,19 +1,26 @@
-"""Periodic jobs of every package, registered in monitoring's job table, and the worker command.
+"""The worker's scheduled jobs: one explicit table, and the scheduler that runs it.
 
-This is composition: it is the one place that knows registry, antifraud and monitoring together.
+Composition: the one place that knows registry, risk, antifraud and monitoring together. Defaults
+follow ElastAlert: coalesce missed runs into one, never run a job twice at once, a grace time for
+late runs, stable ids so a restart replaces jobs instead of adding copies.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from tierwatch.core.clock import utcnow
-from tierwatch.monitoring import jobs
 from tierwatch.bootstrap import Container
+from tierwatch.core.clock import utcnow
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.background import BackgroundScheduler
 
 log = logging.getLogger(__name__)
 
@@ -21,38 +28,43 @@ HOUR = 3600
 DRIFT_WINDOW = timedelta(days=7)
 
 
+@dataclass(frozen=True)
+class Job:
+    job_id: str
+    fn: Callable[[Container], Any]
+    seconds: int  # interval; jobs needing calendar times can add a cron form later
+    misfire_grace_time: int = 60
+
+
 def supervision_tasks(container: Container) -> tuple[int, int]:
     """Create this period's due tasks from each tier's obligations; mark missed ones overdue."""
     from tierwatch.registry import supervision
+    from tierwatch.risk.service import supervision_duties
 
     now = utcnow()
     with container.uow() as uow:
-        created = supervision.generate_due_tasks(uow, now)
+        created = supervision.generate_due_tasks(uow, now, supervision_duties)
         overdue = supervision.mark_overdue(uow, now)
         uow.commit()
     return created, overdue
 
 
+def relink_applications(container: Container) -> int:
+    """Link reports that name an app registered after they arrived."""
+    from tierwatch.monitoring.linking import relink_reports
+
+    with container.uow() as uow:
+        linked = relink_reports(uow.session)
+        uow.commit()
+    return linked
+
+
 def fetch_reports(container: Container, report_ids: list[str]) -> dict[str, dict[str, Any]]:
     """Stored reports as the detector's input dicts (text, channel, ... identifiers)."""
-    from tierwatch.monitoring.models import Report, ReportIdentifier
+    from tierwatch.monitoring.store import detector_inputs
 
-    out: dict[str, dict[str, Any]] = {}
     with container.uow() as uow:
-        for start in range(0, len(report_ids), 500):
-            chunk = report_ids[start : start + 500]
-            for r in uow.session.scalars(sa.select(Report).where(Report.report_id.in_(chunk))):
-                out[r.report_id] = {
-                    "text": r.description, "channel": r.channel, "amount_lost": r.amount_lost,
-                    "ai_technique": r.ai_technique, "region": r.region, "reported_at": r.reported_at,
-                    "reporter_type": r.reporter_type, "identifiers": {},
-                }
-            for ident in uow.session.scalars(
-                sa.select(ReportIdentifier).where(ReportIdentifier.report_id.in_(chunk))
-            ):
-                if ident.report_id in out:
-                    out[ident.report_id]["identifiers"].setdefault(ident.kind, []).append(ident.value)
-    return out
+        return detector_inputs(uow.session, report_ids)
 
 
 def retrain_detector(container: Container) -> str:
@@ -60,8 +72,7 @@ def retrain_detector(container: Container) -> str:
     from tierwatch.antifraud import service
 
     result = service.retrain_from_labels(
-        container.uow(), container.settings.data_dir / "models",
-        lambda ids: fetch_reports(container, ids),
+        container.uow(), container.settings.models_dir, lambda ids: fetch_reports(container, ids),
     )
     log.info("retraining: %s", result.reason)
     return result.reason
@@ -74,7 +85,7 @@ def detector_drift(container: Container) -> bool:
     from tierwatch.antifraud.registry import ModelRegistry
     from tierwatch.monitoring.models import Report
 
-    registry = ModelRegistry(container.settings.data_dir / "models")
+    registry = ModelRegistry(container.settings.models_dir)
     version = registry.active("report")
     if version is None:
         return False
@@ -92,12 +103,9 @@ def detector_drift(container: Container) -> bool:
 
 
 def _publish_drift_alert(container: Container, version: str, report: Any) -> None:
-    import json
-
     from tierwatch.core.ids import new_id
-    from tierwatch.core.settings import IntakeSettings
 
-    topic = IntakeSettings().alert_topic
+    topic = container.settings.intake.alert_topic
     alert = {
         "schema_version": 1, "kind": "alert", "report_id": new_id(), "rule_id": "detector.drift",
         "severity": "medium", "title": f"检测模型输入分布漂移 / detector drift ({version})",
@@ -108,10 +116,49 @@ def _publish_drift_alert(container: Container, version: str, report: Any) -> Non
     log.warning("detector drift alert published for %s", version)
 
 
-jobs.register("registry.supervision_tasks", supervision_tasks, seconds=HOUR)
-jobs.register("antifraud.drift", detector_drift, seconds=24 * HOUR, misfire_grace_time=HOUR)
-jobs.register("antifraud.retrain", retrain_detector, seconds=7 * 24 * HOUR, misfire_grace_time=HOUR)
+def job_table(*jobs: Job) -> dict[str, Job]:
+    """Job id -> job; an id used twice is a mistake (one job would silently replace the other)."""
+    table: dict[str, Job] = {}
+    for job in jobs:
+        if job.job_id in table:
+            raise ValueError(f"job id {job.job_id!r} is used twice")
+        table[job.job_id] = job
+    return table
 
 
-# `tierwatch worker` is monitoring's worker command, run with the jobs above registered.
-from tierwatch.monitoring.cli import worker  # noqa: E402,F401
+JOBS = job_table(
+    Job("registry.supervision_tasks", supervision_tasks, seconds=HOUR),
+    Job("monitoring.relink_applications", relink_applications, seconds=600),
+    Job("antifraud.drift", detector_drift, seconds=24 * HOUR, misfire_grace_time=HOUR),
+    Job("antifraud.retrain", retrain_detector, seconds=7 * 24 * HOUR, misfire_grace_time=HOUR),
+)
+
+
+def start_scheduler(container: Container, jobs: dict[str, Job] | None = None) -> BackgroundScheduler:
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    scheduler = BackgroundScheduler(
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60}, timezone="UTC"
+    )
+    for job in (JOBS if jobs is None else jobs).values():
+        scheduler.add_job(
+            _guarded(job, container),
+            "interval",
+            seconds=job.seconds,
+            id=job.job_id,
+            name=job.job_id,
+            replace_existing=True,
+            misfire_grace_time=job.misfire_grace_time,
+        )
+    scheduler.start()
+    return scheduler
+
+
+def _guarded(job: Job, container: Container) -> Callable[[], None]:
+    def run() -> None:
+        try:
+            job.fn(container)
+        except Exception:  # noqa: BLE001 - a failing job is logged and tried at its next run
+            log.exception("job %s failed", job.job_id)
+
+    return run

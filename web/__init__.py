@@ -6,12 +6,13 @@ from typing import Any
 
 from flask import Flask
 
-from tierwatch.bootstrap import Container, build
+from tierwatch.core.context import AppContext
 
 
-def create_app(config: dict[str, Any] | None = None, container: Container | None = None) -> Flask:
+def create_app(config: dict[str, Any] | None, container: AppContext) -> Flask:
+    """The app over the adapters the composition root built (tierwatch.bootstrap; a WSGI server
+    calls tierwatch.wsgi:make_app)."""
     app = Flask(__name__)
-    container = container or build()
     app.config.update(
         SECRET_KEY=container.settings.secret_key or _dev_secret(container),
         JSON_AS_ASCII=False,
@@ -29,11 +30,7 @@ def create_app(config: dict[str, Any] | None = None, container: Container | None
     return app
 
 
-def container_of(app: Flask) -> Container:
-    return app.extensions["tierwatch"]
-
-
-def _dev_secret(container: Container) -> str:
+def _dev_secret(container: AppContext) -> str:
     # A per-data-dir random key, created by `tierwatch db upgrade`; never a constant in code.
     key_file = container.settings.data_dir / "secret_key"
     if key_file.exists():

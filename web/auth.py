@@ -12,9 +12,9 @@ from flask import abort, current_app, g, jsonify, request, session
 
 from tierwatch.core.db import UnitOfWork
 from tierwatch.registry import accounts
-from tierwatch.registry.audit import Actor, actor_of
+from tierwatch.core.actors import Actor, actor_of
 from tierwatch.registry.models import User
-from tierwatch.web import container_of
+from tierwatch.web.context import container_of
 
 F = TypeVar("F", bound=Callable[..., Any])
 _SESSION_KEY = "user_id"

@@ -181,7 +181,7 @@ def test_worker_process_runs_from_settings_and_stops_on_sigterm(env, migrated_sq
     stats_file = tmp_path / "stats.json"
     proc_env = {**os.environ, "TIERWATCH_DATABASE_URL": migrated_sqlite, "TIERWATCH_DATA_DIR": str(tmp_path),
                 "TIERWATCH_KAFKA_PARTITIONS": "3", "TIERWATCH_INDEX_PREFIX": "tierwatch-"}
-    proc = subprocess.Popen([sys.executable, "-m", "tierwatch.monitoring.worker", "--no-jobs", "--stats-file", str(stats_file)],
+    proc = subprocess.Popen([sys.executable, "-m", "tierwatch.cli", "worker", "--no-jobs", "--stats-file", str(stats_file)],
                             cwd=REPO, env=proc_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 60

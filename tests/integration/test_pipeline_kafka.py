@@ -1,6 +1,6 @@
 """The intake pipeline on the real services: Kafka -> worker processes -> PostgreSQL + Elasticsearch.
 
-Workers run as real subprocesses (`python -m monitoring.worker`) configured by environment
+Workers run as real subprocesses (`tierwatch worker`) configured by environment
 variables; each test has its own topic prefix, index prefix and report ids, the module its own
 PostgreSQL database. They are killed with SIGKILL, run two to a group, and see Elasticsearch
 stopped under them; afterwards every report must be stored and indexed exactly once.
@@ -81,7 +81,7 @@ class Pipeline:
         log = self.tmp / f"worker-{n}.log"
         self.logs.append(log)
         proc = subprocess.Popen(
-            [sys.executable, "-m", "tierwatch.monitoring.worker", "--no-jobs", "--stats-file", str(self.stats_file(n))],
+            [sys.executable, "-m", "tierwatch.cli", "worker", "--no-jobs", "--stats-file", str(self.stats_file(n))],
             cwd=REPO, env=self.env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
         )
         self.workers.append(proc)

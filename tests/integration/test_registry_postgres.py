@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 from tierwatch.core.settings import load_settings
 from tierwatch.registry import accounts, audit, service
-from tierwatch.registry.audit import Actor, actor_of
-from tierwatch.registry.errors import NotFound
+from tierwatch.core.actors import Actor, actor_of
+from tierwatch.core.errors import NotFound
 from tierwatch.registry.models import Application, AuditEntry
 from tierwatch.registry.schemas import CompanyIn, CreateApplicationIn, UserIn
 from tests.unit.registry.factories import HUAWEI, PASSWORD, TENCENT_SZ, full_fields

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -44,9 +45,16 @@ def test_every_package_folder_is_declared() -> None:
 
 @pytest.mark.slow
 def test_the_wheel_adds_exactly_one_top_level_name(tmp_path: Path) -> None:
+    # Built from a copy of the tracked files: a build writes build/ and *.egg-info beside them.
+    tracked = subprocess.run(["git", "ls-files"], cwd=REPO, check=True, capture_output=True, text=True)
+    source = tmp_path / "src"
+    for rel in tracked.stdout.splitlines():
+        if (REPO / rel).is_file():
+            (source / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / rel, source / rel)
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet",
-         "--wheel-dir", str(tmp_path), str(REPO)],
+         "--wheel-dir", str(tmp_path), str(source)],
         check=True, capture_output=True, cwd=tmp_path,
     )
     [wheel] = tmp_path.glob("tierwatch-*.whl")

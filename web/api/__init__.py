@@ -1,9 +1,6 @@
-"""JSON API, mounted at /api/v1."""
+"""JSON API, mounted at /api/v1: importing this package registers every route on ``bp``."""
 
-from flask import Blueprint
+from tierwatch.web.api import audit, auth, common, intake, labels, registry, supervision, tiers  # noqa: F401
+from tierwatch.web.api.blueprint import bp
 
-bp = Blueprint("api", __name__)
-
-from tierwatch.web.api import common, registry, auth, audit, supervision, tiers  # noqa: E402,F401  (registry API)
-from tierwatch.web.api import intake  # noqa: E402,F401  (report intake)
-from tierwatch.web.api import labels  # noqa: E402,F401  (analysts' verdicts)
+__all__ = ["bp"]

@@ -7,7 +7,7 @@ from typing import Any
 from flask import jsonify, request
 
 from tierwatch.registry import audit
-from tierwatch.web.api import bp
+from tierwatch.web.api.blueprint import bp
 from tierwatch.web.api.common import int_arg, paging
 from tierwatch.web.api.registry import entry_json
 from tierwatch.web.auth import request_uow, require_role

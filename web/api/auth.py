@@ -9,7 +9,7 @@ from flask import jsonify
 from tierwatch.registry import accounts
 from tierwatch.registry.models import ApiToken
 from tierwatch.registry.schemas import LoginIn, SelfRegistrationIn, TokenIn
-from tierwatch.web.api import bp
+from tierwatch.web.api.blueprint import bp
 from tierwatch.web.api.common import actor, body, iso
 from tierwatch.web.api.registry import company_json, user_json
 from tierwatch.web.auth import current_user, request_uow, require_role

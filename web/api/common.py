@@ -7,11 +7,11 @@ from typing import Any, TypeVar
 from flask import jsonify, request
 from pydantic import BaseModel
 
-from tierwatch.registry.audit import Actor
-from tierwatch.registry.errors import Conflict, Forbidden, Invalid, NotFound
+from tierwatch.core.actors import Actor
+from tierwatch.core.errors import Conflict, Forbidden, Invalid, NotFound
 from tierwatch.registry.schemas import parse
 from tierwatch.risk.ruleset import ApplicationDataError, RuleRuntimeError
-from tierwatch.web.api import bp
+from tierwatch.web.api.blueprint import bp
 from tierwatch.web.auth import close_request_uow, current_actor
 
 M = TypeVar("M", bound=BaseModel)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
 from typing import Any
 
 from flask import current_app, jsonify, request
@@ -11,18 +10,17 @@ from flask import current_app, jsonify, request
 from tierwatch.monitoring.intake import Receipt, build_report, submit_many, submit_report
 from tierwatch.monitoring.messages import InvalidMessage, Report
 from tierwatch.core.settings import IntakeSettings
-from tierwatch.registry.errors import Invalid
-from tierwatch.web import container_of
-from tierwatch.web.api import bp
+from tierwatch.core.errors import Invalid
+from tierwatch.web.context import container_of
+from tierwatch.web.api.blueprint import bp
 from tierwatch.web.auth import current_user, require_role
 
 log = logging.getLogger(__name__)
 MAX_BULK = 1000
 
 
-@lru_cache(maxsize=1)
 def _settings() -> IntakeSettings:
-    return IntakeSettings()
+    return container_of(current_app).settings.intake
 
 
 def _json_object() -> dict[str, Any]:

@@ -11,10 +11,10 @@ from tierwatch.antifraud import service as antifraud_service
 from tierwatch.antifraud.models import AnalystLabel
 from tierwatch.antifraud.schemas import LabelIn
 from tierwatch.monitoring.models import Report
-from tierwatch.registry.errors import NotFound
+from tierwatch.core.errors import NotFound
 from tierwatch.registry.schemas import parse
-from tierwatch.web import container_of
-from tierwatch.web.api import bp
+from tierwatch.web.context import container_of
+from tierwatch.web.api.blueprint import bp
 from tierwatch.web.api.common import actor, iso, paging
 from tierwatch.web.auth import request_uow, require_role
 

@@ -7,11 +7,11 @@ from typing import Any
 from flask import jsonify, request
 
 from tierwatch.registry import accounts, audit, service, workflow
-from tierwatch.registry.errors import Invalid, NotFound
+from tierwatch.core.errors import Invalid, NotFound
 from tierwatch.registry.models import Application, ApplicationVersion, AuditEntry, Company, User
 from tierwatch.registry.schemas import AmendIn, ApplicationFields, CompanyIn, CreateApplicationIn, ReasonIn
 from tierwatch.registry.schemas import ShutdownIn, UserIn
-from tierwatch.web.api import bp
+from tierwatch.web.api.blueprint import bp
 from tierwatch.web.api.common import actor, body, int_arg, iso, paging
 from tierwatch.web.auth import request_uow, require_role
 

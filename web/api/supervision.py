@@ -7,10 +7,10 @@ from typing import Any
 from flask import jsonify, request
 
 from tierwatch.registry import supervision
-from tierwatch.registry.errors import Invalid
+from tierwatch.core.errors import Invalid
 from tierwatch.registry.models import SupervisionTask
 from tierwatch.registry.schemas import CompleteTaskIn
-from tierwatch.web.api import bp
+from tierwatch.web.api.blueprint import bp
 from tierwatch.web.api.common import actor, body, int_arg, iso, paging
 from tierwatch.web.auth import request_uow, require_role
 

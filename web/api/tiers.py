@@ -8,12 +8,12 @@ from typing import Any
 from flask import jsonify, request
 
 from tierwatch.registry import service
-from tierwatch.registry.errors import Invalid
+from tierwatch.core.errors import Invalid
 from tierwatch.registry.schemas import OverrideIn, ReasonIn
 from tierwatch.risk import service as risk_service
 from tierwatch.risk.models import RuleSetVersion
 from tierwatch.risk.ruleset import RuleSetInvalid, RuleRuntimeError, ApplicationDataError
-from tierwatch.web.api import bp
+from tierwatch.web.api.blueprint import bp
 from tierwatch.web.api.common import actor, body, iso
 from tierwatch.web.auth import request_uow, require_role
 

@@ -1,5 +1,6 @@
-from flask import Blueprint
+"""Public pages: importing this package registers every route on ``bp``."""
 
-bp = Blueprint("public", __name__, template_folder="../templates")
+from tierwatch.web.public import views  # noqa: F401
+from tierwatch.web.public.blueprint import bp
 
-from tierwatch.web.public import views  # noqa: E402,F401
+__all__ = ["bp"]

@@ -1,6 +1,6 @@
 from flask import render_template
 
-from tierwatch.web.public import bp
+from tierwatch.web.public.blueprint import bp
 
 
 @bp.get("/")

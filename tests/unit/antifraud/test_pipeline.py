@@ -5,7 +5,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from tierwatch.antifraud.cli import model as model_cli
+from tierwatch.cli.model import model as model_cli
 from tierwatch.antifraud.registry import ModelRegistry
 
 

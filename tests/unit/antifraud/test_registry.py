@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from tierwatch.antifraud.bundle import report_artefacts, report_from_files
-from tierwatch.antifraud.cli import model as model_cli
+from tierwatch.cli.model import model as model_cli
 from tierwatch.antifraud.features import prepare
 from tierwatch.antifraud.registry import ModelRegistry, RegistryError
 from tierwatch.antifraud.scoring import Detector

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from tierwatch.core.bus.sql import BusRecord
-from tierwatch.monitoring.cli import intake
+from tierwatch.cli.intake import intake
 from tierwatch.monitoring.loadgen import synthetic_reports
 
 

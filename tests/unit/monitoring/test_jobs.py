@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tierwatch.monitoring import jobs
-from tierwatch.monitoring.jobs import JOBS, Job, register, relink_applications, start_scheduler
+from tierwatch import jobs
+from tierwatch.jobs import JOBS, Job, job_table, relink_applications, start_scheduler
 
 
 def test_monitoring_registers_its_jobs_under_stable_ids():
@@ -14,7 +14,7 @@ def test_monitoring_registers_its_jobs_under_stable_ids():
 
 def test_an_id_cannot_be_taken_twice():
     with pytest.raises(ValueError):
-        register("monitoring.relink_applications", lambda c: None, seconds=5)
+        job_table(JOBS["monitoring.relink_applications"], Job("monitoring.relink_applications", lambda c: None, seconds=5))
 
 
 def test_scheduler_uses_safe_defaults_and_keeps_running_when_a_job_fails(container):

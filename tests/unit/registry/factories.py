@@ -13,7 +13,7 @@ import shutil
 import pytest
 
 from tierwatch.registry import accounts
-from tierwatch.registry.audit import Actor, actor_of
+from tierwatch.core.actors import Actor, actor_of
 from tierwatch.registry.schemas import CompanyIn, UserIn
 from tierwatch.core.settings import load_settings
 from tierwatch.bootstrap import Container, build

@@ -7,8 +7,8 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from tierwatch.registry import audit
-from tierwatch.registry.audit import Actor
-from tierwatch.registry.cli import audit as audit_group
+from tierwatch.core.actors import Actor
+from tierwatch.cli.registry import audit as audit_group
 from tierwatch.registry.models import AuditEntry
 
 SYSTEM = Actor.system("test")

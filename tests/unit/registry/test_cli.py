@@ -3,7 +3,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from tierwatch.registry.cli import registry
+from tierwatch.cli.registry import registry
 from tierwatch.registry.models import Company, User
 from tests.unit.registry.factories import BAIDU, PASSWORD
 

@@ -124,7 +124,7 @@ def test_unreadable_inputs_are_refused_whole(container, tmp_path):
 def test_cli_import_tiers_every_imported_application(container, shared_data):
     from click.testing import CliRunner
 
-    from tierwatch.registry.cli import registry
+    from tierwatch.cli.registry import registry
     from tierwatch.risk import service as risk_service
     from tests.unit.registry.factories import activate_shipped_rules
 

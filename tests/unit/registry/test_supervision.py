@@ -5,10 +5,10 @@ from datetime import UTC, date, datetime
 import pytest
 
 from tierwatch.registry import service, supervision
-from tierwatch.registry.errors import Conflict, Forbidden, NotFound
+from tierwatch.core.errors import Conflict, Forbidden, NotFound
 from tierwatch.registry.models import Application
 from tierwatch.registry.schemas import AmendIn, CreateApplicationIn, ShutdownIn
-from tierwatch.registry.supervision import Obligation, TierDuties, add_workdays, period_of
+from tierwatch.registry.supervision import Duty, TierDuties, add_workdays, period_of
 from tests.unit.registry.factories import full_fields
 
 
@@ -81,9 +81,9 @@ def test_change_and_shutdown_deadlines_open_and_close_with_the_filing(container,
 
 
 DUTIES = {
-    "high": (Obligation("self_assessment", every="P3M"), Obligation("inspection", every="P1Y"),
-             Obligation("incident_report", within="PT24H")),
-    "low": (Obligation("incident_report", within="PT72H", ),),
+    "high": (Duty("self_assessment", every="P3M"), Duty("inspection", every="P1Y"),
+             Duty("incident_report", within="PT24H")),
+    "low": (Duty("incident_report", within="PT72H", ),),
 }
 
 
@@ -120,14 +120,15 @@ def test_generate_due_tasks_from_tier_obligations(container, world):
 
 def test_tasks_follow_the_stored_tiers_of_the_providers_own_regime(container, world):
     from tests.unit.registry.factories import activate_shipped_rules
+    from tierwatch.risk.service import supervision_duties
 
     activate_shipped_rules(container)
     app_id = _approved(container, world, name="换脸特效", capabilities=["video_deepfake", "biometric_identification"],
                        personal_info=["biometric"], monthly_active_users=3_000_000, content_labelling=False)
     with container.uow() as uow:
-        [cn] = [d for d in supervision._risk_tiers(uow, app_id) if d.jurisdiction == "cn-gd"]
+        [cn] = [d for d in supervision_duties(uow, app_id) if d.jurisdiction == "cn-gd"]
         assert cn.tier == "high"
-        supervision.generate_due_tasks(uow, datetime(2026, 5, 1, tzinfo=UTC))
+        supervision.generate_due_tasks(uow, datetime(2026, 5, 1, tzinfo=UTC), supervision_duties)
         tasks = supervision.list_tasks(uow, world.a, application_id=app_id)
         # a company in China is supervised under cn-gd only, though the EU tier is stored beside it
         assert {(t.kind, t.jurisdiction, t.due_on) for t in tasks} == {

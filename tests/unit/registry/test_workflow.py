@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from tierwatch.registry import audit, service, workflow
-from tierwatch.registry.errors import Conflict, Forbidden, Invalid, NotFound
+from tierwatch.core.errors import Conflict, Forbidden, Invalid, NotFound
 from tierwatch.registry.models import Application, ApplicationVersion, AuditEntry
 from tierwatch.registry.schemas import AmendIn, ApplicationFields, CreateApplicationIn
 from tests.unit.registry.factories import full_fields

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from tierwatch.risk.cli import rules
+from tierwatch.cli.rules import rules
 from tierwatch.risk.models import RuleSetVersion
 from tests.unit.risk.conftest import CN_GD, EU, rule_file
 from tests.unit.risk.test_service import file_and_submit

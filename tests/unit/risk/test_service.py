@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from tierwatch.registry import audit
 from tierwatch.registry import service as registry_service
-from tierwatch.registry.errors import Forbidden, Invalid
+from tierwatch.core.errors import Forbidden, Invalid
 from tierwatch.registry.models import ApplicationVersion
 from tierwatch.registry.schemas import CreateApplicationIn
 from tierwatch.risk import service

@@ -6,7 +6,6 @@ import pytest
 
 from tierwatch.core.clock import utcnow
 from tierwatch.core.settings import load_settings
-from tierwatch.monitoring import jobs
 from tierwatch.monitoring.models import Report, ReportIdentifier
 from tierwatch import jobs as wiring
 from tierwatch.bootstrap import Container, build
@@ -19,7 +18,7 @@ def container(migrated_sqlite: str, tmp_path: Path) -> Container:
 
 def test_every_package_job_is_registered_with_a_stable_id() -> None:
     assert {"registry.supervision_tasks", "antifraud.drift", "antifraud.retrain",
-            "monitoring.relink_applications"} <= set(jobs.JOBS)
+            "monitoring.relink_applications"} <= set(wiring.JOBS)
 
 
 def test_fetch_reports_rebuilds_detector_input_with_identifiers(container: Container) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from tierwatch.registry import supervision
-from tierwatch.registry.supervision import Obligation, TierDuties
+from tierwatch.registry.supervision import Duty, TierDuties
 from tests.unit.registry.factories import full_fields
 
 
@@ -19,7 +19,7 @@ def test_tasks_per_company_and_for_the_regulator(client, tokens, container):
     app_id = _approved(client, tokens)
     client.post(f"/api/v1/applications/{app_id}/amend", json={"change_note": "换用新模型", "changed_on": "2024-02-02"},
                 headers=tokens["a"])
-    duties = [TierDuties("cn-gd", "high", (Obligation("self_assessment", every="P3M"),))]
+    duties = [TierDuties("cn-gd", "high", (Duty("self_assessment", every="P3M"),))]
     with container.uow() as uow:
         supervision.generate_due_tasks(uow, datetime(2026, 8, 1, tzinfo=UTC), lambda _u, _a: duties)
         uow.commit()

@@ -4,7 +4,6 @@ generate synthetic data; score a file (dry run); check drift."""
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,19 +11,17 @@ from typing import Any
 import click
 
 from tierwatch.antifraud.registry import ModelRegistry, RegistryError
+from tierwatch.cli.common import container
 
 USES = click.Choice(["report", "incident"])
 
 
 def _default_models_dir() -> Path:
-    from tierwatch.core.settings import load_settings
-
-    return load_settings().data_dir / "models"
+    return container().settings.models_dir
 
 
 def _default_data_dir() -> Path | None:
-    env = os.environ.get("TIERWATCH_SHARED_DATA")
-    path = Path(env) if env else Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+    path = container().settings.resolved_shared_data_dir
     return path if path.is_dir() else None
 
 

@@ -10,21 +10,16 @@ import click
 import sqlalchemy as sa
 from tqdm import tqdm
 
-from tierwatch.registry.audit import Actor
-from tierwatch.registry.errors import RegistryError
+from tierwatch.core.actors import Actor
+from tierwatch.core.errors import DomainError
 from tierwatch.risk import service
 from tierwatch.risk.engine import load_and_compile
 from tierwatch.risk.models import RiskAssessment
 from tierwatch.risk.ruleset import ApplicationDataError, RuleRuntimeError, RuleSetInvalid, TIER_ORDER
-from tierwatch.bootstrap import Container, build
+from tierwatch.cli.common import container
 
 CLI_ACTOR = Actor(label="cli", role="admin")
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
-
-
-def _container() -> Container:
-    obj = click.get_current_context().obj
-    return obj if isinstance(obj, Container) else build()
 
 
 def _fail(lines: Any) -> None:
@@ -86,7 +81,7 @@ def validate(files: tuple[Path, ...]) -> None:
 @click.option("--limit", default=50, show_default=True, help="moves to list; 0 lists all")
 def simulate(file: Path, limit: int) -> None:
     """What-if over the whole registry: which applications would change tier. Writes nothing."""
-    with _container().uow() as uow:
+    with container().uow() as uow:
         apps = _applications(uow)
         try:
             report = service.simulate(uow, file, apps)
@@ -103,7 +98,7 @@ def simulate(file: Path, limit: int) -> None:
 def activate(file: Path, limit: int) -> None:
     """Make FILE the active version of its jurisdiction and re-tier every application.
     A file that does not validate, or a condition failing on any application, changes nothing."""
-    with _container().uow() as uow:
+    with container().uow() as uow:
         apps = _applications(uow)
         try:
             with tqdm(total=len(apps), unit="app") as bar:
@@ -122,7 +117,7 @@ def activate(file: Path, limit: int) -> None:
 @click.option("--jurisdiction")
 def list_(jurisdiction: str | None) -> None:
     """Rule-set versions, newest last."""
-    with _container().uow() as uow:
+    with container().uow() as uow:
         rows = service.list_versions(uow, jurisdiction)
         for r in rows:
             when = r.activated_at.strftime("%Y-%m-%d %H:%M") if r.activated_at else "-"
@@ -139,10 +134,10 @@ def list_(jurisdiction: str | None) -> None:
 @click.option("--source", is_flag=True, help="print the rule file as activated")
 def show(jurisdiction: str, version: int | None, source: bool) -> None:
     """One version: its rules and how many applications sit in each tier."""
-    with _container().uow() as uow:
+    with container().uow() as uow:
         try:
             row = service.get_version(uow, jurisdiction, version)
-        except RegistryError as exc:
+        except DomainError as exc:
             _fail([f"error: {exc}"])
         if source:
             click.echo(row.source_text)
@@ -165,7 +160,7 @@ def show(jurisdiction: str, version: int | None, source: bool) -> None:
 @click.argument("application_id", type=int)
 def explain(application_id: int) -> None:
     """An application's current tiers, with the reasons and legal basis of each fired rule."""
-    with _container().uow() as uow:
+    with container().uow() as uow:
         explained = [service.explain(uow, row) for row in service.current_assessments(uow, application_id)]
     if not explained:
         _fail([f"application {application_id} has no current assessment"])
@@ -187,10 +182,10 @@ def explain(application_id: int) -> None:
 @click.option("--justification", required=True, help="written reason (at least 20 characters)")
 def override(application_id: int, jurisdiction: str, tier: str, justification: str) -> None:
     """Set an application's tier by hand, with a written justification (audited)."""
-    with _container().uow() as uow:
+    with container().uow() as uow:
         try:
             service.override_tier(uow, application_id, jurisdiction, tier, justification, CLI_ACTOR)
-        except RegistryError as exc:
+        except DomainError as exc:
             _fail([f"error: {exc}"])
         uow.commit()
     click.echo(f"application {application_id}: {jurisdiction} tier set to {tier}")

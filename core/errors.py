@@ -1,25 +1,25 @@
-"""Errors the registry's use cases raise; the web layer maps each to one HTTP status."""
+"""Errors the use cases of every domain raise; the web layer maps each to one HTTP status."""
 
 from __future__ import annotations
 
 
-class RegistryError(Exception):
+class DomainError(Exception):
     """Base class."""
 
 
-class NotFound(RegistryError):
+class NotFound(DomainError):
     """Missing, or not visible to this actor (the two are indistinguishable on purpose)."""
 
 
-class Forbidden(RegistryError):
+class Forbidden(DomainError):
     """The actor may see the object but not do this to it."""
 
 
-class Conflict(RegistryError):
+class Conflict(DomainError):
     """The object's state does not allow this (e.g. approving a draft, a duplicate code)."""
 
 
-class Invalid(RegistryError):
+class Invalid(DomainError):
     """Input failed validation; `errors` are field-level: [{"field": ..., "message": ...}]."""
 
     def __init__(self, errors: list[dict[str, str]]):

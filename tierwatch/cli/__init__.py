@@ -1,4 +1,5 @@
-"""The `tierwatch` command. Sub-groups live in their packages and load only when called."""
+"""The `tierwatch` command. Sub-commands live in their own modules and load only when called;
+each takes its adapters from the composition root (tierwatch.cli.common.container)."""
 
 from __future__ import annotations
 
@@ -12,16 +13,17 @@ from typing import Any
 
 import click
 
-from tierwatch.core.settings import SettingsError, load_settings
+from tierwatch.cli.common import container
+from tierwatch.core.settings import SettingsError
 
 # command name -> "module:attribute" of a click command/group defined in its own package
 LAZY_COMMANDS = {
-    "rules": "tierwatch.risk.cli:rules",
-    "registry": "tierwatch.registry.cli:registry",
-    "audit": "tierwatch.registry.cli:audit",
-    "model": "tierwatch.antifraud.cli:model",
-    "intake": "tierwatch.monitoring.cli:intake",
-    "worker": "tierwatch.jobs:worker",
+    "rules": "tierwatch.cli.rules:rules",
+    "registry": "tierwatch.cli.registry:registry",
+    "audit": "tierwatch.cli.registry:audit",
+    "model": "tierwatch.cli.model:model",
+    "intake": "tierwatch.cli.intake:intake",
+    "worker": "tierwatch.cli.worker:worker",
 }
 
 
@@ -53,7 +55,7 @@ def serve(host: str, port: int, threads: int) -> None:
 
     from tierwatch.web import create_app
 
-    app = create_app()
+    app = create_app(None, container())
     click.echo(f"tierwatch web on http://{host}:{port}")
     waitress.serve(app, host=host, port=port, threads=threads, ident="tierwatch")
 
@@ -68,7 +70,7 @@ def db_upgrade() -> None:
     """Apply migrations (SQLite or PostgreSQL, per TIERWATCH_DATABASE_URL)."""
     from tierwatch.core.migrate import upgrade
 
-    settings = load_settings()
+    settings = container().settings
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     key_file = settings.data_dir / "secret_key"
     if not settings.secret_key and not key_file.exists():
@@ -85,7 +87,7 @@ def db_current() -> None:
     """Show the applied migration heads."""
     from tierwatch.core.migrate import current
 
-    click.echo(current(load_settings().resolved_database_url) or "(empty database)")
+    click.echo(current(container().settings.resolved_database_url) or "(empty database)")
 
 
 @cli.command()
@@ -145,7 +147,7 @@ def demo_load() -> None:
     """Load demo data: rule sets, companies, applications, reports, a trained detector."""
     from tierwatch.demo import load_demo
 
-    load_demo(load_settings(), echo=click.echo)
+    load_demo(container(), echo=click.echo)
 
 
 def _redact(url: str) -> str:

@@ -8,21 +8,16 @@ from typing import Any, Callable, NoReturn, TypeVar
 import click
 
 from tierwatch.registry import accounts, audit as audit_trail
-from tierwatch.registry.audit import Actor
-from tierwatch.registry.errors import Invalid, RegistryError
+from tierwatch.core.actors import Actor
+from tierwatch.core.errors import Invalid, DomainError
 from tierwatch.registry.schemas import CompanyIn, UserIn, parse
-from tierwatch.bootstrap import Container, build
+from tierwatch.cli.common import container
 
 ADMIN_CLI = Actor(label="cli", role="admin")
 T = TypeVar("T")
 
 
-def _container() -> Container:
-    obj = click.get_current_context().obj
-    return obj if isinstance(obj, Container) else build()
-
-
-def _fail(exc: RegistryError) -> NoReturn:
+def _fail(exc: DomainError) -> NoReturn:
     if isinstance(exc, Invalid):
         for err in exc.errors:
             click.echo(f"error: {err['field']}: {err['message']}", err=True)
@@ -34,11 +29,11 @@ def _fail(exc: RegistryError) -> NoReturn:
 def _create(use_case: Callable[..., T], model: type[Any], data: dict[str, Any]) -> T:
     """Validate, run one account use case as the CLI administrator, commit; errors exit 1."""
     try:
-        with _container().uow() as uow:
+        with container().uow() as uow:
             created = use_case(uow, ADMIN_CLI, parse(model, data))
             uow.commit()
             return created
-    except RegistryError as exc:
+    except DomainError as exc:
         _fail(exc)
 
 
@@ -50,7 +45,7 @@ def audit() -> None:
 @audit.command("verify")
 def audit_verify() -> None:
     """Check the hash chain; name the first broken entry (exit 1 if any)."""
-    with _container().uow() as uow:
+    with container().uow() as uow:
         result = audit_trail.verify_chain(uow)
     if result.ok:
         click.echo(f"ok: {result.message}")
@@ -100,7 +95,7 @@ def token(email: str, name: str, days: int | None) -> None:
 
     from tierwatch.registry.models import User
 
-    with _container().uow() as uow:
+    with container().uow() as uow:
         user = uow.session.scalars(sa.select(User).where(User.email == email.lower())).first()
         if user is None:
             raise click.ClickException(f"no user {email}")
@@ -120,11 +115,10 @@ def token(email: str, name: str, days: int | None) -> None:
 def import_file(file: Path, fmt: str, mapping: Path | None, show_rejected: int, dry_run: bool) -> None:
     """Import a list of filings (CSV, XLSX, JSON) and tier every imported application."""
     from tierwatch.registry.importer import ImportFileError, run_import
-    from tierwatch.registry.tiers import tier_imported
+    from tierwatch.risk.service import tier_imported
 
-    container = _container()
     try:
-        with container.uow() as uow:
+        with container().uow() as uow:
             report = run_import(uow, file, fmt, mapping, dry_run=dry_run)
             tiering = "dry run: nothing stored" if dry_run else tier_imported(uow, report.imported)
             if not dry_run:
@@ -146,10 +140,11 @@ def supervise() -> None:
     """Run the supervision jobs once: create this period's due tasks, mark overdue ones."""
     from tierwatch.core.clock import utcnow
     from tierwatch.registry import supervision
+    from tierwatch.risk.service import supervision_duties
 
     now = utcnow()
-    with _container().uow() as uow:
-        created = supervision.generate_due_tasks(uow, now)
+    with container().uow() as uow:
+        created = supervision.generate_due_tasks(uow, now, supervision_duties)
         overdue = supervision.mark_overdue(uow, now)
         uow.commit()
     click.echo(f"{created} tasks created, {overdue} marked overdue")

@@ -1,0 +1,28 @@
+"""What the outer layers (web app, CLI commands) are handed by the composition root.
+
+Declared here, at the bottom of the import graph, so that the web layer can type what it receives
+without importing the composition root (tierwatch.bootstrap builds the real one).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from tierwatch.core.bus import EventBus
+from tierwatch.core.db import UnitOfWork
+from tierwatch.core.search import SearchIndex
+from tierwatch.core.settings import Settings
+
+
+class AppContext(Protocol):
+    settings: Settings
+
+    @property
+    def bus(self) -> EventBus: ...
+
+    @property
+    def search(self) -> SearchIndex: ...
+
+    def uow(self) -> UnitOfWork: ...
+
+    def close(self) -> None: ...

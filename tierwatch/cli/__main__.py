@@ -1,0 +1,3 @@
+from tierwatch.cli import main
+
+main()
