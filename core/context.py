@@ -10,12 +10,16 @@ from typing import Protocol
 
 from tierwatch.core.bus import EventBus
 from tierwatch.core.db import UnitOfWork
+from tierwatch.core.keys import KeyRing
 from tierwatch.core.search import SearchIndex
 from tierwatch.core.settings import Settings
 
 
 class AppContext(Protocol):
     settings: Settings
+
+    @property
+    def keys(self) -> KeyRing: ...
 
     @property
     def bus(self) -> EventBus: ...

@@ -78,7 +78,8 @@ class Settings(BaseSettings):
     kafka_partitions: int = Field(default=6, ge=1, le=1000)
     elasticsearch_url: str = "http://127.0.0.1:9200"
     index_prefix: str = "tierwatch-"
-    secret_key: str = ""
+    secret_key: str = ""  # Flask sessions and CSRF; empty = the "session" key of the key ring
+    keys_dir: Path | None = None  # secrets outside the database (core/keys.py); default <data dir>/keys
     timezone: str = "Asia/Shanghai"
     # Real datasets (training, demo filings); default: ../shared/data beside a source checkout.
     shared_data_dir: Path | None = Field(default=None, validation_alias="TIERWATCH_SHARED_DATA")
@@ -114,6 +115,10 @@ class Settings(BaseSettings):
     @property
     def search_db_path(self) -> Path:
         return self.data_dir / "search.db"
+
+    @property
+    def resolved_keys_dir(self) -> Path:
+        return self.keys_dir or self.data_dir / "keys"
 
     @property
     def models_dir(self) -> Path:

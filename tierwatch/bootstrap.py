@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from tierwatch.core.db import Handler, UnitOfWork, make_engine, make_session_factory
+from tierwatch.core.keys import KeyRing
 from tierwatch.core.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -47,6 +48,10 @@ class Container:
     @cached_property
     def handlers(self) -> Mapping[type, Sequence[Handler]]:
         return event_handlers()
+
+    @cached_property
+    def keys(self) -> KeyRing:
+        return KeyRing(self.settings.resolved_keys_dir)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory, self.handlers)
