@@ -7,18 +7,21 @@ from importlib.resources import files
 from alembic import command
 from alembic.config import Config
 
+from tierwatch.core.keys import KeyRing
+
 MIGRATIONS_DIR = files("tierwatch.migrations")
 
 
-def alembic_config(url: str) -> Config:
+def alembic_config(url: str, keys: KeyRing | None = None) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    cfg.attributes["keys"] = keys  # for migrations that re-protect data (the audit chain's HMAC)
     return cfg
 
 
-def upgrade(url: str, revision: str = "heads") -> None:
-    command.upgrade(alembic_config(url), revision)
+def upgrade(url: str, revision: str = "heads", keys: KeyRing | None = None) -> None:
+    command.upgrade(alembic_config(url, keys), revision)
 
 
 def current(url: str) -> str | None:

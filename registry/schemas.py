@@ -138,7 +138,7 @@ class UserIn(_In):
     email: str = Field(max_length=200)
     name: str = Field(min_length=1, max_length=100)
     password: str = Field(min_length=10, max_length=200)
-    role: Literal["company", "regulator", "analyst", "admin"] = "company"
+    role: Literal["company", "regulator", "analyst", "admin", "partner"] = "company"
     company_id: int | None = None
 
     @field_validator("email")
@@ -168,9 +168,15 @@ class LoginIn(_In):
     password: str = Field(max_length=200)
 
 
+# Tokens expire: 90 days unless asked otherwise, a year at most.
+DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS = 90, 365
+TOKEN_SCOPES = ("all", "read", "report")
+
+
 class TokenIn(_In):
     name: str = Field(default="api", min_length=1, max_length=100)
-    days: int | None = Field(default=None, ge=1, le=3650)
+    days: int = Field(default=DEFAULT_TOKEN_DAYS, ge=1, le=MAX_TOKEN_DAYS)
+    scope: Literal["all", "read", "report"] = "all"
 
 
 class ReasonIn(_In):

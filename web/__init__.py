@@ -14,7 +14,7 @@ def create_app(config: dict[str, Any] | None, container: AppContext) -> Flask:
     calls tierwatch.wsgi:make_app)."""
     app = Flask(__name__)
     app.config.update(
-        SECRET_KEY=container.settings.secret_key or _dev_secret(container),
+        SECRET_KEY=container.settings.secret_key or container.keys.key("session"),
         JSON_AS_ASCII=False,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -23,16 +23,9 @@ def create_app(config: dict[str, Any] | None, container: AppContext) -> Flask:
         app.config.update(config)
     app.extensions["tierwatch"] = container
 
-    from tierwatch.web import api, public
+    from tierwatch.web import api, public, security_log
 
+    security_log.init_app(app)
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     return app
-
-
-def _dev_secret(container: AppContext) -> str:
-    # A per-data-dir random key, created by `tierwatch db upgrade`; never a constant in code.
-    key_file = container.settings.data_dir / "secret_key"
-    if key_file.exists():
-        return key_file.read_text().strip()
-    raise RuntimeError("TIERWATCH_SECRET_KEY is not set and no var/secret_key exists; run `tierwatch db upgrade`")

@@ -13,8 +13,9 @@ from flask import abort, current_app, g, jsonify, request, session
 from tierwatch.core.db import UnitOfWork
 from tierwatch.registry import accounts
 from tierwatch.core.actors import Actor, actor_of
-from tierwatch.registry.models import User
+from tierwatch.registry.models import ApiToken, User
 from tierwatch.web.context import container_of
+from tierwatch.web.security_log import note_security_event
 
 F = TypeVar("F", bound=Callable[..., Any])
 _SESSION_KEY = "user_id"
@@ -59,17 +60,26 @@ def current_actor() -> Actor | None:
     return actor_of(user) if user is not None else None
 
 
+def current_token() -> ApiToken | None:
+    """The bearer token of this API request, if it is a live one."""
+    current_user()
+    return g.get("_tw_token")
+
+
 def _load_user() -> User | None:
     uow = request_uow()
     if request.blueprint == "api":
         header = request.headers.get("Authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        scheme, _, plain = header.partition(" ")
+        if scheme.lower() != "bearer" or not plain.strip():
             return None
-        user = accounts.user_for_token(uow, token.strip())
-        if user is not None:
-            uow.commit()  # last_used_at
-        return user
+        token = accounts.token_for(uow, plain.strip())
+        if token is None:
+            note_security_event("bad_token")
+            return None
+        uow.commit()  # last_used_at
+        g._tw_token = token
+        return token.user
     user_id = session.get(_SESSION_KEY)
     user = uow.session.get(User, user_id) if isinstance(user_id, int) else None
     return user if user is not None and user.is_active else None
@@ -86,12 +96,34 @@ def require_role(*roles: str) -> Callable[[F], F]:
             if user is None:
                 return _deny(401, "sign in: send Authorization: Bearer <token>")
             if roles and user.role not in roles:
+                note_security_event("forbidden")
                 return _deny(403, f"needs role {' or '.join(roles)}")
+            refused = _scope_refuses(view)
+            if refused:
+                note_security_event("forbidden")
+                return _deny(403, refused)
             return view(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+def allows_report_scope(view: F) -> F:
+    """Mark an endpoint a token of scope "report" may call (submitting reports)."""
+    view.report_scope = True  # type: ignore[attr-defined]
+    return view
+
+
+def _scope_refuses(view: Callable[..., Any]) -> str | None:
+    token = g.get("_tw_token")
+    if token is None or token.scope == "all":
+        return None
+    if token.scope == "read" and request.method not in ("GET", "HEAD", "OPTIONS"):
+        return "this token's scope is read: it may only read"
+    if token.scope == "report" and not getattr(view, "report_scope", False):
+        return "this token's scope is report: it may only submit reports"
+    return None
 
 
 def _deny(status: int, message: str) -> Any:

@@ -71,14 +71,8 @@ def db_upgrade() -> None:
     from tierwatch.core.migrate import upgrade
 
     settings = container().settings
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    key_file = settings.data_dir / "secret_key"
-    if not settings.secret_key and not key_file.exists():
-        import secrets
-
-        key_file.write_text(secrets.token_urlsafe(48))
-        key_file.chmod(0o600)
-    upgrade(settings.resolved_database_url)
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    upgrade(settings.resolved_database_url, keys=container().keys)
     click.echo(f"database at {_redact(settings.resolved_database_url)} is up to date")
 
 
@@ -166,6 +160,9 @@ _UNREACHABLE = {
 
 
 def main() -> None:
+    # Files tierwatch creates (SQLite databases with password hashes and reporter contacts, keys,
+    # models, evidence uploads) are readable by their owner only.
+    os.umask(0o077)
     try:
         code = cli(standalone_mode=False)
         if isinstance(code, int) and code:

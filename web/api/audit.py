@@ -8,7 +8,7 @@ from flask import jsonify, request
 
 from tierwatch.registry import audit
 from tierwatch.web.api.blueprint import bp
-from tierwatch.web.api.common import int_arg, paging
+from tierwatch.web.api.common import actor, int_arg, paging
 from tierwatch.web.api.registry import entry_json
 from tierwatch.web.auth import request_uow, require_role
 
@@ -17,11 +17,13 @@ from tierwatch.web.auth import request_uow, require_role
 @require_role("regulator", "analyst", "admin")
 def list_audit() -> Any:
     limit, _ = paging(100, 1000)
+    uow = request_uow()
     entries = audit.list_entries(
-        request_uow(), entity=request.args.get("entity") or None,
+        uow, entity=request.args.get("entity") or None,
         entity_id=request.args.get("entity_id") or None, limit=limit, before_id=int_arg("before_id"),
     )
-    return jsonify({"items": [entry_json(e) for e in entries]})
+    shown = audit.shown_actors(uow, entries, actor())
+    return jsonify({"items": [entry_json(e, shown[e.id], regulator_view=True) for e in entries]})
 
 
 @bp.get("/audit/verify")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify
+from flask import jsonify, request
 
 from tierwatch.registry import accounts
 from tierwatch.registry.models import ApiToken
@@ -12,11 +12,13 @@ from tierwatch.registry.schemas import LoginIn, SelfRegistrationIn, TokenIn
 from tierwatch.web.api.blueprint import bp
 from tierwatch.web.api.common import actor, body, iso
 from tierwatch.web.api.registry import company_json, user_json
-from tierwatch.web.auth import current_user, request_uow, require_role
+from tierwatch.web.auth import current_token, current_user, request_uow, require_role
+from tierwatch.web.security_log import note_security_event
 
 
 def token_json(token: ApiToken, plain: str | None = None) -> dict[str, Any]:
-    data = {"id": token.id, "name": token.name, "prefix": token.prefix,
+    data = {"id": token.id, "name": token.name, "prefix": token.prefix, "scope": token.scope,
+            "parent_id": token.parent_id,
             "created_at": iso(token.created_at), "expires_at": iso(token.expires_at),
             "last_used_at": iso(token.last_used_at), "revoked_at": iso(token.revoked_at)}
     if plain is not None:
@@ -40,20 +42,28 @@ class _PasswordTokenIn(LoginIn, TokenIn):
 
 @bp.post("/auth/tokens")
 def create_token() -> Any:
-    """A token for the signed-in caller, or, with e-mail and password, for that account."""
+    """A token for the account whose e-mail and password are given; or, without them, for an
+    administrator signed in with a token (the new token is revoked with that one)."""
     uow = request_uow()
-    user = current_user()
-    if user is not None:
-        data: TokenIn = body(TokenIn)
-    else:
-        creds = body(_PasswordTokenIn)
-        user = accounts.authenticate(uow, creds.email, creds.password)
+    data = body(_PasswordTokenIn if _has_credentials() else TokenIn)
+    if isinstance(data, _PasswordTokenIn):
+        user = accounts.authenticate(uow, data.email, data.password)
         if user is None:
+            note_security_event("signin_failed", tried=data.email)
             return jsonify({"error": "unauthorized", "message": "wrong e-mail or password"}), 401
-        data = creds
-    token, plain = accounts.issue_token(uow, user, data.name, data.days)
+        token, plain = accounts.issue_token(uow, user, data.name, data.days, data.scope)
+    else:
+        caller = current_token()
+        if caller is None:
+            return jsonify({"error": "unauthorized", "message": "send email and password"}), 401
+        token, plain = accounts.mint_token(uow, caller, data.name, data.days, data.scope)
     uow.commit()
     return jsonify(token_json(token, plain)), 201
+
+
+def _has_credentials() -> bool:
+    raw = request.get_json(silent=True)
+    return isinstance(raw, dict) and ("email" in raw or "password" in raw)
 
 
 @bp.get("/auth/tokens")

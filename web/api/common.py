@@ -13,6 +13,7 @@ from tierwatch.registry.schemas import parse
 from tierwatch.risk.ruleset import ApplicationDataError, RuleRuntimeError
 from tierwatch.web.api.blueprint import bp
 from tierwatch.web.auth import close_request_uow, current_actor
+from tierwatch.web.security_log import note_security_event
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -68,11 +69,14 @@ def _invalid(exc: Invalid) -> Any:
 
 @bp.errorhandler(NotFound)
 def _not_found(exc: NotFound) -> Any:
+    # Use cases answer "not found" for what exists but is another tenant's, too: logged.
+    note_security_event("not_found")
     return jsonify({"error": "not_found", "message": str(exc)}), 404
 
 
 @bp.errorhandler(Forbidden)
 def _forbidden(exc: Forbidden) -> Any:
+    note_security_event("forbidden")
     return jsonify({"error": "forbidden", "message": str(exc)}), 403
 
 

@@ -7,13 +7,13 @@ from typing import Any
 
 from flask import current_app, jsonify, request
 
-from tierwatch.monitoring.intake import Receipt, build_report, submit_many, submit_report
+from tierwatch.monitoring.intake import INCIDENT_ROLES, Receipt, Submitter, submission, submit_many, submit_report
 from tierwatch.monitoring.messages import InvalidMessage, Report
 from tierwatch.core.settings import IntakeSettings
 from tierwatch.core.errors import Invalid
 from tierwatch.web.context import container_of
 from tierwatch.web.api.blueprint import bp
-from tierwatch.web.auth import current_user, require_role
+from tierwatch.web.auth import allows_report_scope, current_user, request_uow, require_role
 
 log = logging.getLogger(__name__)
 MAX_BULK = 1000
@@ -34,15 +34,20 @@ def _receipt_json(receipt: Receipt) -> dict[str, str]:
     return {"report_id": receipt.report_id, "tracking_code": receipt.tracking_code}
 
 
-def _build(kind: str, data: dict[str, Any], prefix: str = "") -> Report:
+def submitter() -> Submitter:
     user = current_user()
-    server: dict[str, Any] = {}
-    if kind == "scam" and user is None:
-        server = {"reporter_type": "citizen", "source": "web"}  # anonymous: cannot claim to be a feed
-    if kind == "incident" and user is not None and user.company is not None:
-        server = {"company": user.company.name}
+    if user is None:
+        return Submitter()
+    return Submitter(role=user.role, company_id=user.company_id,
+                     company_name=user.company.name if user.company is not None else None,
+                     feed_name=user.name if user.role == "partner" else None)
+
+
+def _build(kind: str, data: dict[str, Any], prefix: str = "") -> Report:
     try:
-        return build_report(kind, data, **server)
+        return submission(request_uow().session, kind, data, submitter())
+    except Invalid as exc:
+        raise Invalid([{"field": prefix + e["field"], "message": e["message"]} for e in exc.errors]) from None
     except InvalidMessage as exc:
         errors = exc.errors or [{"field": "(body)", "message": exc.reason}]
         raise Invalid([{"field": prefix + e["field"], "message": e["message"]} for e in errors]) from None
@@ -56,8 +61,10 @@ def _unavailable(exc: Exception) -> Any:
 
 
 @bp.post("/reports/scam")
+@allows_report_scope
 def submit_scam() -> Any:
-    """Anonymous allowed (citizens); a signed-in partner may send reporter_type=partner_feed."""
+    """Anonymous allowed (citizens); who reported is set from the account (a partner feed's
+    reports are partner_feed with the feed's name as source)."""
     report = _build("scam", _json_object())
     try:
         receipt = submit_report(container_of(current_app).bus, report, _settings())
@@ -67,7 +74,8 @@ def submit_scam() -> Any:
 
 
 @bp.post("/reports/incident")
-@require_role("company", "regulator", "admin")
+@require_role(*INCIDENT_ROLES)
+@allows_report_scope
 def submit_incident() -> Any:
     report = _build("incident", _json_object())
     try:
@@ -79,6 +87,7 @@ def submit_incident() -> Any:
 
 @bp.post("/reports/bulk")
 @require_role()
+@allows_report_scope
 def submit_bulk() -> Any:
     """{"reports": [{"kind": "scam"|"incident", ...}, ...]}: all valid or none published."""
     items = _json_object().get("reports")

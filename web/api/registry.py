@@ -193,10 +193,12 @@ def application_audit(app_id: int) -> Any:
     service.get_application(uow, actor(), app_id)  # visibility check
     limit, _ = paging(100)
     entries = audit.list_entries(uow, entity="application", entity_id=app_id, limit=limit)
-    return jsonify({"items": [entry_json(e) for e in entries]})
+    shown = audit.shown_actors(uow, entries, actor())
+    return jsonify({"items": [entry_json(e, shown[e.id], regulator_view=actor().is_regulator) for e in entries]})
 
 
-def entry_json(entry: AuditEntry) -> dict[str, Any]:
-    return {"id": entry.id, "at": iso(entry.at), "actor": entry.actor, "actor_id": entry.actor_id,
+def entry_json(entry: AuditEntry, shown_actor: str, regulator_view: bool) -> dict[str, Any]:
+    return {"id": entry.id, "at": iso(entry.at), "actor": shown_actor,
+            "actor_id": entry.actor_id if regulator_view else None,
             "action": entry.action, "entity": entry.entity, "entity_id": entry.entity_id,
             "reason": entry.reason, "changes": entry.changes, "hash": entry.hash}

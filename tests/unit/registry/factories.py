@@ -84,6 +84,8 @@ def _container(db: Path, data_dir: Path) -> Container:
 def container(_template: tuple[Path, "World"], tmp_path: Path) -> Iterator[Container]:
     db = tmp_path / "registry.db"
     shutil.copyfile(_template[0], db)
+    # the key ring too: the template's audit entries are keyed with its audit key
+    shutil.copytree(_template[0].parent / "keys", tmp_path / "keys")
     c = _container(db, tmp_path)
     yield c
     c.close()
