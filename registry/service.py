@@ -140,6 +140,7 @@ def transition(
     app = get_application(uow, actor, app_id, lock=True)
     version = latest_version(app)
     target = workflow.next_status(action, version.status, actor.role, reason)
+    workflow.check_decider(action, actor.user_id, {version.created_by_id, version.submitted_by_id})
     if action == "submit":
         missing = missing_for_submission(version_fields(version))
         if missing:
@@ -148,7 +149,7 @@ def transition(
     changes: dict[str, Any] = {"status": {"before": version.status, "after": target}}
     version.status = app.status = target
     if action == "submit":
-        version.submitted_at = now
+        version.submitted_at, version.submitted_by_id = now, actor.user_id
     elif action in ("approve", "return", "reject"):
         version.decided_at, version.decided_by_id, version.decision_reason = now, actor.user_id, reason
     if action == "approve":

@@ -1,4 +1,5 @@
-"""registry: token scope and lineage, the security log, and a keyed audit chain without personal data
+"""registry: token scope and lineage, who submitted a version, the security log, and a keyed
+audit chain without personal data
 
 Existing audit entries are rewritten once: actors become role:user-id, contact fields become a
 marker, and every hash is recomputed as an HMAC with the key ring's "audit" key (handed in by
@@ -34,6 +35,10 @@ def upgrade() -> None:
         batch.add_column(sa.Column("parent_id", sa.Integer(), nullable=True))
         batch.create_foreign_key(op.f("fk_api_tokens_parent_id_api_tokens"), "api_tokens", ["parent_id"], ["id"])
         batch.create_index(op.f("ix_api_tokens_parent_id"), ["parent_id"])
+    with op.batch_alter_table("application_versions") as batch:
+        batch.add_column(sa.Column("submitted_by_id", sa.Integer(), nullable=True))
+        batch.create_foreign_key(op.f("fk_application_versions_submitted_by_id_users"), "users",
+                                 ["submitted_by_id"], ["id"])
     op.create_table(
         "security_events",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -54,6 +59,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index(op.f("ix_security_events_minute"), table_name="security_events")
     op.drop_table("security_events")
+    with op.batch_alter_table("application_versions") as batch:
+        batch.drop_constraint(op.f("fk_application_versions_submitted_by_id_users"), type_="foreignkey")
+        batch.drop_column("submitted_by_id")
     with op.batch_alter_table("api_tokens") as batch:
         batch.drop_index(op.f("ix_api_tokens_parent_id"))
         batch.drop_constraint(op.f("fk_api_tokens_parent_id_api_tokens"), type_="foreignkey")

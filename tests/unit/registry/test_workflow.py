@@ -138,3 +138,21 @@ def test_workflow_table_is_pure():
     assert workflow.next_status("submit", "returned", "company") == "submitted"
     with pytest.raises(Invalid):
         workflow.next_status("publish", "draft", "company")
+
+
+def test_whoever_files_or_submits_a_version_does_not_decide_it(container, world):
+    app_id = _file(container, world.admin, company_id=world.company_a)
+    _do(container, world.admin, app_id, "submit")
+    _do(container, world.admin, app_id, "start_review")  # reviewing one's own filing is allowed ...
+    with pytest.raises(Forbidden, match="another regulator"):
+        _do(container, world.admin, app_id, "approve")  # ... deciding it is not
+    with pytest.raises(Forbidden, match="another regulator"):
+        _do(container, world.admin, app_id, "reject", reason="自己驳回")
+    assert _do(container, world.regulator, app_id, "approve")[0] == "approved"
+
+
+def test_a_refused_step_names_the_step_that_comes_first(container, world):
+    app_id = _file(container, world.a)
+    _do(container, world.a, app_id, "submit")
+    with pytest.raises(Conflict, match="cannot approve a filing that is submitted; start review first"):
+        _do(container, world.regulator, app_id, "approve")
