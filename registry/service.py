@@ -77,8 +77,9 @@ def list_applications(
     if company_id:
         stmt = stmt.where(Application.company_id == company_id)
     if q:
-        like = f"%{q}%"
-        stmt = stmt.where(sa.or_(Application.name.like(like), Application.filing_number.like(like)))
+        # The text is literal: "%" and "_" typed by a user match themselves, not everything.
+        stmt = stmt.where(sa.or_(Application.name.contains(q, autoescape=True),
+                                 Application.filing_number.contains(q, autoescape=True)))
     total = uow.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
     rows = uow.session.scalars(stmt.order_by(Application.id.desc()).limit(limit).offset(offset))
     return list(rows), total

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify, request
+from flask import g, jsonify, request
 
 from tierwatch.registry import service
 from tierwatch.core.errors import Invalid
 from tierwatch.registry.schemas import OverrideIn, ReasonIn
+from tierwatch.risk import sandbox
 from tierwatch.risk import service as risk_service
 from tierwatch.risk.models import RuleSetVersion
 from tierwatch.risk.ruleset import RuleSetInvalid, RuleRuntimeError, ApplicationDataError
@@ -69,9 +70,7 @@ def list_rulesets() -> Any:
 @bp.post("/rulesets/validate")
 @require_role("regulator", "analyst", "admin")
 def validate_ruleset() -> Any:
-    from tierwatch.risk.engine import load_and_compile
-
-    load_and_compile(_rule_text(), "<upload>")
+    _rule_text()  # checked in the sandbox: nothing else to do
     return jsonify({"ok": True, "errors": []})
 
 
@@ -93,7 +92,16 @@ def activate_ruleset() -> Any:
 
 
 def _rule_text() -> str:
-    """The rule file, sent as the raw body (application/yaml or text/plain)."""
+    """The rule file, sent as the raw body (application/yaml or text/plain), after it passed the
+    sandbox (risk.sandbox: a child process with a time and memory budget)."""
+    text = _raw_rule_text()
+    if "_tw_rule_text_checked" not in g:
+        sandbox.check(text, "<upload>")
+        g._tw_rule_text_checked = True
+    return text
+
+
+def _raw_rule_text() -> str:
     raw = request.get_data(cache=True)
     if not raw.strip():
         raise Invalid.one("", "send the rule file (YAML) as the request body")

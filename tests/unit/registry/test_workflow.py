@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from tierwatch.registry import audit, service, workflow
 from tierwatch.core.errors import Conflict, Forbidden, Invalid, NotFound
-from tierwatch.registry.models import Application, ApplicationVersion, AuditEntry
+from tierwatch.registry.models import Application, ApplicationVersion
 from tierwatch.registry.schemas import AmendIn, ApplicationFields, CreateApplicationIn
 from tests.unit.registry.factories import full_fields
 
@@ -156,3 +156,12 @@ def test_a_refused_step_names_the_step_that_comes_first(container, world):
     _do(container, world.a, app_id, "submit")
     with pytest.raises(Conflict, match="cannot approve a filing that is submitted; start review first"):
         _do(container, world.regulator, app_id, "approve")
+
+
+def test_search_text_is_literal_so_wildcards_match_only_themselves(container, world):
+    _file(container, world.a, name="普通应用")
+    percent = _file(container, world.a, name="折扣100%助手")
+    with container.uow() as uow:
+        assert [a.id for a in service.list_applications(uow, world.regulator, q="%")[0]] == [percent]
+        assert service.list_applications(uow, world.regulator, q="_")[1] == 0
+        assert service.list_applications(uow, world.regulator, q="普通")[1] == 1
