@@ -24,6 +24,7 @@ LAZY_COMMANDS = {
     "model": "tierwatch.cli.model:model",
     "intake": "tierwatch.cli.intake:intake",
     "worker": "tierwatch.cli.worker:worker",
+    "keys": "tierwatch.cli.keys:keys",
 }
 
 
@@ -68,11 +69,15 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Apply migrations (SQLite or PostgreSQL, per TIERWATCH_DATABASE_URL)."""
+    from tierwatch.core.keys import NAMES
     from tierwatch.core.migrate import upgrade
 
     settings = container().settings
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    upgrade(settings.resolved_database_url, keys=container().keys)
+    keys = container().keys
+    for name in NAMES:  # created now, so that the operator knows where they are (SECURITY.md)
+        keys.key(name)
+    upgrade(settings.resolved_database_url, keys=keys)
     click.echo(f"database at {_redact(settings.resolved_database_url)} is up to date")
 
 

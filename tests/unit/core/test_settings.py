@@ -70,3 +70,23 @@ def test_cli_reports_unreachable_database_in_one_line(tmp_path) -> None:  # type
     assert proc.stderr.startswith("error: TIERWATCH_DATABASE_URL: cannot reach")
     assert "Traceback" not in proc.stderr
     assert "u:p" not in proc.stderr  # the password is not echoed
+
+
+def test_what_tierwatch_writes_is_readable_by_its_owner_only(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import stat
+
+    data = tmp_path / "data"
+    env = {"TIERWATCH_DATA_DIR": str(data), "PATH": "/usr/bin:/bin"}
+    old = os.umask(0o022)  # a permissive caller: the command must not depend on it
+    try:
+        proc = subprocess.run([sys.executable, "-m", "tierwatch.cli", "db", "upgrade"],
+                              capture_output=True, text=True, env=env, timeout=120)
+    finally:
+        os.umask(old)
+    assert proc.returncode == 0, proc.stderr
+    mode = lambda p: stat.S_IMODE(p.stat().st_mode)  # noqa: E731
+    assert mode(data) == 0o700 and mode(data / "tierwatch.db") == 0o600
+    assert mode(data / "keys") == 0o700
+    assert all(mode(p) == 0o600 for p in (data / "keys").iterdir())
+    assert all(mode(p) & 0o077 == 0 for p in data.rglob("*"))
