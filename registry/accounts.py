@@ -173,11 +173,6 @@ def token_for(uow: UnitOfWork, plain: str) -> ApiToken | None:
     return token
 
 
-def user_for_token(uow: UnitOfWork, plain: str) -> User | None:
-    token = token_for(uow, plain)
-    return token.user if token is not None else None
-
-
 def list_tokens(uow: UnitOfWork, user_id: int) -> list[ApiToken]:
     return list(uow.session.scalars(sa.select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id)))
 

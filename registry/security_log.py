@@ -11,7 +11,6 @@ import hashlib
 import hmac
 from datetime import datetime
 
-import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -43,9 +42,3 @@ def note(session: Session, kind: str, actor: str, source: str, route: str, at: d
         )
     )
 
-
-def recent(session: Session, since: datetime, kind: str | None = None, limit: int = 200) -> list[SecurityEvent]:
-    stmt = sa.select(SecurityEvent).where(SecurityEvent.minute >= since)
-    if kind:
-        stmt = stmt.where(SecurityEvent.kind == kind)
-    return list(session.scalars(stmt.order_by(SecurityEvent.minute.desc(), SecurityEvent.count.desc()).limit(limit)))

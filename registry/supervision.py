@@ -108,15 +108,6 @@ def complete_deadline(uow: UnitOfWork, app: Application, kind: str, key: str, ac
         _close(uow, task, actor, note=None)
 
 
-def open_incident_deadline(
-    uow: UnitOfWork, app: Application, incident_key: str, occurred_at: datetime, within: str
-) -> SupervisionTask:
-    """An incident happened: its report is due `within` (PT24H, PT72H ...) of it."""
-    due_at = occurred_at + _duration(within)
-    details = {"occurred_at": occurred_at.isoformat(), "due_at": due_at.isoformat(), "within": within}
-    return _upsert(uow, app, "incident_report", incident_key, china_today(due_at), details=details)[0]
-
-
 # --- scheduled jobs ---------------------------------------------------------------------
 
 def generate_due_tasks(uow: UnitOfWork, now: datetime, tiers: TierSource) -> int:

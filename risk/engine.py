@@ -62,12 +62,6 @@ class Assessment(NamedTuple):
     def fired_ids(self) -> list[str]:
         return [f.rule_id for f in self.fired]
 
-    def fired_dicts(self) -> list[dict[str, Any]]:
-        return [f.as_dict() for f in self.fired]
-
-    def obligation_dicts(self) -> list[dict[str, Any]]:
-        return [o.as_dict() for o in self.obligations]
-
 
 @dataclass(frozen=True)
 class _CompiledRule:
