@@ -209,11 +209,6 @@ def _parts(value: str) -> tuple[int, int, int, int, int]:
     return tuple(int(g or 0) for g in match.groups())  # type: ignore[return-value]
 
 
-def _duration(value: str) -> timedelta:
-    years, months, weeks, days, hours = _parts(value)
-    return timedelta(days=365 * years + 30 * months + 7 * weeks + days, hours=hours)
-
-
 def _sampled(app_id: int, ob: Duty, today: date) -> bool:
     # Deterministic per (application, kind, year): the pick is stable across runs, new each year.
     digest = hashlib.sha256(f"{app_id}:{ob.kind}:{today.year}".encode()).digest()
