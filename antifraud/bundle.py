@@ -1,4 +1,4 @@
-"""ReportModel <-> the bytes the registry stores (JSON and XGBoost UBJSON only)."""
+"""ReportModel <-> the bytes the model store keeps (JSON and XGBoost UBJSON only)."""
 
 from __future__ import annotations
 

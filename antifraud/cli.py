@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from tierwatch.antifraud.registry import ModelRegistry, RegistryError
+from tierwatch.antifraud.model_store import ModelStore, ModelStoreError
 
 USES = click.Choice(["report", "incident"])
 
@@ -32,19 +32,19 @@ models_dir_option = click.option(
     "--models-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Model registry folder [default: <TIERWATCH_DATA_DIR>/models].",
+    help="Model store folder [default: <TIERWATCH_DATA_DIR>/models].",
 )
 
 
-def _registry(models_dir: Path | None) -> ModelRegistry:
-    return ModelRegistry(models_dir or _default_models_dir())
+def _store(models_dir: Path | None) -> ModelStore:
+    return ModelStore(models_dir or _default_models_dir())
 
 
 def _checked(fn: Any, *args: Any) -> Any:
-    """Run a registry operation; its errors become one readable CLI error line."""
+    """Run a model store operation; its errors become one readable CLI error line."""
     try:
         return fn(*args)
-    except RegistryError as exc:
+    except ModelStoreError as exc:
         raise click.ClickException(str(exc)) from None
 
 
@@ -91,7 +91,7 @@ def evaluate(version: str | None, models_dir: Path | None, data_dir: Path | None
 
     try:
         doc, page = evaluate_version(models_dir or _default_models_dir(), version, data_dir, generalisation=generalisation)
-    except (RegistryError, ValueError) as exc:
+    except (ModelStoreError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     _print_targets(doc)
     click.echo(f"evaluation: {page}")
@@ -102,7 +102,7 @@ def evaluate(version: str | None, models_dir: Path | None, data_dir: Path | None
 @models_dir_option
 def activate(version: str, models_dir: Path | None) -> None:
     """Make VERSION the active model of its use."""
-    previous = _checked(_registry(models_dir).activate, version)
+    previous = _checked(_store(models_dir).activate, version)
     click.echo(f"active: {version} (was {previous or 'none'})")
 
 
@@ -111,7 +111,7 @@ def activate(version: str, models_dir: Path | None) -> None:
 @models_dir_option
 def rollback(use: str, models_dir: Path | None) -> None:
     """Re-activate the model that was active before the current one."""
-    version = _checked(_registry(models_dir).rollback, use)
+    version = _checked(_store(models_dir).rollback, use)
     click.echo(f"active: {version}")
 
 
@@ -120,7 +120,7 @@ def rollback(use: str, models_dir: Path | None) -> None:
 @models_dir_option
 def list_(use: str | None, models_dir: Path | None) -> None:
     """Registered versions, oldest first; * marks the active one."""
-    for row in _registry(models_dir).versions(use):
+    for row in _store(models_dir).versions(use):
         mark = "*" if row["active"] else " "
         numbers = ", ".join(f"{k}={v}" for k, v in row["summary"].items() if v is not None)
         click.echo(f"{mark} {row['version']}  {row['created_at'][:19]}  {numbers}")
@@ -132,7 +132,7 @@ def list_(use: str | None, models_dir: Path | None) -> None:
 @models_dir_option
 def compare(a: str, b: str, models_dir: Path | None) -> None:
     """Summary metrics of two versions side by side (b - a)."""
-    rows = _checked(_registry(models_dir).compare, a, b)
+    rows = _checked(_store(models_dir).compare, a, b)
     click.echo(f"{'metric':40} {'A':>10} {'B':>10} {'B-A':>10}")
     for key, row in rows.items():
         delta = f"{row['delta']:+.4f}" if row["delta"] is not None else ""

@@ -213,7 +213,7 @@ def _targets(doc: dict) -> dict:
 
 
 def summary(doc: dict) -> dict:
-    """Flat numbers for the registry listing and `model compare`."""
+    """Flat numbers for the model store's listing and `model compare`."""
     out = {}
     for name in ("xgboost", "baseline"):
         tel = doc["scam"][name].get(datasets.TELECOM, {})

@@ -22,7 +22,7 @@ from tierwatch.antifraud.explain import (
 from tierwatch.antifraud.features import Prepared, prepare
 from tierwatch.antifraud.heads import set_threads
 from tierwatch.antifraud.incidents import IncidentModel, PreparedIncident, prepare_incident
-from tierwatch.antifraud.registry import ModelRegistry
+from tierwatch.antifraud.model_store import ModelStore
 from tierwatch.antifraud.reputation import ReputationSource
 from tierwatch.antifraud.saabas import PathTable
 from tierwatch.antifraud.train import ReportModel
@@ -85,18 +85,18 @@ class Detector:
     @classmethod
     def load_active(cls, models_dir: Path) -> Detector | None:
         """The active report and incident models, or None when neither use has one yet.
-        A model that fails its checksum raises RegistryError: that is never silently skipped."""
-        registry = ModelRegistry(models_dir)
-        report_v, incident_v = registry.active("report"), registry.active("incident")
+        A model that fails its checksum raises ModelStoreError: that is never silently skipped."""
+        store = ModelStore(models_dir)
+        report_v, incident_v = store.active("report"), store.active("incident")
         if not report_v and not incident_v:
             return None
         return cls.load(models_dir, report_v, incident_v)
 
     @classmethod
     def load(cls, models_dir: Path, report_version: str | None, incident_version: str | None = None) -> Detector:
-        registry = ModelRegistry(models_dir)
-        report = report_from_files(registry.load_files(report_version)) if report_version else None
-        incident = IncidentModel.from_files(registry.load_files(incident_version)) if incident_version else None
+        store = ModelStore(models_dir)
+        report = report_from_files(store.load_files(report_version)) if report_version else None
+        incident = IncidentModel.from_files(store.load_files(incident_version)) if incident_version else None
         return cls(report, report_version or "", incident, incident_version or "")
 
     # --- reports -----------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """Use cases: record analysts' labels, retrain from them (promoting only a better model), watch
-drift, and mirror the on-disk model registry into the database."""
+drift, and mirror the on-disk model store into the database."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from tierwatch.antifraud.datasets import Example, text_key
 from tierwatch.antifraud.drift import DRIFT_FEATURES, DriftReport, compare
 from tierwatch.antifraud.features import DENSE, Prepared, prepare
 from tierwatch.antifraud.models import AnalystLabel, ModelVersion
-from tierwatch.antifraud.registry import ModelRegistry
+from tierwatch.antifraud.model_store import ModelStore
 from tierwatch.antifraud.reputation import InMemoryReputation, ReputationSource
 from tierwatch.antifraud.schemas import LabelIn
 from tierwatch.antifraud.train import ReportModel, TrainConfig, prepare_all, train_report_model
@@ -106,13 +106,13 @@ def retrain_from_labels(
     test = [examples[i] for i in split.test]
     reputation = InMemoryReputation.from_reports(e.report for e in examples)
     cand = heldout_metrics(candidate, test, reputation)
-    registry = ModelRegistry(models_dir)
-    active_version = registry.active("report")
+    store = ModelStore(models_dir)
+    active_version = store.active("report")
     act: dict = {}
     if active_version is None:
         promoted, reason = True, "no active model"
     else:
-        act = heldout_metrics(report_from_files(registry.load_files(active_version)), test, reputation)
+        act = heldout_metrics(report_from_files(store.load_files(active_version)), test, reputation)
         promoted = cand["pr_auc"] > act["pr_auc"]
         verb = "beats" if promoted else "does not beat"
         reason = f"candidate PR-AUC {cand['pr_auc']:.4f} {verb} active {act['pr_auc']:.4f} on {cand['n']} held-out reports"
@@ -125,11 +125,11 @@ def retrain_from_labels(
         "summary": {"heldout_pr_auc": round(cand["pr_auc"], 4), "promoted": promoted},
         "decision": decision,
     }
-    version = registry.save("report", report_artefacts(candidate), meta)
+    version = store.save("report", report_artefacts(candidate), meta)
     if promoted:
-        registry.activate(version)
+        store.activate(version)
     with uow:
-        sync_model_versions(uow.session, registry, {version: decision})
+        sync_model_versions(uow.session, store, {version: decision})
         uow.commit()
     return RetrainResult(version, promoted, reason, cand, act)
 
@@ -145,9 +145,9 @@ def heldout_metrics(model: ReportModel, test: list[Example], reputation: Reputat
     return out
 
 
-def sync_model_versions(session: Session, registry: ModelRegistry, decisions: dict[str, dict] | None = None) -> None:
-    """Mirror registry.json (versions, checksums, summaries, active flags) into the database."""
-    index = registry.index()
+def sync_model_versions(session: Session, store: ModelStore, decisions: dict[str, dict] | None = None) -> None:
+    """Mirror the model store's index, registry.json (versions, checksums, summaries, active flags) into the database."""
+    index = store.index()
     rows = {r.version: r for r in session.scalars(sa.select(ModelVersion))}
     for row in rows.values():
         row.active = False
@@ -155,7 +155,7 @@ def sync_model_versions(session: Session, registry: ModelRegistry, decisions: di
     for version, entry in index["versions"].items():
         found = rows.get(version)
         if found is None:
-            meta = registry.meta(version)
+            meta = store.meta(version)
             found = ModelVersion(
                 version=version,
                 use=entry["use"],

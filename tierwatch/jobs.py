@@ -71,10 +71,10 @@ def detector_drift(container: Container) -> bool:
     """PSI of last week's scores and features against the active model's reference."""
     from tierwatch.antifraud import service
     from tierwatch.antifraud.bundle import report_from_files
-    from tierwatch.antifraud.registry import ModelRegistry
+    from tierwatch.antifraud.model_store import ModelStore
     from tierwatch.monitoring.models import Report
 
-    registry = ModelRegistry(container.settings.data_dir / "models")
+    registry = ModelStore(container.settings.data_dir / "models")
     version = registry.active("report")
     if version is None:
         return False

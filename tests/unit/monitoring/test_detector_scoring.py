@@ -11,7 +11,7 @@ from tierwatch.monitoring.messages import ScamReport
 from tierwatch.monitoring.scoring import DetectorScorer, load_scorer
 from tierwatch.monitoring.store import persist, prepare
 from tests.unit.antifraud.conftest import (  # noqa: F401  (fixtures: a quickly trained model)
-    _registry_template,
+    _store_template,
     corpus,
     incident_model,
     models_dir,

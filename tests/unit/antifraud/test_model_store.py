@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from tierwatch.antifraud.bundle import report_artefacts, report_from_files
 from tierwatch.antifraud.cli import model as model_cli
 from tierwatch.antifraud.features import prepare
-from tierwatch.antifraud.registry import ModelRegistry, RegistryError
+from tierwatch.antifraud.model_store import ModelStore, ModelStoreError
 from tierwatch.antifraud.scoring import Detector
 
 TEXTS = [{"text": "您好，这里是京东客服，您的订单需要理赔，请下载会议软件共享屏幕"}, {"text": "晚上回家吃饭吗？"}]
@@ -25,8 +25,8 @@ class _Payload:
 
 
 def test_round_trip_gives_identical_predictions(models_dir, report_model):
-    registry = ModelRegistry(models_dir)
-    loaded = report_from_files(registry.load_files(registry.active("report")))
+    store = ModelStore(models_dir)
+    loaded = report_from_files(store.load_files(store.active("report")))
     items = [prepare(t) for t in TEXTS]
     for name, head in report_model.heads.items():
         a = head.proba(report_model.featurizer.transform(items))
@@ -36,20 +36,20 @@ def test_round_trip_gives_identical_predictions(models_dir, report_model):
 
 
 def test_metadata_holds_version_fingerprint_and_checksums(models_dir):
-    registry = ModelRegistry(models_dir)
-    version = registry.active("report")
-    meta = registry.meta(version)
+    store = ModelStore(models_dir)
+    version = store.active("report")
+    meta = store.meta(version)
     assert meta["version"] == version and meta["use"] == "report" and meta["data_fingerprint"] == "ab12cd"
-    assert set(registry.index()["versions"][version]["checksums"]) >= {"scam.ubj", "featurizer.json", "meta.json"}
+    assert set(store.index()["versions"][version]["checksums"]) >= {"scam.ubj", "featurizer.json", "meta.json"}
 
 
 def test_a_model_file_swapped_for_a_pickle_is_refused(models_dir, tmp_path):
-    registry = ModelRegistry(models_dir)
-    version = registry.active("report")
+    store = ModelStore(models_dir)
+    version = store.active("report")
     marker = tmp_path / "pwned"
-    target = registry.folder(version) / "scam.ubj"
+    target = store.folder(version) / "scam.ubj"
     target.write_bytes(pickle.dumps(_Payload(marker)))
-    with pytest.raises(RegistryError, match="checksum"):
+    with pytest.raises(ModelStoreError, match="checksum"):
         Detector.load_active(models_dir)
     # even with the checksum rewritten to match, the bytes are not a UBJSON booster
     index = json.loads((models_dir / "registry.json").read_text())
@@ -57,61 +57,61 @@ def test_a_model_file_swapped_for_a_pickle_is_refused(models_dir, tmp_path):
 
     index["versions"][version]["checksums"]["scam.ubj"] = hashlib.sha256(target.read_bytes()).hexdigest()
     (models_dir / "registry.json").write_text(json.dumps(index))
-    with pytest.raises(RegistryError, match="not an XGBoost UBJSON"):
+    with pytest.raises(ModelStoreError, match="not an XGBoost UBJSON"):
         Detector.load_active(models_dir)
     assert not marker.exists()
 
 
 def test_an_edited_json_artefact_is_refused(models_dir):
-    registry = ModelRegistry(models_dir)
-    path = registry.folder(registry.active("report")) / "heads.json"
+    store = ModelStore(models_dir)
+    path = store.folder(store.active("report")) / "heads.json"
     heads = json.loads(path.read_text())
     heads["scam"]["thresholds"]["operating"] = 0.0
     path.write_text(json.dumps(heads))
-    with pytest.raises(RegistryError, match="heads.json"):
-        registry.load_files(registry.active("report"))
+    with pytest.raises(ModelStoreError, match="heads.json"):
+        store.load_files(store.active("report"))
 
 
 def test_unknown_or_path_like_versions_are_refused(models_dir):
-    registry = ModelRegistry(models_dir)
+    store = ModelStore(models_dir)
     for bad in ("nope", "../../etc", "report-20250101T000000-abcdef"):
-        with pytest.raises(RegistryError):
-            registry.load_files(bad)
+        with pytest.raises(ModelStoreError):
+            store.load_files(bad)
 
 
 def test_activate_rollback_list_compare(models_dir, report_model):
-    registry = ModelRegistry(models_dir)
-    first = registry.active("report")
-    second = registry.save("report", report_artefacts(report_model), {"data_fingerprint": "ffffff", "summary": {"pr_auc": 0.95}})
-    assert registry.active("report") == first  # saving does not activate
-    assert registry.activate(second) == first
-    assert registry.rollback("report") == first
-    assert registry.active("report") == first
-    rows = registry.versions("report")
+    store = ModelStore(models_dir)
+    first = store.active("report")
+    second = store.save("report", report_artefacts(report_model), {"data_fingerprint": "ffffff", "summary": {"pr_auc": 0.95}})
+    assert store.active("report") == first  # saving does not activate
+    assert store.activate(second) == first
+    assert store.rollback("report") == first
+    assert store.active("report") == first
+    rows = store.versions("report")
     assert [r["active"] for r in rows] == [True, False]
-    diff = registry.compare(first, second)
+    diff = store.compare(first, second)
     assert diff["pr_auc"]["delta"] == pytest.approx(0.05)
 
 
 def test_rollback_without_history_fails_cleanly(models_dir):
-    with pytest.raises(RegistryError, match="no earlier"):
-        ModelRegistry(models_dir).rollback("report")
+    with pytest.raises(ModelStoreError, match="no earlier"):
+        ModelStore(models_dir).rollback("report")
 
 
 def test_cli_list_activate_rollback_compare(models_dir, report_model):
-    registry = ModelRegistry(models_dir)
-    first = registry.active("report")
-    second = registry.save("report", report_artefacts(report_model), {"data_fingerprint": "eeeeee", "summary": {"pr_auc": 0.97}})
+    store = ModelStore(models_dir)
+    first = store.active("report")
+    second = store.save("report", report_artefacts(report_model), {"data_fingerprint": "eeeeee", "summary": {"pr_auc": 0.97}})
     runner = CliRunner()
     args = ["--models-dir", str(models_dir)]
     out = runner.invoke(model_cli, ["list", "--use", "report", *args])
     assert out.exit_code == 0 and f"* {first}" in out.output and second in out.output
     out = runner.invoke(model_cli, ["activate", second, *args])
-    assert out.exit_code == 0 and registry.active("report") == second
+    assert out.exit_code == 0 and store.active("report") == second
     out = runner.invoke(model_cli, ["compare", first, second, *args])
     assert out.exit_code == 0 and "+0.0700" in out.output
     out = runner.invoke(model_cli, ["rollback", "--use", "report", *args])
-    assert out.exit_code == 0 and registry.active("report") == first
+    assert out.exit_code == 0 and store.active("report") == first
     out = runner.invoke(model_cli, ["activate", "report-bogus", *args])
     assert out.exit_code != 0 and "unknown model version" in out.output
 
