@@ -7,60 +7,25 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from tierwatch.antifraud.bundle import report_from_files
-from tierwatch.antifraud.explain import (
-    Contribution,
-    contributions,
-    top_contributions,
-)
+from tierwatch.antifraud.explain import contributions, top_contributions
 from tierwatch.antifraud.features import Prepared, prepare
 from tierwatch.antifraud.heads import set_threads
 from tierwatch.antifraud.incidents import IncidentModel, PreparedIncident, prepare_incident
 from tierwatch.antifraud.model_store import ModelStore
 from tierwatch.antifraud.reputation import ReputationSource
+from tierwatch.antifraud.results import Contribution, IncidentSeverity, Rejected, Score
 from tierwatch.antifraud.saabas import PathTable
 from tierwatch.antifraud.train import ReportModel
 
 __all__ = ["Contribution", "Detector", "IncidentSeverity", "Rejected", "Score"]
 
 CHUNK = 2500  # reports per worker chunk in large batches
-
-
-@dataclass(frozen=True, slots=True)
-class Score:
-    scam_probability: float
-    is_scam: bool
-    scam_type: str
-    scam_type_probability: float
-    ai_technique: str
-    explanation: list[Contribution]
-    model_version: str
-    notes: tuple[str, ...] = ()  # fields ignored or truncated on the way in
-
-
-@dataclass(frozen=True)
-class IncidentSeverity:
-    severity: str
-    probability: float
-    probabilities: dict[str, float]
-    explanation: list[Contribution]
-    model_version: str
-    notes: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Rejected:
-    """An item that could not be scored, and why (the worker can dead-letter it)."""
-
-    reason: str
-    model_version: str = ""
-    notes: tuple[str, ...] = field(default=())
 
 
 class Detector:
