@@ -64,7 +64,7 @@ def model() -> None:
 @click.option("--generalisation/--no-generalisation", default=False, help="Also run the leave-one-type-out retraining checks.")
 def train(use: str, models_dir: Path | None, data_dir: Path | None, no_real: bool, synthetic: int, seed: int, activate: bool, generalisation: bool) -> None:
     """Train a model, evaluate it beside the baseline and register it."""
-    from tierwatch.antifraud.pipeline import Corpus, train_incident, train_report
+    from tierwatch.antifraud.training.pipeline import Corpus, train_incident, train_report
 
     root = models_dir or _default_models_dir()
     if use == "incident":
@@ -87,7 +87,7 @@ def train(use: str, models_dir: Path | None, data_dir: Path | None, no_real: boo
 def evaluate(version: str | None, models_dir: Path | None, data_dir: Path | None, generalisation: bool) -> None:
     """Evaluate a report model (default: the active one) beside a fresh baseline; writes
     evaluation.json and index.html under the model's folder."""
-    from tierwatch.antifraud.pipeline import evaluate_version
+    from tierwatch.antifraud.training.pipeline import evaluate_version
 
     try:
         doc, page = evaluate_version(models_dir or _default_models_dir(), version, data_dir, generalisation=generalisation)
@@ -145,7 +145,7 @@ def compare(a: str, b: str, models_dir: Path | None) -> None:
 @click.option("--out", type=click.File("w", encoding="utf-8"), default="-")
 def generate(n: int, seed: int, out: object) -> None:
     """Write synthetic labelled reports as JSON lines."""
-    from tierwatch.antifraud.synth.generate import generate_reports
+    from tierwatch.antifraud.training.synth.generate import generate_reports
 
     for e in generate_reports(n, seed):
         row = {"report": e.report, "is_scam": e.is_scam, "scam_type": e.scam_type, "ai_technique": e.ai_technique, "family": e.subset}

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from tierwatch.antifraud.bundle import report_from_files
+from tierwatch.antifraud.bundle import ReportModel, report_from_files
 from tierwatch.antifraud.explain import contributions, top_contributions
 from tierwatch.antifraud.features import Prepared, prepare
 from tierwatch.antifraud.heads import set_threads
@@ -21,7 +21,6 @@ from tierwatch.antifraud.model_store import ModelStore
 from tierwatch.antifraud.reputation import ReputationSource
 from tierwatch.antifraud.results import Contribution, IncidentSeverity, Rejected, Score
 from tierwatch.antifraud.saabas import PathTable
-from tierwatch.antifraud.train import ReportModel
 
 __all__ = ["Contribution", "Detector", "IncidentSeverity", "Rejected", "Score"]
 

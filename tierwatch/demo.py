@@ -104,7 +104,7 @@ def _filings(container: Container, echo: Echo) -> None:
 
 
 def _detector(container: Container, echo: Echo) -> None:
-    from tierwatch.antifraud.pipeline import Corpus, train_report
+    from tierwatch.antifraud.training.pipeline import Corpus, train_report
     from tierwatch.antifraud.model_store import ModelStore
 
     models_dir = container.settings.data_dir / "models"

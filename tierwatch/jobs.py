@@ -57,9 +57,9 @@ def fetch_reports(container: Container, report_ids: list[str]) -> dict[str, dict
 
 def retrain_detector(container: Container) -> str:
     """Retrain on analysts' labels; the candidate is promoted only if it beats the active model."""
-    from tierwatch.antifraud import service
+    from tierwatch.antifraud.training import retraining
 
-    result = service.retrain_from_labels(
+    result = retraining.retrain_from_labels(
         container.uow(), container.settings.data_dir / "models",
         lambda ids: fetch_reports(container, ids),
     )

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import pytest
 
-from tierwatch.antifraud.evaluate import load_context
-from tierwatch.antifraud.generalise import leave_one_type_out
-from tierwatch.antifraud.pipeline import Corpus, register_report
-from tierwatch.antifraud.train import TrainConfig, train_report_model
+from tierwatch.antifraud.training.evaluate import load_context
+from tierwatch.antifraud.training.generalise import leave_one_type_out
+from tierwatch.antifraud.training.pipeline import Corpus, register_report
+from tierwatch.antifraud.training.train import TrainConfig, train_report_model
 
 pytestmark = [pytest.mark.data, pytest.mark.slow]
 

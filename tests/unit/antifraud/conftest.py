@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from tierwatch.antifraud.bundle import report_artefacts
-from tierwatch.antifraud.corpus import build_corpus, split_corpus
-from tierwatch.antifraud.incidents import train_incident_model
+from tierwatch.antifraud.bundle import ReportModel, report_artefacts
 from tierwatch.antifraud.model_store import ModelStore
-from tierwatch.antifraud.synth.incidents import generate_incidents
-from tierwatch.antifraud.train import ReportModel, TrainConfig, train_report_model
+from tierwatch.antifraud.training.corpus import build_corpus, split_corpus
+from tierwatch.antifraud.training.incidents import train_incident_model
+from tierwatch.antifraud.training.synth.incidents import generate_incidents
+from tierwatch.antifraud.training.train import TrainConfig, train_report_model
 
 TINY = TrainConfig(
     text_features={"scam": 400, "scam_type": 200, "ai_technique": 100},

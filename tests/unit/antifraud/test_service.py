@@ -4,12 +4,13 @@ import pytest
 import sqlalchemy as sa
 
 from tierwatch.antifraud.bundle import report_artefacts
-from tierwatch.antifraud.models import AnalystLabel, ModelVersion
 from tierwatch.antifraud.model_store import ModelStore
+from tierwatch.antifraud.models import AnalystLabel, ModelVersion
 from tierwatch.antifraud.reputation import InMemoryReputation
-from tierwatch.antifraud.service import drift_report, latest_labels, record_label, retrain_from_labels, sync_model_versions
-from tierwatch.antifraud.synth.generate import generate_reports
-from tierwatch.antifraud.train import TrainConfig, train_report_model
+from tierwatch.antifraud.service import drift_report, latest_labels, record_label, sync_model_versions
+from tierwatch.antifraud.training.retraining import retrain_from_labels
+from tierwatch.antifraud.training.synth.generate import generate_reports
+from tierwatch.antifraud.training.train import TrainConfig, train_report_model
 from tierwatch.core.db import UnitOfWork, make_engine, make_session_factory
 
 WORSE = TrainConfig(

@@ -1,5 +1,5 @@
 """Use cases behind `tierwatch model train|evaluate`: build the corpus, train, evaluate beside
-the baseline, register the model with its evaluation, write the report page."""
+the baseline, store the model with its evaluation, write the report page."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from tierwatch.antifraud.bundle import report_artefacts, report_from_files
-from tierwatch.antifraud.corpus import fingerprint
-from tierwatch.antifraud.evaluate import EvalContext, evaluate_report, load_context, summary
-from tierwatch.antifraud.incidents import train_incident_model
+from tierwatch.antifraud.bundle import ReportModel, report_artefacts, report_from_files
 from tierwatch.antifraud.model_store import ModelStore
-from tierwatch.antifraud.report_page import write_evaluation
-from tierwatch.antifraud.synth.incidents import generate_incidents
-from tierwatch.antifraud.train import ReportModel, TrainConfig, train_report_model
+from tierwatch.antifraud.training.corpus import fingerprint
+from tierwatch.antifraud.training.evaluate import EvalContext, evaluate_report, load_context, summary
+from tierwatch.antifraud.training.incidents import train_incident_model
+from tierwatch.antifraud.training.report_page import write_evaluation
+from tierwatch.antifraud.training.synth.incidents import generate_incidents
+from tierwatch.antifraud.training.train import TrainConfig, train_report_model
 
 
 @dataclass(frozen=True)
