@@ -101,8 +101,10 @@ def evaluate(version: str | None, models_dir: Path | None, data_dir: Path | None
 @click.argument("version")
 @models_dir_option
 def activate(version: str, models_dir: Path | None) -> None:
-    """Make VERSION the active model of its use."""
-    previous = _checked(_store(models_dir).activate, version)
+    """Make VERSION the active model of its use, in the model store and in the database."""
+    store = _store(models_dir)
+    previous = _checked(store.activate, version)
+    _sync_database(store, version)
     click.echo(f"active: {version} (was {previous or 'none'})")
 
 
@@ -111,8 +113,33 @@ def activate(version: str, models_dir: Path | None) -> None:
 @models_dir_option
 def rollback(use: str, models_dir: Path | None) -> None:
     """Re-activate the model that was active before the current one."""
-    version = _checked(_store(models_dir).rollback, use)
+    store = _store(models_dir)
+    version = _checked(store.rollback, use)
+    _sync_database(store, version)
     click.echo(f"active: {version}")
+
+
+def _sync_database(store: ModelStore, version: str) -> None:
+    """Mirror the new active model into the database's model versions, as retraining does."""
+    import sqlalchemy as sa
+
+    from tierwatch.antifraud.service import sync_model_versions
+    from tierwatch.core.db import UnitOfWork, make_engine, make_session_factory
+    from tierwatch.core.settings import load_settings
+
+    engine = make_engine(load_settings().resolved_database_url)
+    try:
+        with UnitOfWork(make_session_factory(engine)) as uow:
+            sync_model_versions(uow.session, store)
+            uow.commit()
+    except sa.exc.SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
+        raise click.ClickException(
+            f"{version} is active in the model store, but the database's model versions were not updated "
+            f"({reason}); run `tierwatch db upgrade` or fix TIERWATCH_DATABASE_URL, then run this again"
+        ) from None
+    finally:
+        engine.dispose()
 
 
 @model.command("list")

@@ -3,13 +3,16 @@ import pickle
 
 import numpy as np
 import pytest
+import sqlalchemy as sa
 from click.testing import CliRunner
 
 from tierwatch.antifraud.bundle import report_artefacts, report_from_files
 from tierwatch.antifraud.cli import model as model_cli
 from tierwatch.antifraud.features import prepare
 from tierwatch.antifraud.model_store import ModelStore, ModelStoreError
+from tierwatch.antifraud.models import ModelVersion
 from tierwatch.antifraud.scoring import Detector
+from tierwatch.core.db import make_engine
 
 TEXTS = [{"text": "您好，这里是京东客服，您的订单需要理赔，请下载会议软件共享屏幕"}, {"text": "晚上回家吃饭吗？"}]
 
@@ -98,7 +101,8 @@ def test_rollback_without_history_fails_cleanly(models_dir):
         ModelStore(models_dir).rollback("report")
 
 
-def test_cli_list_activate_rollback_compare(models_dir, report_model):
+def test_cli_list_activate_rollback_compare(models_dir, report_model, migrated_sqlite, monkeypatch):
+    monkeypatch.setenv("TIERWATCH_DATABASE_URL", migrated_sqlite)  # activation updates the database too
     store = ModelStore(models_dir)
     first = store.active("report")
     second = store.save("report", report_artefacts(report_model), {"data_fingerprint": "eeeeee", "summary": {"pr_auc": 0.97}})
@@ -114,6 +118,42 @@ def test_cli_list_activate_rollback_compare(models_dir, report_model):
     assert out.exit_code == 0 and store.active("report") == first
     out = runner.invoke(model_cli, ["activate", "report-bogus", *args])
     assert out.exit_code != 0 and "unknown model version" in out.output
+
+
+def _versions_in_database(url: str) -> dict[str, bool]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return dict(conn.execute(sa.select(ModelVersion.version, ModelVersion.active)).all())
+    finally:
+        engine.dispose()
+
+
+def test_cli_activate_and_rollback_update_the_database_as_retraining_does(models_dir, report_model, migrated_sqlite,
+                                                                          monkeypatch):
+    monkeypatch.setenv("TIERWATCH_DATABASE_URL", migrated_sqlite)
+    store = ModelStore(models_dir)
+    first, incident = store.active("report"), store.active("incident")
+    second = store.save("report", report_artefacts(report_model), {"data_fingerprint": "dddddd", "summary": {"pr_auc": 0.9}})
+    runner, args = CliRunner(), ["--models-dir", str(models_dir)]
+
+    out = runner.invoke(model_cli, ["activate", second, *args])
+    assert out.exit_code == 0, out.output
+    assert _versions_in_database(migrated_sqlite) == {first: False, second: True, incident: True}
+    out = runner.invoke(model_cli, ["rollback", "--use", "report", *args])
+    assert out.exit_code == 0, out.output
+    assert _versions_in_database(migrated_sqlite) == {first: True, second: False, incident: True}
+
+
+def test_cli_activate_says_so_when_the_database_cannot_be_updated(models_dir, report_model, tmp_path, monkeypatch):
+    monkeypatch.setenv("TIERWATCH_DATABASE_URL", f"sqlite:///{tmp_path / 'never-migrated.db'}")
+    store = ModelStore(models_dir)
+    second = store.save("report", report_artefacts(report_model), {"data_fingerprint": "cccccc"})
+    out = CliRunner().invoke(model_cli, ["activate", second, "--models-dir", str(models_dir)])
+    assert out.exit_code == 1
+    assert f"{second} is active in the model store, but the database's model versions were not updated" in out.output
+    assert "tierwatch db upgrade" in out.output and "Traceback" not in out.output
+    assert store.active("report") == second  # running it again once the database is fixed completes it
 
 
 def test_cli_score_is_a_dry_run(models_dir, tmp_path):
