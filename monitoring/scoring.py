@@ -4,21 +4,27 @@ The worker only sees ``Scorer.score_batch``. ``RuleScorer`` is the interim score
 identifier reputation) used when no trained model is active; ``DetectorScorer`` adapts
 ``antifraud.scoring.Detector``. Both return ``antifraud.results.Score`` and ask a ReputationSource
 about each report's identifiers as of the report's time; a ``None`` in the result means "could
-not score this one" and the report is stored unscored rather than lost.
+not score this one" and the report is stored unscored rather than lost. ``ActiveModelScorer`` is
+what a worker runs: it follows the model store's active pointer without a restart.
 """
 
 from __future__ import annotations
 
+import logging
 import math
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from tierwatch.antifraud.model_store import ModelStore
 from tierwatch.antifraud.reputation import ReputationSource
 from tierwatch.antifraud.results import Contribution, Score
 from tierwatch.antifraud.vocab import AI_TECHNIQUES, SCAM_TYPES
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -36,7 +42,8 @@ class ScoringInput:
 
 
 class Scorer(Protocol):
-    version: str
+    @property
+    def version(self) -> str: ...
 
     def score_batch(self, reports: Sequence[ScoringInput], reputation: ReputationSource) -> list[Score | None]: ...
 
@@ -174,3 +181,49 @@ def load_scorer(models_dir: Path | None) -> Scorer:
         if detector is not None:
             return DetectorScorer(detector)
     return RuleScorer()
+
+
+class ActiveModelScorer:
+    """Scores with whatever model the store says is active, so ``tierwatch model activate``
+    reaches a running worker without a restart.
+
+    The store's active pointers are re-read at most every ``check_every`` seconds (as the
+    linker's registry snapshot is), at the start of a batch; when they moved, the new model is
+    loaded and scores from that batch on. A model that fails to load is logged and the current
+    one kept, so a bad activation never stops intake. The rules score while none is active.
+    """
+
+    def __init__(self, models_dir: Path, check_every: float = 60.0):
+        self.models_dir = Path(models_dir)
+        self.check_every = check_every
+        self._pointers = self._read_pointers()
+        self._current = load_scorer(self.models_dir)
+        self._checked_at = time.monotonic()
+
+    @property
+    def version(self) -> str:
+        return self._current.version
+
+    def score_batch(self, reports: Sequence[ScoringInput], reputation: ReputationSource) -> list[Score | None]:
+        self._refresh()
+        return self._current.score_batch(reports, reputation)
+
+    def _read_pointers(self) -> tuple[str | None, str | None]:
+        store = ModelStore(self.models_dir)
+        return store.active("report"), store.active("incident")
+
+    def _refresh(self) -> None:
+        if time.monotonic() - self._checked_at < self.check_every:
+            return
+        self._checked_at = time.monotonic()
+        try:
+            pointers = self._read_pointers()
+            if pointers == self._pointers:
+                return
+            scorer = load_scorer(self.models_dir)
+        except Exception:  # noqa: BLE001 - keep scoring with the model we have
+            log.exception("the active model changed in %s but cannot be loaded; still scoring with %s",
+                          self.models_dir, self.version)
+            return
+        log.info("active model changed: scoring with %s (was %s)", scorer.version, self.version)
+        self._current, self._pointers = scorer, pointers
