@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from tierwatch.antifraud.results import Score
 from tierwatch.monitoring import identifiers as ids
 from tierwatch.monitoring.bulk import dumps, insert_rows
 from tierwatch.monitoring.campaigns import join_campaigns
@@ -27,7 +28,7 @@ from tierwatch.monitoring.messages import IncidentReport, Report, ScamReport, tr
 from tierwatch.monitoring.models import IdentifierRegion, KnownIdentifier, ReportContact, ReportIdentifier
 from tierwatch.monitoring.models import Report as ReportRow
 from tierwatch.monitoring.reputation import DbReputation, Totals, chunks, split_key
-from tierwatch.monitoring.scoring import Score, Scorer, ScoringInput
+from tierwatch.monitoring.scoring import Scorer, ScoringInput
 
 log = logging.getLogger(__name__)
 _LOCK_SPACE = 0x7477  # first key of pg_advisory_xact_lock(int, int): "tw" report ids
@@ -215,7 +216,7 @@ def _rows(
         rows.append(
             {
                 **p.row,
-                "scam_probability": score.probability if score else None,
+                "scam_probability": score.scam_probability if score else None,
                 "is_scam": score.is_scam if score else None,
                 "scam_type": score.scam_type if score else None,
                 "score_reasons": score.reasons if score else ["not scored: scorer failed"],

@@ -99,11 +99,11 @@ def _filings(container: Container, echo: Echo) -> None:
 
 
 def _detector(container: Container, echo: Echo) -> None:
-    from tierwatch.antifraud.pipeline import Corpus, train_report
-    from tierwatch.antifraud.registry import ModelRegistry
+    from tierwatch.antifraud.training.pipeline import Corpus, train_report
+    from tierwatch.antifraud.model_store import ModelStore
 
     models_dir = container.settings.models_dir
-    if ModelRegistry(models_dir).active("report") is not None:
+    if ModelStore(models_dir).active("report") is not None:
         return
     echo("training the demo scam detector on synthetic reports (about a minute)...")
     outcome = train_report(models_dir, Corpus(None, synthetic=4000, seed=0), activate=True, progress=False)

@@ -16,11 +16,12 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, roc_auc_score
 from tqdm import tqdm
 
-from tierwatch.antifraud import datasets
-from tierwatch.antifraud.baseline import Baseline
-from tierwatch.antifraud.corpus import Split
-from tierwatch.antifraud.datasets import Example
-from tierwatch.antifraud.train import ReportModel, TrainConfig, prepare_all, train_report_model
+from tierwatch.antifraud.bundle import ReportModel
+from tierwatch.antifraud.training import datasets
+from tierwatch.antifraud.training.baseline import Baseline
+from tierwatch.antifraud.training.corpus import Split
+from tierwatch.antifraud.training.datasets import Example
+from tierwatch.antifraud.training.train import TrainConfig, prepare_all, train_report_model
 
 REAL_SOURCES = (datasets.TELECOM, datasets.CMCC, datasets.UCI)
 

@@ -1,5 +1,5 @@
 """Use cases behind `tierwatch model train|evaluate`: build the corpus, train, evaluate beside
-the baseline, register the model with its evaluation, write the report page."""
+the baseline, store the model with its evaluation, write the report page."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from tierwatch.antifraud.bundle import report_artefacts, report_from_files
-from tierwatch.antifraud.corpus import fingerprint
-from tierwatch.antifraud.evaluate import EvalContext, evaluate_report, load_context, summary
-from tierwatch.antifraud.incidents import train_incident_model
-from tierwatch.antifraud.registry import ModelRegistry
-from tierwatch.antifraud.report_page import write_evaluation
-from tierwatch.antifraud.synth.incidents import generate_incidents
-from tierwatch.antifraud.train import ReportModel, TrainConfig, train_report_model
+from tierwatch.antifraud.bundle import ReportModel, report_artefacts, report_from_files
+from tierwatch.antifraud.model_store import ModelStore
+from tierwatch.antifraud.training.corpus import fingerprint
+from tierwatch.antifraud.training.evaluate import EvalContext, evaluate_report, load_context, summary
+from tierwatch.antifraud.training.incidents import train_incident_model
+from tierwatch.antifraud.training.report_page import write_evaluation
+from tierwatch.antifraud.training.synth.incidents import generate_incidents
+from tierwatch.antifraud.training.train import TrainConfig, train_report_model
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def register_report(
     extra_meta: dict | None = None,
 ) -> TrainOutcome:
     doc, curves = evaluate_report(model, ctx, config, generalisation=generalisation, progress=progress)
-    registry = ModelRegistry(models_dir)
+    store = ModelStore(models_dir)
     meta = {
         "data_fingerprint": fingerprint(ctx.examples, repr(config.to_json())),
         "corpus": corpus.to_json(),
@@ -78,22 +78,22 @@ def register_report(
         "evaluation": {k: doc[k] for k in ("targets", "false_positive_rate", "data")},
         **(extra_meta or {}),
     }
-    version = registry.save("report", report_artefacts(model), meta)
+    version = store.save("report", report_artefacts(model), meta)
     doc["version"] = version
-    page = write_evaluation(registry.folder(version), doc, curves)
-    activated = activate or registry.active("report") is None
+    page = write_evaluation(store.folder(version), doc, curves)
+    activated = activate or store.active("report") is None
     if activated:
-        registry.activate(version)
+        store.activate(version)
     return TrainOutcome(version, doc, page, activated)
 
 
 def evaluate_version(models_dir: Path, version: str | None, data_dir: Path | None, *, generalisation: bool = True, progress: bool = True) -> tuple[dict, Path]:
     """Re-run the full evaluation of a stored report model on the split it was trained with."""
-    registry = ModelRegistry(models_dir)
-    version = version or registry.active("report")
+    store = ModelStore(models_dir)
+    version = version or store.active("report")
     if not version:
         raise ValueError(f"no report model in {models_dir}; train one first")
-    files = registry.load_files(version)
+    files = store.load_files(version)
     meta = json.loads(files["meta.json"])
     corpus = meta["corpus"]
     config = TrainConfig(**meta["params"])
@@ -103,15 +103,15 @@ def evaluate_version(models_dir: Path, version: str | None, data_dir: Path | Non
     doc["version"] = version
     same = fingerprint(ctx.examples, repr(config.to_json())) == meta["data_fingerprint"]
     doc["data"]["same_data_as_training"] = same
-    page = write_evaluation(registry.folder(version), doc, curves)
-    registry.set_summary(version, summary(doc))
+    page = write_evaluation(store.folder(version), doc, curves)
+    store.set_summary(version, summary(doc))
     return doc, page
 
 
 def train_incident(models_dir: Path, n: int = 4000, seed: int = 0, *, activate: bool = False) -> TrainOutcome:
     rows = generate_incidents(n, seed)
     model, evaluation = train_incident_model(rows, seed)
-    registry = ModelRegistry(models_dir)
+    store = ModelStore(models_dir)
     meta = {
         "data_fingerprint": fingerprint([], repr((n, seed, sorted(r[1] for r in rows)))),
         "corpus": {"synthetic_incidents": n, "seed": seed},
@@ -120,13 +120,13 @@ def train_incident(models_dir: Path, n: int = 4000, seed: int = 0, *, activate: 
         "summary": {"severity_macro_f1": round(evaluation["severity_macro_f1"], 4)},
         "evaluation": evaluation,
     }
-    version = registry.save("incident", model.artefacts(), meta)
-    folder = registry.folder(version) / "evaluation"
+    version = store.save("incident", model.artefacts(), meta)
+    folder = store.folder(version) / "evaluation"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "evaluation.json").write_text(json.dumps(evaluation, indent=2), encoding="utf-8")
-    activated = activate or registry.active("incident") is None
+    activated = activate or store.active("incident") is None
     if activated:
-        registry.activate(version)
+        store.activate(version)
     return TrainOutcome(version, evaluation, folder / "evaluation.json", activated)
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
-from tierwatch.antifraud import datasets
-from tierwatch.antifraud.datasets import Example, text_key
-from tierwatch.antifraud.synth.generate import generate_reports
+from tierwatch.antifraud.training import datasets
+from tierwatch.antifraud.training.datasets import Example, text_key
+from tierwatch.antifraud.training.synth.generate import generate_reports
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import yaml
 
-from tierwatch.antifraud.datasets import Example
-from tierwatch.antifraud.synth.noise import add_noise
+from tierwatch.antifraud.training.datasets import Example
+from tierwatch.antifraud.training.synth.noise import add_noise
 from tierwatch.antifraud.vocab import PROVINCES
 
 HERE = Path(__file__).resolve().parent

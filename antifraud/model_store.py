@@ -1,4 +1,4 @@
-"""Model registry on disk: versions per use, one active per use, activation history.
+"""The model store on disk: versions per use, one active per use, activation history.
 
 Layout::
 
@@ -11,6 +11,9 @@ Loading reads only the file names a use declares, checks each file's SHA-256 aga
 registry.json before parsing the very bytes it hashed, and parses them with ``json`` or
 XGBoost's own loader. Nothing is ever unpickled: a file swapped for a pickle fails the checksum,
 and if the checksums were rewritten too it still fails the format check.
+
+The index keeps its historical file name, registry.json, so model folders written before the
+store was renamed load unchanged.
 """
 
 from __future__ import annotations
@@ -32,11 +35,11 @@ ARTEFACTS = {
 _VERSION = re.compile(r"^[a-z]+-\d{8}T\d{6}-[0-9a-f]{6}(?:-\d+)?$")
 
 
-class RegistryError(Exception):
+class ModelStoreError(Exception):
     """A model cannot be saved, found or trusted; the message says which and why."""
 
 
-class ModelRegistry:
+class ModelStore:
     def __init__(self, root: Path):
         self.root = Path(root)
 
@@ -56,10 +59,10 @@ class ModelRegistry:
     # --- saving ------------------------------------------------------------------------------
     def save(self, use: str, artefacts: dict[str, bytes], meta: dict) -> str:
         if use not in ARTEFACTS:
-            raise RegistryError(f"unknown use {use!r}; known: {', '.join(ARTEFACTS)}")
+            raise ModelStoreError(f"unknown use {use!r}; known: {', '.join(ARTEFACTS)}")
         expected = set(ARTEFACTS[use]) - {"meta.json"}
         if set(artefacts) != expected:
-            raise RegistryError(f"{use} model needs exactly {sorted(expected)}, got {sorted(artefacts)}")
+            raise ModelStoreError(f"{use} model needs exactly {sorted(expected)}, got {sorted(artefacts)}")
         index = self.index()
         now = utcnow()
         fingerprint = str(meta.get("data_fingerprint", ""))[:6].ljust(6, "0")
@@ -98,13 +101,13 @@ class ModelRegistry:
         for name in ARTEFACTS[use]:
             path = folder / name
             if path.is_symlink() or not path.is_file():
-                raise RegistryError(f"{version}: {name} is missing or not a regular file")
+                raise ModelStoreError(f"{version}: {name} is missing or not a regular file")
             data = path.read_bytes()
             want = entry["checksums"].get(name)
             if want is None or _sha256(data) != want:
-                raise RegistryError(f"{version}: checksum of {name} does not match registry.json; refusing to load")
+                raise ModelStoreError(f"{version}: checksum of {name} does not match registry.json; refusing to load")
             if name.endswith(".ubj") and not data.startswith(b"{"):
-                raise RegistryError(f"{version}: {name} is not an XGBoost UBJSON model; refusing to load")
+                raise ModelStoreError(f"{version}: {name} is not an XGBoost UBJSON model; refusing to load")
             out[name] = data
         return out
 
@@ -140,7 +143,7 @@ class ModelRegistry:
             if event["version"] == current and event["previous"]:
                 self.activate(event["previous"])
                 return event["previous"]
-        raise RegistryError(f"no earlier active {use} model to roll back to")
+        raise ModelStoreError(f"no earlier active {use} model to roll back to")
 
     def versions(self, use: str | None = None) -> list[dict]:
         index = self.index()
@@ -165,7 +168,7 @@ class ModelRegistry:
 
     def _entry(self, index: dict, version: str) -> dict:
         if not _VERSION.match(version or "") or version not in index["versions"]:
-            raise RegistryError(f"unknown model version {version!r} in {self.root}")
+            raise ModelStoreError(f"unknown model version {version!r} in {self.root}")
         return index["versions"][version]
 
 

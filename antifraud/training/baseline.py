@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from tierwatch.antifraud.heads import threshold_for_fpr
+from tierwatch.antifraud.training.fitting import threshold_for_fpr
 
 
 class Baseline:

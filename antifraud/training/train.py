@@ -14,11 +14,14 @@ import numpy as np
 import scipy.sparse as sp
 from tqdm import tqdm
 
-from tierwatch.antifraud.corpus import Split, augment_lengths
-from tierwatch.antifraud.datasets import Example
+from tierwatch.antifraud.bundle import ReportModel
 from tierwatch.antifraud.features import Featurizer, Prepared, bucket_names, prepare
-from tierwatch.antifraud.heads import (
-    Head,
+from tierwatch.antifraud.heads import Head
+from tierwatch.antifraud.reputation import InMemoryReputation
+from tierwatch.antifraud.text import N_BUCKETS, HashedBatch, hash_batch, unique, unique_inverse
+from tierwatch.antifraud.training.corpus import Split, augment_lengths
+from tierwatch.antifraud.training.datasets import Example
+from tierwatch.antifraud.training.fitting import (
     fit_booster,
     isotonic,
     temperature,
@@ -27,8 +30,6 @@ from tierwatch.antifraud.heads import (
     threshold_for_precision,
     trim_to_best,
 )
-from tierwatch.antifraud.reputation import InMemoryReputation
-from tierwatch.antifraud.text import N_BUCKETS, HashedBatch, hash_batch, unique, unique_inverse
 from tierwatch.antifraud.vocab import AI_TECHNIQUES, SCAM_TYPES
 
 BINARY_CLASSES = ["not_scam", "scam"]
@@ -67,13 +68,6 @@ class TrainConfig:
 
     def to_json(self) -> dict:
         return asdict(self)
-
-
-@dataclass
-class ReportModel:
-    featurizer: Featurizer
-    heads: dict[str, Head]
-    reference: dict = field(default_factory=dict)  # distributions for drift monitoring
 
 
 @dataclass

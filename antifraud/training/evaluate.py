@@ -19,12 +19,13 @@ from sklearn.metrics import (
 )
 from tqdm import tqdm
 
-from tierwatch.antifraud import datasets
-from tierwatch.antifraud.baseline import Baseline
-from tierwatch.antifraud.corpus import Split, build_corpus, split_corpus
-from tierwatch.antifraud.datasets import Example
+from tierwatch.antifraud.bundle import ReportModel
 from tierwatch.antifraud.reputation import InMemoryReputation
-from tierwatch.antifraud.train import TECH_CLASSES, TYPE_CLASSES, Labels, ReportModel, TrainConfig, prepare_all
+from tierwatch.antifraud.training import datasets
+from tierwatch.antifraud.training.baseline import Baseline
+from tierwatch.antifraud.training.corpus import Split, build_corpus, split_corpus
+from tierwatch.antifraud.training.datasets import Example
+from tierwatch.antifraud.training.train import TECH_CLASSES, TYPE_CLASSES, Labels, TrainConfig, prepare_all
 
 REAL_SMS = (datasets.CMCC, datasets.UCI)
 
@@ -139,7 +140,7 @@ def evaluate_report(
     doc["ai_technique"] = {"xgboost": multiclass_metrics(y.ai_technique, model.heads["ai_technique"].proba(X), TECH_CLASSES)}
     steps.update()
 
-    from tierwatch.antifraud.generalise import length_checks, leave_one_type_out, unseen_sets
+    from tierwatch.antifraud.training.generalise import leave_one_type_out, length_checks, unseen_sets
 
     doc["length"] = length_checks(model, ctx, test, y.scam, {"xgboost": models["xgboost"], "baseline": models["baseline"]}, baseline)
     doc["generalisation"] = {"unseen_sets": unseen_sets(model, ctx, baseline)}
@@ -213,7 +214,7 @@ def _targets(doc: dict) -> dict:
 
 
 def summary(doc: dict) -> dict:
-    """Flat numbers for the registry listing and `model compare`."""
+    """Flat numbers for the model store's listing and `model compare`."""
     out = {}
     for name in ("xgboost", "baseline"):
         tel = doc["scam"][name].get(datasets.TELECOM, {})
