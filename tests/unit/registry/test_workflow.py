@@ -156,3 +156,23 @@ def test_a_refused_step_names_the_step_that_comes_first(container, world):
     _do(container, world.a, app_id, "submit")
     with pytest.raises(Conflict, match="cannot approve a filing that is submitted; start review first"):
         _do(container, world.regulator, app_id, "approve")
+
+
+def test_counts_by_status_cover_every_status_and_only_what_the_actor_sees(container, world):  # type: ignore[no-untyped-def]
+    from tierwatch.registry import service, workflow
+    from tierwatch.registry.schemas import CreateApplicationIn
+    from tests.unit.registry.factories import full_fields
+
+    with container.uow() as uow:
+        first = service.create_application(uow, world.a, CreateApplicationIn(**full_fields()))
+        service.create_application(uow, world.a, CreateApplicationIn(**full_fields(name="二号")))
+        service.create_application(uow, world.b, CreateApplicationIn(**full_fields(name="乙")))
+        service.transition(uow, world.a, first.id, "submit")
+        uow.commit()
+        assert list(service.count_by_status(uow, world.a)) == list(workflow.STATUSES)
+        assert service.count_by_status(uow, world.a)["draft"] == 1
+        assert service.count_by_status(uow, world.a)["submitted"] == 1
+        assert service.count_by_status(uow, world.b)["draft"] == 1
+        regulator = service.count_by_status(uow, world.regulator)
+        assert (regulator["draft"], regulator["submitted"], sum(regulator.values())) == (2, 1, 3)
+        assert sum(service.count_by_status(uow, world.partner).values()) == 0
