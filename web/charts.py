@@ -49,7 +49,7 @@ class Chart:
 
 
 def chart(kind: str, title: str, category_label: str, categories: Sequence[str],
-          series: Mapping[str, Sequence[float | int | None]], *, width: int = 480, height: int = 320) -> Chart:
+          series: Mapping[str, Sequence[float | int | None]], *, width: int = 400, height: int = 300) -> Chart:
     """A chart of ``series`` (name -> one value per category) and the table of the same numbers.
     Titles and labels are shown as given: translate them before calling."""
     for name, values in series.items():
