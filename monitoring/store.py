@@ -327,3 +327,9 @@ def detector_inputs(session: Session, report_ids: list[str]) -> dict[str, dict[s
                 out[ident.report_id]["identifiers"].setdefault(ident.kind, []).append(ident.value)
     return out
 
+
+
+def find_report_id(session: Session, *, report_id: str | None = None, tracking_code: str | None = None) -> str | None:
+    """The stored report's id, found by its id or by the tracking code its reporter holds."""
+    column = ReportRow.report_id if report_id is not None else ReportRow.tracking_code
+    return session.scalar(sa.select(ReportRow.report_id).where(column == (report_id or tracking_code)))

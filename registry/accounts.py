@@ -16,6 +16,7 @@ from tierwatch.registry import audit
 from tierwatch.core.actors import Actor, actor_of
 from tierwatch.core.errors import Conflict, Forbidden, Invalid, NotFound
 from tierwatch.registry.models import ApiToken, Company, User
+from tierwatch.registry.passwords import PROBLEMS, password_check
 from tierwatch.registry.schemas import (
     DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS, TOKEN_SCOPES, CompanyIn, SelfRegistrationIn, UserIn,
 )
@@ -40,6 +41,36 @@ def authenticate(uow: UnitOfWork, email: str, password: str) -> User | None:
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
+
+
+def change_password(uow: UnitOfWork, user: User, current: str, new: str) -> None:
+    """A user changes their own password: the current one proves it is them, the new one passes
+    the rules (registry.passwords). Errors are field-level with a code the web pages translate.
+    Signed-in sessions are bound to the password hash, so the web ends the other ones."""
+    errors = []
+    if not _verifies(user, current):
+        errors.append({"field": "current_password", "message": "not your current password",
+                       "code": "password.wrong"})
+    problem = password_check(new, user.email, user.name)
+    if problem:
+        errors.append({"field": "new_password", "message": PROBLEMS[problem], "code": f"password.{problem}"})
+    elif new == current:
+        errors.append({"field": "new_password", "message": "must differ from the current password",
+                       "code": "password.unchanged"})
+    if errors:
+        raise Invalid(errors)
+    user.password_hash = hash_password(new)
+    audit.record(uow, actor_of(user), "user.password_change", "user", user.id)
+
+
+def _verifies(user: User, password: str) -> bool:
+    if not user.password_hash:
+        _hasher.hash(password)
+        return False
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 def create_company(uow: UnitOfWork, actor: Actor, data: CompanyIn, source: str = "registered") -> Company:

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from tierwatch.registry.models import SecurityEvent
 
-KINDS = ("signin_failed", "bad_token", "forbidden", "not_found", "rate_limited")
+KINDS = ("signin_failed", "bad_token", "forbidden", "not_found", "rate_limited", "csrf_refused",
+         "password_change_failed")
 
 
 def pseudonym(key: bytes, value: str, length: int = 16) -> str:

@@ -85,6 +85,15 @@ def list_applications(
     return list(rows), total
 
 
+def count_by_status(uow: UnitOfWork, actor: Actor) -> dict[str, int]:
+    """Applications the actor may see, per workflow status (every status, zeros included)."""
+    visible = _visible(sa.select(Application.status), actor).subquery()
+    rows = uow.session.execute(sa.select(visible.c.status, sa.func.count()).group_by(visible.c.status))
+    counts = dict.fromkeys(workflow.STATUSES, 0)
+    counts.update({status: int(n) for status, n in rows})
+    return counts
+
+
 def create_application(uow: UnitOfWork, actor: Actor, data: CreateApplicationIn) -> Application:
     if actor.role == "company":
         company_id = actor.company_id

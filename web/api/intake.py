@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import current_app, jsonify, request
+from flask import current_app, jsonify
 
 from tierwatch.monitoring.intake import INCIDENT_ROLES, Receipt, Submitter, submission, submit_many, submit_report
 from tierwatch.monitoring.messages import InvalidMessage, Report
@@ -13,7 +13,11 @@ from tierwatch.core.settings import IntakeSettings
 from tierwatch.core.errors import Invalid
 from tierwatch.web.context import container_of
 from tierwatch.web.api.blueprint import bp
-from tierwatch.web.auth import allows_report_scope, current_user, request_uow, require_role
+from tierwatch.web.api.schemas import BulkIn, BulkReceiptOut, IncidentReportIn, ReceiptOut, ScamReportIn
+from tierwatch.web.auth import ANYONE, SIGNED_IN, allow, allows_report_scope, current_user, request_uow
+from tierwatch.web.jsonio import json_body
+from tierwatch.web.limits import rate_limit
+from tierwatch.web.openapi import Error, operation
 
 log = logging.getLogger(__name__)
 MAX_BULK = 1000
@@ -24,7 +28,7 @@ def _settings() -> IntakeSettings:
 
 
 def _json_object() -> dict[str, Any]:
-    data = request.get_json(silent=True)
+    data = json_body()
     if not isinstance(data, dict):
         raise Invalid.one("(body)", "expected a JSON object")
     return data
@@ -61,7 +65,11 @@ def _unavailable(exc: Exception) -> Any:
 
 
 @bp.post("/reports/scam")
+@allow(ANYONE)
+@rate_limit("PUBLIC_FORM_LIMIT")
 @allows_report_scope
+@operation("Report a scam (no account needed)", body=ScamReportIn, responses={202: ReceiptOut, 503: Error},
+           tags=("reports",))
 def submit_scam() -> Any:
     """Anonymous allowed (citizens); who reported is set from the account (a partner feed's
     reports are partner_feed with the feed's name as source)."""
@@ -74,8 +82,10 @@ def submit_scam() -> Any:
 
 
 @bp.post("/reports/incident")
-@require_role(*INCIDENT_ROLES)
+@allow(*INCIDENT_ROLES)
 @allows_report_scope
+@operation("Report an incident of a registered application", body=IncidentReportIn,
+           responses={202: ReceiptOut, 503: Error}, tags=("reports",))
 def submit_incident() -> Any:
     report = _build("incident", _json_object())
     try:
@@ -86,8 +96,10 @@ def submit_incident() -> Any:
 
 
 @bp.post("/reports/bulk")
-@require_role()
+@allow(*SIGNED_IN)
 @allows_report_scope
+@operation("Send up to 1,000 reports at once: all valid, or none published", body=BulkIn,
+           responses={202: BulkReceiptOut, 503: Error}, tags=("reports",))
 def submit_bulk() -> Any:
     """{"reports": [{"kind": "scam"|"incident", ...}, ...]}: all valid or none published."""
     items = _json_object().get("reports")
