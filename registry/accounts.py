@@ -232,3 +232,11 @@ def revoke_token(uow: UnitOfWork, actor: Actor, token_id: int) -> ApiToken:
 def _digest(plain: str) -> str:
     # Tokens carry 256 random bits, so a plain SHA-256 is enough (no slow hash needed).
     return hashlib.sha256(plain.encode()).hexdigest()
+
+
+def company_users(uow: UnitOfWork, actor: Actor) -> list[User]:
+    """The accounts of the actor's company (a company user sees only their own colleagues)."""
+    if actor.company_id is None:
+        raise Forbidden("only a company has colleagues here")
+    stmt = sa.select(User).where(User.company_id == actor.company_id).order_by(User.id)
+    return list(uow.session.scalars(stmt))
