@@ -53,7 +53,7 @@ def create_app(config: dict[str, Any] | None, container: AppContext) -> Flask:
 
     from tierwatch.web import (
         account, analyst, api, auth, company, errors, i18n, jsonio, labels, limits, navigation, public,
-        regulator, security, security_log, uploads, jobs as background,
+        regulator, security, security_log, uploads, caching, jobs as background,
     )
 
     jsonio.init_app(app)  # before the blueprints: their routes use its URL converters
@@ -67,6 +67,7 @@ def create_app(config: dict[str, Any] | None, container: AppContext) -> Flask:
     navigation.init_app(app)
     labels.init_app(app)
     background.init_app(app)
+    caching.init_app(app)
     app.teardown_request(auth.close_request_uow)
     app.context_processor(lambda: {"current_user": auth.current_user(), "home_endpoint": auth.home_endpoint})
 

@@ -118,7 +118,7 @@ def what_if(checksum: str) -> Any:
                  .filter(Application.id.in_([m.application_id for m in moves])).all()) if moves else {}
     matrix = sorted(report.matrix.items(), key=lambda kv: (str(kv[0][0]), kv[0][1]))
     moved = [(k, n) for k, n in matrix if k[0] != k[1]]
-    figure = chart("horizontal_bar", _("Applications that would move, by tier before and after"), _("Move"),
+    figure = chart("bar", _("Applications that would move, by tier before and after"), _("Move"),
                    [f"{label(b, 'tier') if b else _('not tiered')} → {label(a, 'tier')}" for (b, a), _n in moved],
                    {_("Applications"): [n for _k, n in moved]}, width=560) if moved else None
     return render_template("regulator/what_if.html", report=report, moves=moves, names=names, matrix=matrix,

@@ -14,6 +14,7 @@ from tierwatch.registry.regions import area_label
 from tierwatch.risk import service as tiering
 from tierwatch.risk.ruleset import TIER_ORDER
 from tierwatch.web.auth import allow, current_actor, request_uow
+from tierwatch.web.caching import DASHBOARD_SECONDS, remembered
 from tierwatch.web.charts import Chart, chart
 from tierwatch.web.i18n import current_language
 from tierwatch.web.labels import label
@@ -44,23 +45,24 @@ def home() -> str:
     charts = []
     if jurisdiction:
         regime = label(jurisdiction, "jurisdiction")
-        by_domain = dashboards.tiers_by_domain(uow, actor, jurisdiction)
+        by_domain = remembered(f"tiers_by_domain:{jurisdiction}", lambda: dashboards.tiers_by_domain(uow, actor, jurisdiction))
         charts.append(_tier_chart(_("Tiers by domain (%(regime)s)", regime=regime), _("Domain"), by_domain,
                                   {d: label(d, "domain") for d in by_domain}))
-        by_area = dashboards.tiers_by_area(uow, actor, jurisdiction)
+        by_area = remembered(f"tiers_by_area:{jurisdiction}", lambda: dashboards.tiers_by_area(uow, actor, jurisdiction))
         charts.append(_tier_chart(_("Tiers by city or province (%(regime)s)", regime=regime), _("Area"), by_area,
                                   {a: area_label(a, current_language()) for a in by_area}))
-    months, filed = dashboards.filings_by_month(uow, actor, now)
+    months, filed = remembered("filings_by_month", lambda: dashboards.filings_by_month(uow, actor, now))
     statuses = [s for s in workflow.STATUSES if any(s in filed[m] for m in months)]
     if statuses:
         charts.append(chart("stacked_bar", _("Applications filed per month, by status now"), _("Month"), months,
-                            {label(s, "status"): [filed[m].get(s, 0) for m in months] for s in statuses}, width=560))
-    top = dashboards.most_reported(uow, actor, now)
+                            {label(s, "status"): [filed[m].get(s, 0) for m in months] for s in statuses}, width=560,
+                            rotate_labels=45))
+    top = remembered("most_reported", lambda: dashboards.most_reported(uow, actor, now))
     if top:
         charts.append(chart("horizontal_bar", _("Applications named in the most scam reports this month"),
                             _("Application"), [t.name for t in top], {_("Scam reports"): [t.count for t in top]},
                             width=560))
-    incidents = dashboards.incidents_by_type(uow, actor, now)
+    incidents = remembered("incidents_by_type", lambda: dashboards.incidents_by_type(uow, actor, now))
     if incidents:
         severities = ["low", "medium", "high", "critical"]
         types = sorted(incidents)
@@ -68,6 +70,6 @@ def home() -> str:
                             [label(t, "incident_type") for t in types],
                             {label(s, "severity"): [incidents[t].get(s, 0) for t in types] for s in severities
                              if any(s in incidents[t] for t in types)}, width=560))
-    return render_template("regulator/home.html", by_status=by_status, total=sum(counts.values()),
+    return render_template("regulator/home.html", by_status=by_status, total=sum(counts.values()), seconds=DASHBOARD_SECONDS,
                            charts=[c for c in charts if c is not None],
                            active=active, jurisdiction=jurisdiction, top=top)
