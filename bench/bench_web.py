@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import secrets
 import statistics
 import sys
 import tempfile
@@ -32,8 +31,6 @@ import sqlalchemy as sa  # noqa: E402
 
 from tierwatch.bootstrap import build  # noqa: E402
 from tierwatch.core.actors import Actor  # noqa: E402
-from tierwatch.core.db import make_engine  # noqa: E402
-from tierwatch.core.migrate import upgrade  # noqa: E402
 from tierwatch.core.settings import load_settings  # noqa: E402
 from tierwatch.registry import accounts, service  # noqa: E402
 from tierwatch.registry.models import Application, ApplicationVersion, Company, User  # noqa: E402
@@ -43,7 +40,8 @@ from tierwatch.registry.vocab import APPLICATION_FIELDS  # noqa: E402
 from tierwatch.risk import sandbox  # noqa: E402
 from tierwatch.risk import service as tiering  # noqa: E402
 
-PG = os.environ.get("TIERWATCH_TEST_POSTGRES_URL", "postgresql+psycopg://tierwatch:tierwatch@127.0.0.1:5432/tierwatch_test")
+from bench.bench_pipeline import create_database, drop_database  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[1]
 PASSWORD = "bench bench bench bench"
 STATUSES = ("submitted", "under_review", "approved", "approved", "approved", "returned", "draft")
@@ -65,25 +63,7 @@ PAGES: dict[str, Page] = {
 }
 
 
-# --- the database ------------------------------------------------------------------------
-
-def create_database() -> tuple[str, str]:
-    name = f"tw_bench_web_{secrets.token_hex(4)}"
-    admin = make_engine(PG, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    admin.dispose()
-    url = PG.rsplit("/", 1)[0] + f"/{name}"
-    upgrade(url)
-    return url, name
-
-
-def drop_database(name: str) -> None:
-    admin = make_engine(PG, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
-
+# --- the database (created and dropped as bench_pipeline.py does) --------------------------
 
 def _credit_code(r: random.Random, index: int) -> str:
     # Characters 3-8 carry the area (registry.regions); the rest only needs to be unique here.

@@ -26,9 +26,9 @@ from flask import url_for
 
 from tierwatch.bootstrap import Container, build
 from tierwatch.core.settings import load_settings
-from tierwatch.registry import accounts, service
+from tierwatch.registry import accounts, service, supervision
 from tierwatch.registry.evidence import EvidenceStore, add_evidence
-from tierwatch.registry.models import Application, SupervisionTask, User
+from tierwatch.registry.models import Application, User
 from tierwatch.registry.schemas import CreateApplicationIn
 from tierwatch.web import create_app
 from tierwatch.web.auth import ANYONE, REGULATOR_SIDE, SIGNED_IN
@@ -232,10 +232,7 @@ def matrix_world(_template, tmp_path_factory) -> MatrixWorld:
     with c.uow() as uow:
         draft = service.create_application(uow, world.a, CreateApplicationIn(**full_fields()))
         other = service.create_application(uow, world.a, CreateApplicationIn(**full_fields(name="粤智写作")))
-        task = SupervisionTask(application_id=other.id, company_id=other.company_id, kind="self_assessment",
-                               period_key="matrix-1", due_on=datetime.now(UTC).date(), status="open")
-        uow.session.add(task)
-        uow.session.flush()
+        task = supervision.open_incident_deadline(uow, other, "matrix-1", datetime.now(UTC), "PT72H")
         evidence = add_evidence(uow, EvidenceStore(directory / "evidence"), world.a, task.id, "自评估.pdf",
                                 b"%PDF-1.4\n%%EOF\n")
         user_a = uow.session.get(User, world.a.user_id)
