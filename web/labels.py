@@ -4,6 +4,7 @@ entry shows as itself, so a new code is visible (and a test of the page catches 
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from flask import Flask
@@ -100,9 +101,16 @@ VOCABULARIES: dict[str, Labels] = {
 def label(code: str | None, vocabulary: str) -> str:
     if code is None:
         return ""
+    return _label(code, vocabulary, current_language())
+
+
+@lru_cache(maxsize=4096)
+def _label(code: str, vocabulary: str, language: str) -> str:
+    # Remembered per language: a page of 50 queue rows asks for a few hundred labels, and each
+    # lazy string goes through gettext again (a quarter of the queue page's rendering).
     if vocabulary in VOCABULARIES:
         pair = VOCABULARIES[vocabulary].get(code)
-        return code if pair is None else pair[0 if current_language() == "zh_CN" else 1]
+        return code if pair is None else pair[0 if language == "zh_CN" else 1]
     return str(LABELS[vocabulary].get(code, code))
 
 

@@ -42,7 +42,8 @@ PORTALS = (
 # Each portal's own menu (shown on its pages: the template sets ``portal``).
 PORTAL_MENUS: dict[str, tuple[Link, ...]] = {
     "company": (Link("company.home", _l("Overview")), Link("company.applications", _l("AI applications")),
-                Link("company.tasks", _l("Tasks")), Link("company.incidents", _l("Incident reports")),
+                Link("company.tasks", _l("Tasks")), Link("company.notices", _l("Notices")),
+                Link("company.incidents", _l("Incident reports")),
                 Link("company.tokens", _l("API tokens")), Link("company.users", _l("Colleagues"))),
     "regulator": (Link("regulator.home", _l("Dashboards")), Link("regulator.queue", _l("Review queue")),
                   Link("regulator.rulesets", _l("Rule sets")), Link("regulator.calendar", _l("Supervision calendar")),

@@ -58,6 +58,7 @@ class TierView:
     rules: list[RuleView]
     obligations: list[ObligationView]
     extras: list[tuple[str, list[str]]] = field(default_factory=list)  # (heading, lines)
+    override_reason: str | None = None  # the regulator's written justification, when overridden
 
 
 def pick(value: Any) -> str:
@@ -102,7 +103,7 @@ def obligation_view(ob: dict[str, Any], today: date) -> ObligationView:
     return ObligationView(kind, text, deadline if not (note and deadline != note) else f"{deadline} · {note}")
 
 
-def tier_view(item: dict[str, Any]) -> TierView:
+def tier_view(item: dict[str, Any], reasons: dict[int, str] | None = None) -> TierView:
     today = china_today(utcnow())
     rules = []
     for r in item.get("fired_rules", []):
@@ -124,7 +125,8 @@ def tier_view(item: dict[str, Any]) -> TierView:
         tier=item["tier"], computed_tier=item.get("computed_tier", item["tier"]),
         overridden=bool(item.get("override_id")), score=item.get("score"), version=item.get("rule_set_version"),
         edition=item.get("edition"), rules=rules,
-        obligations=[obligation_view(o, today) for o in item.get("obligations", [])], extras=extras)
+        obligations=[obligation_view(o, today) for o in item.get("obligations", [])], extras=extras,
+        override_reason=(reasons or {}).get(item.get("override_id") or 0))
 
 
 def describe(value: Any) -> str:
@@ -138,5 +140,7 @@ def describe(value: Any) -> str:
     return pick(value)
 
 
-def tier_views(items: list[dict[str, Any]]) -> list[TierView]:
-    return [tier_view(i) for i in items]
+def tier_views(items: list[dict[str, Any]], overrides: list[Any] = ()) -> list[TierView]:
+    """``overrides``: the application's TierOverride rows, whose justifications are shown."""
+    reasons = {o.id: o.justification for o in overrides}
+    return [tier_view(i, reasons) for i in items]

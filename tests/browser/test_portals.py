@@ -194,6 +194,7 @@ def test_a_filing_from_sign_up_to_approval_override_and_a_new_rule_set(browser, 
     page.goto(f"/company/applications/{app_id}/tiers")
     regime = page.locator("#regime-cn-gd").locator("xpath=..")
     assert "高风险" in regime.inner_text() and "由监管部门设定" in regime.inner_text()
+    assert JUSTIFICATION in regime.inner_text()  # the regulator's reason, beside the tier
     assert "自评估" in regime.inner_text() and "每 3 个月 一次" in regime.inner_text()
     assert "事件报告" in regime.inner_text() and "24 小时 内" in regime.inner_text()
     visit.shot("company-sees-new-tier")

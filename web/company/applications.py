@@ -179,7 +179,8 @@ def application(app_id: int) -> str:
     diff = versions.compare(uow, actor, app_id)
     tasks = supervision.list_tasks(uow, actor, application_id=app_id, limit=50)
     return render_template("company/application.html", app=app, latest=latest, diff=diff, tasks=tasks,
-                           filing=filing, tiers=tier_views([tiering.explain(uow, r) for r in tiering.current_assessments(uow, app_id)]),
+                           filing=filing, tiers=tier_views([tiering.explain(uow, r) for r in tiering.current_assessments(uow, app_id)],
+                                             tiering.overrides_of(uow, app_id)),
                            editable=latest.status in workflow.EDITABLE, amendable=latest.status in workflow.AMENDABLE,
                            deletable=len(app.versions) == 1 and app.status == workflow.DRAFT,
                            delete_form=DeleteForm())
@@ -193,7 +194,7 @@ def application_tiers(app_id: int) -> str:
     app = service.get_application(uow, _actor(), app_id)
     rows = tiering.current_assessments(uow, app_id)
     if rows:
-        views, is_preview = tier_views([tiering.explain(uow, r) for r in rows]), False
+        views, is_preview = tier_views([tiering.explain(uow, r) for r in rows], tiering.overrides_of(uow, app_id)), False
     else:
         views = tier_views(tiering.preview(uow, service.version_fields(service.latest_version(app))))
         is_preview = True

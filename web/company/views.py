@@ -10,6 +10,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, PasswordField, StringField
 
 from tierwatch.core.errors import Invalid, NotFound
+from tierwatch.core.clock import utcnow
+from tierwatch.monitoring import replies
 from tierwatch.registry import service, signup, supervision
 from tierwatch.registry.passwords import MIN_LENGTH
 from tierwatch.registry.schemas import SelfRegistrationIn
@@ -34,7 +36,8 @@ def home() -> str:
     apps, total = service.list_applications(uow, actor, limit=PAGE_SIZE, offset=offset(number, PAGE_SIZE))
     due = supervision.calendar_entries(uow, actor, supervision.CalendarFilter(), limit=200)
     return render_template("company/home.html", company=user.company, page=Page(apps, number, PAGE_SIZE, total),
-                           due=due, overdue=[e for e in due if e.task.status == supervision.OVERDUE])
+                           due=due, overdue=[e for e in due if e.task.status == supervision.OVERDUE],
+                           named=len(replies.notices(uow, actor, utcnow())))
 
 
 class SignupForm(BaseForm):

@@ -13,7 +13,7 @@ from wtforms import HiddenField, RadioField, SelectField, TextAreaField
 
 from tierwatch.core.clock import utcnow
 from tierwatch.core.errors import Conflict, Forbidden, Invalid
-from tierwatch.monitoring import queries
+from tierwatch.monitoring import queries, replies
 from tierwatch.registry import audit, service, versions, workflow
 from tierwatch.registry.regions import AREAS, area_label, area_of
 from tierwatch.registry.vocab import DOMAINS
@@ -100,10 +100,11 @@ def _render(app_id: int, decision: DecisionForm | None = None, override: Overrid
     override.jurisdiction.choices = options((e["jurisdiction"], label(e["jurisdiction"], "jurisdiction")) for e in explained)
     override.tier.choices = options((t, label(t, "tier")) for t in TIER_ORDER)
     reports, report_total = queries.application_reports(uow, actor, app_id)
+    answers = replies.replies_for(uow, actor, app_id)
     entries = audit.list_entries(uow, entity="application", entity_id=app_id, limit=50)
     return render_template(
-        "regulator/application.html", app=app, latest=latest, diff=diff, tiers=tier_views(explained),
-        overrides=tiering.overrides_of(uow, app_id), reports=reports, report_total=report_total,
+        "regulator/application.html", app=app, latest=latest, diff=diff,
+        tiers=tier_views(explained, tiering.overrides_of(uow, app_id)), overrides=tiering.overrides_of(uow, app_id), reports=reports, report_total=report_total, answers=answers,
         actions=_allowed_actions(latest.status), action_text=ACTION_TEXT, decision=decision or DecisionForm(),
         override=override, filing=filing, fields=service.version_fields(latest), steps=filing.sections(),
         entries=entries, shown=audit.shown_actors(uow, entries, actor),

@@ -113,6 +113,8 @@ MATRIX: dict[tuple[str, str], tuple[tuple[str, ...], dict[str, int | str]]] = {
     ("company.incidents", "POST"): (COMPANY, page(422, "company")),
     ("company.tokens", "GET"): (COMPANY, page(200, "company")),
     ("company.tokens", "POST"): (COMPANY, page(422, "company")),
+    ("company.notices", "GET"): (COMPANY, page(200, "company")),
+    ("company.reply", "POST"): (COMPANY, page(422, "company", **A_ONLY)),  # an empty answer
     ("company.users", "GET"): (COMPANY, page(200, "company")),
     ("company.users", "POST"): (COMPANY, page(422, "company")),
     # --- regulator console
@@ -233,6 +235,7 @@ def matrix_world(_template, tmp_path_factory) -> MatrixWorld:
         draft = service.create_application(uow, world.a, CreateApplicationIn(**full_fields()))
         other = service.create_application(uow, world.a, CreateApplicationIn(**full_fields(name="粤智写作")))
         task = supervision.open_incident_deadline(uow, other, "matrix-1", datetime.now(UTC), "PT72H")
+        uow.session.flush()
         evidence = add_evidence(uow, EvidenceStore(directory / "evidence"), world.a, task.id, "自评估.pdf",
                                 b"%PDF-1.4\n%%EOF\n")
         user_a = uow.session.get(User, world.a.user_id)

@@ -155,3 +155,42 @@ def test_exports_in_the_eu_and_cac_shapes(client, container, world):
     assert algorithm["category"] == {"zh": "生成合成类", "en": "generation and synthesis"}
     page = client.get(f"/company/applications/{app.id}/export/cac").get_data(as_text=True)
     assert "统一社会信用代码" in page and "91440300708461136T" in page
+
+
+def test_the_company_is_told_of_scam_reports_naming_its_application_and_answers_on_the_record(client, container, world):
+    from datetime import UTC, datetime, timedelta
+
+    from tierwatch.monitoring.models import Report
+
+    with container.uow() as uow:
+        app = service.create_application(uow, world.a, CreateApplicationIn(**full_fields()))
+        for action, actor in (("submit", world.a), ("start_review", world.regulator), ("approve", world.regulator)):
+            service.transition(uow, actor, app.id, action)
+        now = datetime.now(UTC)
+        for i in range(3):
+            uow.session.add(Report(report_id=f"r{i}", tracking_code=f"TW-R{i:09d}", kind="scam", schema_version=1,
+                                   description=f"有人冒充粤智客服助手客服，受害人{i}转账", channel="phone",
+                                   scam_type="fake_customer_service", reported_at=now - timedelta(days=i),
+                                   received_at=now, application_id=app.id))
+        uow.commit()
+    sign_in(client, "a@example.cn")
+    home = client.get("/company/").get_data(as_text=True)
+    assert "诈骗举报提及贵单位 1 个应用" in home
+    page = client.get("/company/notices").get_data(as_text=True)
+    assert "3 条诈骗举报提及" in page and "phone (3)" in page
+    assert "受害人" not in page and "TW-R" not in page  # the citizens' texts and codes stay with the regulator
+    short = client.post(f"/company/notices/{app.id}/reply", data={"csrf_token": csrf_token(client, "/company/notices"), "text": "好"})
+    assert short.status_code == 422
+    answer = "经核查，冒充者并非我司员工；我们已在应用内发布防骗提示并向公安机关报案。"
+    assert client.post(f"/company/notices/{app.id}/reply", data={"csrf_token": csrf_token(client, "/company/notices"),
+                                                                  "text": answer}).status_code == 303
+    assert answer in client.get("/company/notices").get_data(as_text=True)
+    client.post("/account/signout", data={"csrf_token": csrf_token(client, "/account/")})
+    sign_in(client, "b@example.cn")
+    assert client.post(f"/company/notices/{app.id}/reply", data={"csrf_token": csrf_token(client, "/company/notices"),
+                                                                  "text": "这不是我们的应用但想写点东西"}).status_code == 404
+    assert "粤智客服助手" not in client.get("/company/notices").get_data(as_text=True)
+    client.post("/account/signout", data={"csrf_token": csrf_token(client, "/account/")})
+    sign_in(client, "regulator@example.cn")
+    beside = client.get(f"/regulator/applications/{app.id}").get_data(as_text=True)
+    assert answer in beside and "TW-R000000000" in beside
