@@ -61,7 +61,7 @@ def confirm_signup(uow: UnitOfWork, token: str) -> User:
     if uow.session.scalars(sa.select(User.id).where(User.email == request.email)).first():
         raise NotFound("this address already has an account")
     company_in = CompanyIn(**request.data["company"])
-    company = accounts._add_company(uow, Actor(label=request.email, role="company"), company_in, "registered")
+    company = accounts.add_company(uow, Actor(label=request.email, role="company"), company_in, "registered")
     user = User(email=request.email, name=request.data["name"], role="company", company_id=company.id,
                 password_hash=request.data["password_hash"])
     uow.session.add(user)

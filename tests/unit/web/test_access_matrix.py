@@ -139,6 +139,7 @@ MATRIX: dict[tuple[str, str], tuple[tuple[str, ...], dict[str, int | str]]] = {
     ("api.docs_asset", "GET"): (EVERYONE, api(200, ANYONE)),
     # --- accounts and tokens
     ("api.register", "POST"): (EVERYONE, api(422, ANYONE)),
+    ("api.confirm_registration", "POST"): (EVERYONE, api(422, ANYONE)),  # no token
     # Without e-mail and password: only an administrator's token mints another.
     ("api.create_token", "POST"): (EVERYONE, api(403, ANYONE, anonymous=401, citizen=401, admin=201)),
     ("api.list_tokens", "GET"): (SIGNED_IN, api(200, *SIGNED_IN)),
