@@ -96,6 +96,10 @@ def test_a_filing_from_sign_up_to_approval_override_and_a_new_rule_set(browser, 
     visit.shot("wizard-use")
     page.get_by_role("button", name="保存并继续").click()
     page.get_by_label("月活跃用户数").fill("三十万")
+    page.keyboard.press("Tab")  # leaving the field: the script asks the server, nothing is saved
+    page.locator("#monthly_active_users-error").wait_for()
+    assert "请输入整数" in page.locator("#monthly_active_users-error").inner_text()
+    visit.shot("wizard-reach-inline-error")
     page.get_by_label("服务地区").fill("广东省\n北京市")
     check(page, "audiences", "elderly", "general")
     page.get_by_role("button", name="保存并继续").click()
@@ -273,3 +277,101 @@ def test_company_b_never_sees_company_a(browser, portal, visit):
         page.goto(path)
         visit.shot("company-b-" + path.rsplit("/", 1)[1])
     assert_clean(visit)
+
+
+@pytest.fixture(scope="module")
+def company_a_world(portal):
+    """Company A with an approved filing named in three scam reports, and an incident-report
+    task for it."""
+    from datetime import UTC, datetime, timedelta
+
+    from tierwatch.monitoring.models import Report
+    from tierwatch.registry import service, supervision
+    from tierwatch.registry.models import Application
+
+    world = portal.world
+    with portal.container.uow() as uow:
+        app = uow.session.query(Application).filter(Application.name == "智能审单").one()
+        service.transition(uow, world.a, app.id, "submit")
+        service.transition(uow, world.regulator, app.id, "start_review")
+        service.transition(uow, world.regulator, app.id, "approve")
+        now = datetime.now(UTC)
+        for i in range(3):
+            uow.session.add(Report(report_id=f"portal-{i}", tracking_code=f"TW-P{i:09d}", kind="scam", schema_version=1,
+                                   description="冒充智能审单客服要求退款", channel="phone", reported_at=now - timedelta(days=i),
+                                   received_at=now, application_id=app.id))
+        supervision.open_incident_deadline(uow, app, "portal-incident", now, "PT72H")
+        uow.commit()
+        return app.id
+
+
+def test_a_company_hands_in_evidence_reports_an_incident_makes_a_token_and_answers_reports(portal, company_a_world, visit, tmp_path):
+    page = visit.page
+    sign_in(page, "a@example.cn")
+    assert "诈骗举报提及贵单位 1 个应用" in page.content()
+    visit.shot("home-with-notice")
+    page.get_by_role("link", name="任务").first.click()
+    visit.shot("tasks")
+    page.get_by_role("link", name="事件报告").last.click()
+    report = tmp_path / "事件说明.pdf"
+    report.write_bytes(b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n")
+    fake = tmp_path / "说明.pdf"
+    fake.write_bytes(b"<html><body>not a pdf</body></html>")
+    page.get_by_label("证明材料").set_input_files(str(fake))
+    page.get_by_role("button", name="提交文件").click()
+    assert "仅接受 PDF" in page.locator("#file-error").inner_text()
+    visit.shot("evidence-refused")
+    page.get_by_label("证明材料").set_input_files(str(report))
+    page.get_by_role("button", name="提交文件").click()
+    assert "文件已提交" in page.get_by_role("status").inner_text()
+    link = page.get_by_role("link", name="事件说明.pdf")
+    href = link.get_attribute("href")
+    assert re.fullmatch(r"/company/evidence/[0-9a-f]{32}", href)
+    visit.shot("evidence-handed-in")
+
+    page.goto("/company/incidents")
+    with portal.container.uow() as uow:
+        from tierwatch.registry.models import Application
+        number = uow.session.get(Application, company_a_world).filing_number
+    page.get_by_label("应用").select_option(number)
+    page.get_by_label("发生时间").fill("2026-12-01T09:30")
+    page.locator('input[name="incident_type"][value="data_leak"]').check()
+    page.locator('input[name="severity"][value="medium"]').check()
+    page.get_by_label("受影响用户数").fill("120")
+    page.get_by_label("事件经过").fill("日志配置错误导致部分用户手机号在调试页面可见，已下线该页面。")
+    visit.shot("incident-form")
+    page.get_by_role("button", name="报送").click()
+    assert re.search(r"事件报告已收到，编号 TW-[0-9A-Z]{10}", page.get_by_role("status").inner_text())
+    visit.shot("incident-received")
+
+    page.goto("/company/tokens")
+    page.get_by_label("名称").fill("工单系统")
+    page.locator('input[name="scope"][value="report"]').check()
+    page.get_by_label("您的密码").fill(PASSWORD)
+    page.get_by_role("button", name="创建令牌").click()
+    assert page.locator("code.token").inner_text().startswith("tw_")
+    assert "仅报送" in page.locator("table.data").inner_text()
+    visit.shot("token-created")
+
+    page.goto("/company/notices")
+    assert "3 条诈骗举报提及该应用" in page.content() and "冒充智能审单客服" not in page.content()
+    page.locator("textarea").first.fill("经核查，冒充者并非我司员工；已在应用内发布防骗提示并向公安机关报案。")
+    page.get_by_role("button", name="提交答复（记入档案）").click()
+    assert "答复已记入档案" in page.get_by_role("status").inner_text()
+    visit.shot("reply-on-record")
+    page.goto("/company/users")
+    visit.shot("colleagues")
+    page.goto(f"/company/applications/{company_a_world}")
+    visit.shot("approved-application")
+    page.goto(f"/company/applications/{company_a_world}/export/cac")
+    visit.shot("cac-form")
+    assert_clean(visit)
+
+    # Company B gets none of it: the file, the task, the notices.
+    page.get_by_role("button", name="退出").click()
+    sign_in(page, "b@example.cn")
+    assert page.goto(href).status == 404
+    assert page.goto(f"/company/applications/{company_a_world}/tiers").status == 404
+    page.goto("/company/notices")
+    assert "智能审单" not in page.content()
+    visit.shot("company-b-notices")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -96,6 +96,24 @@ def edit_application(app_id: int, step_key: str) -> Any:
             return redirect(_after_save(app_id, step), 303)
     return render_template("company/wizard.html", form=form, step=step, steps=filing.sections(), app=app,
                            filing=filing), 422 if form.errors else 200
+
+
+@bp.post("/applications/check/<step_key>")
+@allow("company")
+def check_step(step_key: str) -> Any:
+    """The step's answers checked by the API's model, nothing saved: the wizard's script shows
+    each field's message as soon as the field is left (the same check runs on save)."""
+    step = _step_or_404(step_key)
+    form = filing.form_class(step)()
+    if not form.validate_on_submit():
+        abort(400)
+    errors: list[dict[str, str]] = []
+    try:
+        model = CreateApplicationIn if step_key == filing.sections()[0].key else ApplicationFields
+        validate(model, filing.model_input(step, form))
+    except Invalid as exc:
+        errors = [{"field": form.field_for(e["field"]) or e["field"], "message": e["message"]} for e in localise(exc.errors)]
+    return jsonify({"fields": list(step.fields), "errors": errors})
 
 
 def _after_save(app_id: int, step: filing.Section) -> str:

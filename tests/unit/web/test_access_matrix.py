@@ -98,6 +98,7 @@ MATRIX: dict[tuple[str, str], tuple[tuple[str, ...], dict[str, int | str]]] = {
     ("company.new_application", "POST"): (COMPANY, page(422, "company")),  # no name
     ("company.edit_application", "GET"): (COMPANY, page(200, "company", **A_ONLY)),
     ("company.edit_application", "POST"): (COMPANY, page(422, "company", **A_ONLY)),  # the name emptied
+    ("company.check_step", "POST"): (COMPANY, page(200, "company")),  # the answers' errors, as JSON
     ("company.review_application", "GET"): (COMPANY, page(200, "company", **A_ONLY)),
     ("company.submit_application", "POST"): (COMPANY, page(400, "company", **A_ONLY)),  # no reviewed version
     ("company.application", "GET"): (COMPANY, page(200, "company", **A_ONLY)),
