@@ -8,8 +8,10 @@ columns, so the page stays fast at 20,000 applications and 200,000 reports (benc
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -108,7 +110,7 @@ def incidents_by_type(uow: UnitOfWork, actor: Actor, now: datetime, days: int = 
     return _table(uow.session.execute(stmt))
 
 
-def _table(rows: sa.Result[tuple[str | None, str | None, int]]) -> Table:
+def _table(rows: Iterable[Any]) -> Table:
     out: Table = defaultdict(dict)
     for row, column, n in rows:
         out[row or ""][column or ""] = int(n)

@@ -50,7 +50,7 @@ def diff_fields(before: dict[str, Any], after: dict[str, Any]) -> list[FieldChan
 
 
 def _same(a: Any, b: Any) -> bool:
-    empty = (None, "", [])
+    empty: tuple[Any, ...] = (None, "", [])
     return (a in empty and b in empty) or a == b
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from collections.abc import Sequence
 from typing import Any
 
 from flask_babel import format_date
@@ -140,7 +141,7 @@ def describe(value: Any) -> str:
     return pick(value)
 
 
-def tier_views(items: list[dict[str, Any]], overrides: list[Any] = ()) -> list[TierView]:
+def tier_views(items: list[dict[str, Any]], overrides: Sequence[Any] = ()) -> list[TierView]:
     """``overrides``: the application's TierOverride rows, whose justifications are shown."""
     reasons = {o.id: o.justification for o in overrides}
     return [tier_view(i, reasons) for i in items]
