@@ -60,7 +60,7 @@ class Container:
     def bus(self) -> EventBus:
         if self.settings.bus == "kafka":
             from tierwatch.core.bus.kafka import KafkaBus
-            from tierwatch.monitoring.topics import kafka_producer_options
+            from tierwatch.monitoring.topics import kafka_consumer_options, kafka_producer_options
 
             # The producer may send dead letters as large as anything the intake topics accept.
             return KafkaBus(
@@ -68,6 +68,8 @@ class Container:
                 topic_prefix=self.settings.kafka_topic_prefix,
                 partitions=self.settings.kafka_partitions,
                 producer_options=kafka_producer_options(self.settings.intake),
+                consumer_options=kafka_consumer_options(self.settings.intake),
+                send_timeout=self.settings.intake.send_timeout,
             )
         from tierwatch.core.bus.sql import SqlBus
 

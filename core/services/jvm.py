@@ -14,13 +14,16 @@ from pathlib import Path
 from tierwatch.core.services.layout import HOST, Layout
 from tierwatch.core.services.process import (
     ServiceError,
+    cmdline,
     fingerprint,
     log_tail,
+    pid_alive,
     port_in_use,
     read_pid_file,
     rss_mb,
     spawn,
     terminate,
+    wait_until,
 )
 
 Echo = Callable[[str], None]
@@ -152,6 +155,9 @@ class JavaService:
         argv = self.configure(java, self.lib_dir)
         argv[1:1] = class_data_sharing(java, self.lib_dir)
         pid = spawn(argv, self.log_file)
+        # Until the child has exec'd, its command line reads empty, and running_pid() would take
+        # the pid file for a stale one (seen on two busy cores): wait for the exec first.
+        wait_until(lambda: bool(cmdline(pid)) or not pid_alive(pid), 10, interval=0.02)
         self.pid_file.write_text(f"{pid}\n")
 
     def wait_ready(self, timeout: float) -> None:
