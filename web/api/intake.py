@@ -1,4 +1,9 @@
-"""Report intake API: 202 with a tracking code once the broker has acknowledged the report."""
+"""Report intake API: 202 with a tracking code once the broker has acknowledged the report.
+
+Clients may send an ``Idempotency-Key`` header (or their own ``report_id``): a retry with the
+same key gets the same report_id and tracking code and never files a second report, whatever
+became of the first attempt (monitoring/intake.py). A 503 says so and names the ids to retry with.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from typing import Any
 
 from flask import current_app, jsonify, request
 
-from tierwatch.monitoring.intake import Receipt, build_report, submit_many, submit_report
+from tierwatch.monitoring.intake import NotAcknowledged, Receipt, build_report, submit_many, submit_report
 from tierwatch.monitoring.messages import InvalidMessage, Report
 from tierwatch.core.settings import IntakeSettings
 from tierwatch.core.errors import Invalid
@@ -34,23 +39,36 @@ def _receipt_json(receipt: Receipt) -> dict[str, str]:
     return {"report_id": receipt.report_id, "tracking_code": receipt.tracking_code}
 
 
-def _build(kind: str, data: dict[str, Any], prefix: str = "") -> Report:
+def _build(kind: str, data: dict[str, Any], prefix: str = "", purpose: str | None = None) -> Report:
     user = current_user()
     server: dict[str, Any] = {}
     if kind == "scam" and user is None:
         server = {"reporter_type": "citizen", "source": "web"}  # anonymous: cannot claim to be a feed
     if kind == "incident" and user is not None and user.company is not None:
         server = {"company": user.company.name}
+    key = request.headers.get("Idempotency-Key")
+    sender = f"user:{user.id}" if user is not None else "anonymous"
     try:
-        return build_report(kind, data, **server)
+        return build_report(kind, data, idempotency_key=key, sender=sender, purpose=purpose, **server)
     except InvalidMessage as exc:
         errors = exc.errors or [{"field": "(body)", "message": exc.reason}]
-        raise Invalid([{"field": prefix + e["field"], "message": e["message"]} for e in errors]) from None
+        raise Invalid([e if e["field"] == "Idempotency-Key" else {"field": prefix + e["field"], "message": e["message"]}
+                       for e in errors]) from None
 
 
-def _unavailable(exc: Exception) -> Any:
-    log.warning("intake: broker did not acknowledge (%s: %s)", type(exc).__name__, exc)
-    response = jsonify({"error": "unavailable", "message": "report not accepted; try again shortly"})
+def _unavailable(exc: NotAcknowledged) -> Any:
+    log.warning("intake: broker did not acknowledge %d report(s) (%s)", len(exc.receipts), exc)
+    body: dict[str, Any] = {
+        "error": "unavailable",
+        "message": "The report was not confirmed in time. It may still arrive: retry with the same "
+                   "Idempotency-Key header, or with the report_id given here in the body, so that it is "
+                   "never filed twice.",
+    }
+    if len(exc.receipts) == 1 and request.path.endswith(("/scam", "/incident")):
+        body["report_id"] = exc.receipts[0].report_id
+    else:
+        body["report_ids"] = [r.report_id for r in exc.receipts]
+    response = jsonify(body)
     response.headers["Retry-After"] = "5"
     return response, 503
 
@@ -61,7 +79,7 @@ def submit_scam() -> Any:
     report = _build("scam", _json_object())
     try:
         receipt = submit_report(container_of(current_app).bus, report, _settings())
-    except Exception as exc:  # noqa: BLE001 - any broker failure means "not accepted"
+    except NotAcknowledged as exc:
         return _unavailable(exc)
     return jsonify(_receipt_json(receipt)), 202
 
@@ -72,7 +90,7 @@ def submit_incident() -> Any:
     report = _build("incident", _json_object())
     try:
         receipt = submit_report(container_of(current_app).bus, report, _settings())
-    except Exception as exc:  # noqa: BLE001
+    except NotAcknowledged as exc:
         return _unavailable(exc)
     return jsonify(_receipt_json(receipt)), 202
 
@@ -92,13 +110,13 @@ def submit_bulk() -> Any:
             errors.append({"field": f"reports.{i}", "message": "expected an object"})
             continue
         try:
-            reports.append(_build(str(item.get("kind")), item, prefix=f"reports.{i}."))
+            reports.append(_build(str(item.get("kind")), item, prefix=f"reports.{i}.", purpose=f"bulk#{i}"))
         except Invalid as exc:
             errors.extend(exc.errors)
     if errors:
-        raise Invalid(errors)
+        raise Invalid(list({(e["field"], e["message"]): e for e in errors}.values()))  # a bad key once
     try:
         receipts = submit_many(container_of(current_app).bus, reports, _settings())
-    except Exception as exc:  # noqa: BLE001
+    except NotAcknowledged as exc:
         return _unavailable(exc)
     return jsonify({"accepted": len(receipts), "receipts": [_receipt_json(r) for r in receipts]}), 202
