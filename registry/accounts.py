@@ -18,7 +18,7 @@ from tierwatch.core.errors import Conflict, Forbidden, Invalid, NotFound
 from tierwatch.registry.models import ApiToken, Company, User
 from tierwatch.registry.schemas import CompanyIn, SelfRegistrationIn, UserIn
 
-TOKEN_PREFIX = "tw_"
+TOKEN_PREFIX = "tw_"  # nosec B105 # the prefix of issued tokens, not a secret
 _hasher = PasswordHasher()
 
 

@@ -86,10 +86,10 @@ class CompiledRuleSet:
         self.rules = tuple(rules)
         self.source = _generate(self.rules)
         namespace: dict[str, Any] = dict(HELPERS, **appdata.HELPERS, _slow=self._library_says)
-        exec(compile(self.source, f"<rules {ruleset.jurisdiction}>", "exec"), namespace)
+        exec(compile(self.source, f"<rules {ruleset.jurisdiction}>", "exec"), namespace)  # nosec B102 # source generated from schema-validated rules; literals emitted with repr() (risk/pyfast.py)
         self._fired_indexes = namespace["_fired"]
         # Per rule: a function building its evidence (a dict display beats a comprehension).
-        self._evidence = [eval("lambda get: {" + ", ".join(f"{n!r}: get({n!r})" for n in r.fields) + "}")
+        self._evidence = [eval("lambda get: {" + ", ".join(f"{n!r}: get({n!r})" for n in r.fields) + "}")  # nosec B307 # field names of validated rules, emitted with repr()
                           for r in self.rules]
         self._tier_obligations = {t: tier.obligations for t, tier in ruleset.tiers.items()}
         self._adds_obligations = frozenset(r.id for r in ruleset.rules if r.obligations)

@@ -7,9 +7,11 @@ import hashlib
 import shutil
 import subprocess
 import time
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from pathlib import Path
+
+import defusedxml.ElementTree as ET  # a pom needs no entities or DTDs: refuse them
+from defusedxml import DefusedXmlException
 
 from tierwatch.core.services.layout import HOST, Layout
 from tierwatch.core.services.process import (
@@ -40,7 +42,7 @@ def pom_property(pom: Path, name: str) -> str:
     ns = {"m": "http://maven.apache.org/POM/4.0.0"}
     try:
         root = ET.parse(pom).getroot()
-    except (OSError, ET.ParseError) as error:
+    except (OSError, ET.ParseError, DefusedXmlException) as error:
         raise ServiceError(f"cannot read {pom} ({error}); run from a tierwatch checkout") from error
     value = root.findtext(f"m:properties/m:{name}", default="", namespaces=ns).strip()
     if not value:

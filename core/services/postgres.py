@@ -17,19 +17,22 @@ from tierwatch.core.services.process import ServiceError, port_in_use, rss_mb
 
 PORT = 5432
 ROLE = "tierwatch"
-PASSWORD = "tierwatch"
+PASSWORD = "tierwatch"  # nosec B105 # the local development cluster's documented password (services/README.md)
 DATABASES = ("tierwatch", "tierwatch_test")
 URL = f"postgresql+psycopg://{ROLE}:{PASSWORD}@{HOST}:{PORT}/{DATABASES[0]}"
 
 # Idempotent: psql's \gexec runs the CREATE only when the SELECT returns it. CREATEDB lets tests
 # make throw-away databases. The password is re-set each time so it is always the documented one.
-PROVISION_SQL = f"""\
+PROVISION_SQL = (
+    f"""\
 SELECT format('CREATE ROLE %I LOGIN', '{ROLE}') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{ROLE}') \\gexec
 ALTER ROLE {ROLE} LOGIN CREATEDB PASSWORD '{PASSWORD}';
-""" + "".join(
-    f"SELECT 'CREATE DATABASE {db} OWNER {ROLE}' WHERE NOT EXISTS "
-    f"(SELECT FROM pg_database WHERE datname = '{db}') \\gexec\n"
-    for db in DATABASES
+"""  # nosec B608 # constants of this module, no outside input
+    + "".join(
+        f"SELECT 'CREATE DATABASE {db} OWNER {ROLE}' WHERE NOT EXISTS "  # nosec B608 # constants, as above
+        f"(SELECT FROM pg_database WHERE datname = '{db}') \\gexec\n"
+        for db in DATABASES
+    )
 )
 
 
