@@ -56,7 +56,7 @@ def _build(kind: str, data: dict[str, Any], prefix: str = "", purpose: str | Non
                        for e in errors]) from None
 
 
-def _unavailable(exc: NotAcknowledged) -> Any:
+def _unavailable(exc: NotAcknowledged, *, bulk: bool = False) -> Any:
     log.warning("intake: broker did not acknowledge %d report(s) (%s)", len(exc.receipts), exc)
     body: dict[str, Any] = {
         "error": "unavailable",
@@ -64,10 +64,10 @@ def _unavailable(exc: NotAcknowledged) -> Any:
                    "Idempotency-Key header, or with the report_id given here in the body, so that it is "
                    "never filed twice.",
     }
-    if len(exc.receipts) == 1 and request.path.endswith(("/scam", "/incident")):
-        body["report_id"] = exc.receipts[0].report_id
-    else:
+    if bulk:
         body["report_ids"] = [r.report_id for r in exc.receipts]
+    else:
+        body["report_id"] = exc.receipts[0].report_id
     response = jsonify(body)
     response.headers["Retry-After"] = "5"
     return response, 503
@@ -118,5 +118,5 @@ def submit_bulk() -> Any:
     try:
         receipts = submit_many(container_of(current_app).bus, reports, _settings())
     except NotAcknowledged as exc:
-        return _unavailable(exc)
+        return _unavailable(exc, bulk=True)
     return jsonify({"accepted": len(receipts), "receipts": [_receipt_json(r) for r in receipts]}), 202
