@@ -73,7 +73,9 @@ class Container:
             )
         from tierwatch.core.bus.sql import SqlBus
 
-        return SqlBus(self.engine, partitions=self.settings.kafka_partitions)
+        # The same group-membership timing as on Kafka: a member silent this long loses its partitions.
+        return SqlBus(self.engine, partitions=self.settings.kafka_partitions,
+                      session_timeout=self.settings.intake.session_timeout)
 
     @cached_property
     def search(self) -> SearchIndex:
