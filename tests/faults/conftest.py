@@ -60,13 +60,17 @@ def own_kafka() -> Iterator[OwnKafka]:
     from tierwatch.core.services import ServiceError
 
     state = _scratch_dir("tierwatch-faults-kafka-")
+    kafka = None
     try:
         kafka = OwnKafka(state)
         kafka.service.prepare(lambda _line: None)
         kafka.start()
     except ServiceError as exc:
+        if kafka is not None:
+            kafka.stop()  # launched but never ready: stop it by its pid file
         shutil.rmtree(state, ignore_errors=True)
         _unavailable(f"cannot start the fault suite's own Kafka broker: {exc}")
+    assert kafka is not None  # _unavailable() skips or fails
     yield kafka
     kafka.stop()
     shutil.rmtree(state, ignore_errors=True)
@@ -83,8 +87,11 @@ def own_postgres() -> Iterator[object]:
         cluster = ScratchCluster(base, free_port())
         cluster.init()
     except ServiceError as exc:
+        if cluster is not None and cluster.running():
+            cluster.stop("immediate")  # started, then provisioning failed: leave nothing behind
         shutil.rmtree(base, ignore_errors=True)
         _unavailable(f"cannot start the fault suite's own PostgreSQL cluster: {exc}")
+    assert cluster is not None  # _unavailable() skips or fails
     yield cluster
     if cluster.running():
         cluster.stop("fast")
