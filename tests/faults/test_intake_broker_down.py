@@ -105,7 +105,8 @@ def test_replay_stopped_by_the_broker_resumes_where_it_was_acknowledged(containe
     progress = json.loads(progress_file.read_text())
     assert first.returncode == 75, (out, err)
     assert "Traceback" not in err
-    assert f"lines 1-{progress['line']} (bytes 0-{progress['offset']}" in err and "--resume" in err
+    assert f"acknowledged up to line {progress['line']} (byte offset {progress['offset']}," in err
+    assert f"tierwatch intake replay {feed} --resume" in err
     assert 600 <= progress["line"] < 3_000
     assert progress["offset"] == sum(len(line.encode()) + 1 for line in lines[: progress["line"]])
     second = subprocess.run([*command, "--resume"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)

@@ -113,7 +113,8 @@ def _route(line: bytes, topics: dict[str, str], default: str) -> str:
 @click.option("--topic", default=None, help="Publish every line to this topic (default: by each line's 'kind').")
 @click.option("--chunk", type=int, default=500, show_default=True, help="Messages per acknowledged batch.")
 @click.option("--resume", is_flag=True, help="Start after the last line acknowledged (FILE.progress).")
-@click.option("--from-line", type=click.IntRange(min=1), default=None, help="Start at this line (1 = the first).")
+@click.option("--from-line", type=click.IntRange(min=1), default=None,
+              help="Start at this line (1 = the first); earlier lines count as done for a later --resume.")
 def replay(file: Path, rate: float | None, topic: str | None, chunk: int, resume: bool, from_line: int | None) -> None:
     """Publish FILE.jsonl (one report per line) to the intake topics, with broker acknowledgement."""
     if resume and from_line is not None:
@@ -126,7 +127,8 @@ def replay(file: Path, rate: float | None, topic: str | None, chunk: int, resume
     topics = settings.kind_topics()
     bus = container().bus
     feed = _Feed(file, done)
-    progress, saved = done, True
+    progress = done
+    resumable = resume  # the progress file on disk says where this run stands
     if rate:
         chunk = max(1, min(chunk, int(rate // 10) or 1))  # ~10 sends a second keeps the pace smooth
     sent, started = 0, time.monotonic()
@@ -140,7 +142,7 @@ def replay(file: Path, rate: float | None, topic: str | None, chunk: int, resume
                 sent += _flush(bus, pending)
                 # The chunk ended with the line just read: everything up to it is acknowledged.
                 progress = feed.position(done.published + sent)
-                saved = _save_progress(file, progress) and saved
+                resumable = _save_progress(file, progress)
                 if rate:
                     ahead = sent / rate - (time.monotonic() - started)
                     if ahead > 0:
@@ -149,7 +151,7 @@ def replay(file: Path, rate: float | None, topic: str | None, chunk: int, resume
     except click.UsageError:
         raise
     except Exception as exc:  # noqa: BLE001 - the broker is away: say how far it got, no traceback
-        _stopped(file, progress, exc, settings.send_timeout, saved)
+        _stopped(file, progress, start, exc, settings.send_timeout, resumable)
     progress = feed.position(done.published + sent)
     _save_progress(file, progress)  # a feed that grows later: --resume sends only the new lines
     elapsed = time.monotonic() - started
@@ -157,15 +159,18 @@ def replay(file: Path, rate: float | None, topic: str | None, chunk: int, resume
                f"acknowledged up to line {progress.line}")
 
 
-def _stopped(file: Path, progress: Progress, exc: Exception, timeout: float, saved: bool) -> None:
-    where = (f"lines 1-{progress.line} (bytes 0-{progress.offset}, {progress.published} messages) acknowledged"
-             if progress.line else "no line acknowledged")
-    how = (f"run `tierwatch intake replay {file} --resume` when the broker is back"
-           if saved else f"{progress_file(file)} could not be written: resume with --from-line {progress.line + 1}")
+def _stopped(file: Path, progress: Progress, start: int, exc: Exception, timeout: float, resumable: bool) -> None:
+    if progress.line >= start:
+        where = (f"acknowledged up to line {progress.line} (byte offset {progress.offset}, "
+                 f"{progress.published} messages)")
+    else:
+        where = f"nothing acknowledged from line {start} on"
+    again = "--resume" if resumable else f"--from-line {max(progress.line + 1, start)}"
     click.echo(
         f"error: the broker did not acknowledge within {timeout:g}s ({type(exc).__name__}: {exc}).\n"
-        f"{file}: {where}; {how}. Lines after {progress.line} may have arrived too: sending them again "
-        "does not store them twice.",
+        f"{file}: {where}. When the broker is back: tierwatch intake replay {file} {again}\n"
+        f"Lines after {max(progress.line, start - 1)} may have arrived too: sending them again does not "
+        "store them twice.",
         err=True,
     )
     raise SystemExit(EX_TEMPFAIL)
