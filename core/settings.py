@@ -107,11 +107,25 @@ class Settings(BaseSettings):
     elasticsearch_url: str = "http://127.0.0.1:9200"
     index_prefix: str = "tierwatch-"
     secret_key: str = ""  # Flask sessions and CSRF; empty = the "session" key of the key ring
+    # Cookies carry Secure, and the session cookie the __Host- prefix (which requires Secure).
+    # Turn off only to serve plain HTTP to a browser that drops Secure cookies there (README).
+    secure_cookies: bool = True
+    # Flask-Limiter's storage. memory:// is exact and free for one waitress process (its threads
+    # share the counters) but resets on restart, and N processes would each allow the full limit:
+    # run several processes behind a shared store instead (redis://host:6379, memcached://...).
+    rate_limit_storage: str = "memory://"
     keys_dir: Path | None = None  # secrets outside the database (core/keys.py); default <data dir>/keys
     timezone: str = "Asia/Shanghai"
     # Real datasets (training, demo filings); default: ../shared/data beside a source checkout.
     shared_data_dir: Path | None = Field(default=None, validation_alias="TIERWATCH_SHARED_DATA")
     intake: IntakeSettings = Field(default_factory=IntakeSettings)
+
+    @field_validator("data_dir", "keys_dir")
+    @classmethod
+    def _absolute(cls, value: Path | None) -> Path | None:
+        # A relative directory is taken from where the command runs, once: every path and the
+        # SQLite URL derived from it then name the same place, and messages show which place.
+        return value.expanduser().absolute() if value is not None else None
 
     @field_validator("database_url")
     @classmethod

@@ -20,7 +20,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
 from tierwatch.core.bus import EventBus
+from tierwatch.core.errors import Forbidden, Invalid
 from tierwatch.core.clock import utcnow
 from tierwatch.core.ids import new_id
 from tierwatch.monitoring.messages import InvalidMessage, Report, to_bytes, tracking_code_for, validate_report
@@ -62,6 +66,70 @@ def report_id_for_key(key: str, sender: str, purpose: str) -> str:
     never lands on another's report. Not a secret: the id is handed back to the client anyway."""
     digest = hashlib.blake2b(f"{sender}\n{purpose}\n{key}".encode(), digest_size=16, person=b"tw-idempotency")
     return f"ik-{digest.hexdigest()}"
+
+
+@dataclass(frozen=True)
+class Submitter:
+    """Who sends a report, as far as intake cares. ``role`` None is an anonymous citizen."""
+
+    role: str | None = None
+    company_id: int | None = None
+    company_name: str | None = None
+    feed_name: str | None = None  # a partner feed account's name: the source of its reports
+
+
+# Who may send which kind of report.
+INCIDENT_ROLES = ("company", "regulator", "admin")
+SCAM_ROLES = (None, "partner", "company", "regulator", "analyst", "admin")
+
+
+def submission(
+    session: Session,
+    kind: str,
+    data: dict[str, Any],
+    submitter: Submitter,
+    *,
+    idempotency_key: str | None = None,
+    sender: str = "anonymous",
+    purpose: str | None = None,
+) -> Report:
+    """A report as this submitter may send it: the fields that say who reported (reporter type,
+    source, company) come from the account, never from the body, and a company files incidents
+    only under its own filing numbers. ``idempotency_key``, ``sender`` and ``purpose`` decide the
+    report_id when the body has none (build_report). Raises Forbidden, Invalid (field-level) or
+    InvalidMessage."""
+    keyed = {"idempotency_key": idempotency_key, "sender": sender, "purpose": purpose}
+    allowed = INCIDENT_ROLES if kind == "incident" else SCAM_ROLES
+    if kind in ("scam", "incident") and submitter.role not in allowed:
+        raise Forbidden(f"{kind} reports are not sent by role {submitter.role or 'anonymous'}")
+    if kind == "scam":
+        reporter_type, source = {
+            None: ("citizen", "web"),
+            "partner": ("partner_feed", submitter.feed_name),
+            "company": ("company", submitter.company_name),
+        }.get(submitter.role, ("citizen", "regulator"))
+        # Whatever the body claims is dropped: being a partner feed is a property of the account.
+        claimed = {k: v for k, v in data.items() if k not in ("reporter_type", "source")}
+        return build_report(kind, claimed, reporter_type=reporter_type, source=source, **keyed)
+    server: dict[str, Any] = {}
+    if submitter.role == "company":
+        server["company"] = submitter.company_name
+        filing = data.get("filing_number")
+        if isinstance(filing, str) and filing.strip():
+            owner = filing_owner(session, filing)
+            if owner is not None and owner != submitter.company_id:
+                raise Invalid.one("filing_number", "not a filing of your company")
+    return build_report(kind, data, **keyed, **server)
+
+
+def filing_owner(session: Session, filing_number: str) -> int | None:
+    """The company id behind a filing number (as normalised for linking), if it is registered."""
+    from tierwatch.monitoring.linking import normalise_filing_number
+    from tierwatch.registry.models import Application
+
+    candidates = {filing_number.strip(), normalise_filing_number(filing_number)}
+    owner = session.scalar(sa.select(Application.company_id).where(Application.filing_number.in_(candidates)))
+    return int(owner) if owner is not None else None
 
 
 def build_report(

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tierwatch.monitoring.identifiers import luhn_ok
+from stdnum import luhn
 
 _SCRIPTS = [
     ("phone", None, "自称{city}公安局民警，说我的身份证涉嫌洗钱案，要求把存款转到安全账户{card}，并加QQ {qq}配合调查。"),
@@ -32,7 +32,7 @@ _TLDS = ["com", "top", "vip", "cn", "xyz"]
 
 def _card(rng: random.Random) -> str:
     digits = "6222" + "".join(rng.choice("0123456789") for _ in range(14))
-    return next(digits + d for d in "0123456789" if luhn_ok(digits + d))
+    return digits + luhn.calc_check_digit(digits)
 
 
 def synthetic_reports(

@@ -53,9 +53,45 @@ def load_ruleset(path_or_text: str | Path, filename: str | None = None) -> RuleS
 
 # --- YAML with line numbers ---------------------------------------------------------------
 
+# Rule files are uploaded by regulators and come through the API, so their cost is bounded
+# before anything is built: no anchors or aliases (a few hundred bytes of aliases expand to
+# gigabytes), a nesting depth and a node count far above any real rule file (the shipped ones:
+# 51 KB, depth 7, ~6,000 nodes).
+MAX_BYTES = 1024 * 1024
+MAX_DEPTH = 24
+MAX_NODES = 100_000
+
+
+class _RuleFileLoader(yaml.SafeLoader):
+    def __init__(self, text: str, name: str):
+        super().__init__(text)
+        self._name, self._depth, self._nodes = name, 0, 0
+
+    def _refuse(self, mark: Any, message: str) -> None:
+        raise RuleSetInvalid([RuleFileError(self._name, mark.line + 1 if mark else None, None, message)])
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            self._refuse(event.start_mark, "YAML anchors and aliases (&, *) are not allowed in rule files")
+        self._nodes += 1
+        if self._nodes > MAX_NODES:
+            self._refuse(event.start_mark, f"too many YAML nodes (more than {MAX_NODES:,})")
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            self._refuse(event.start_mark, f"nested deeper than {MAX_DEPTH} levels")
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
 def _parse_yaml(text: str, name: str) -> tuple[Any, dict[Path_, int]]:
+    size = len(text.encode("utf-8"))
+    if size > MAX_BYTES:
+        raise RuleSetInvalid([RuleFileError(name, None, None, f"file too large: {size:,} bytes > {MAX_BYTES:,}")])
     try:
-        loader = yaml.SafeLoader(text)
+        loader = _RuleFileLoader(text, name)
         try:
             node = loader.get_single_node()
             data = loader.construct_document(node) if node is not None else None

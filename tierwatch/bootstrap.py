@@ -54,7 +54,7 @@ class Container:
         return KeyRing(self.settings.resolved_keys_dir)
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.session_factory, self.handlers)
+        return UnitOfWork(self.session_factory, self.handlers, self.keys)
 
     @cached_property
     def bus(self) -> EventBus:

@@ -114,7 +114,7 @@ def test_a_report_the_database_refuses_is_dead_lettered_and_its_batch_stored(env
 
         def score_batch(self, items, reputation):
             scores = super().score_batch(items, reputation)
-            return [s if item.report_id != poison else replace(s, probability=object())
+            return [s if item.report_id != poison else replace(s, scam_probability=object())
                     for item, s in zip(items, scores)]
 
     reports = list(synthetic_reports(200, seed=6))

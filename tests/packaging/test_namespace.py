@@ -67,5 +67,10 @@ def test_the_wheel_adds_exactly_one_top_level_name(tmp_path: Path) -> None:
     # the data the code reads at run time travels with it
     for path in ("tierwatch/rules/cn-gd.yaml", "tierwatch/rules/schema/ruleset.schema.json",
                  "tierwatch/migrations/env.py", "tierwatch/migrations/script.py.mako",
-                 "tierwatch/migrations/versions/0001_core.py", "tierwatch/web/static/site.css"):
+                 "tierwatch/migrations/versions/0001_core.py", "tierwatch/web/static/site.css",
+                 "tierwatch/antifraud/training/synth/zh.yaml", "tierwatch/antifraud/training/synth/en.yaml",
+                 "tierwatch/web/templates/base.html", "tierwatch/web/templates/macros/forms.html",
+                 # the catalogue travels compiled: setup.py's build hook made the .mo from the .po
+                 "tierwatch/web/translations/zh_Hans_CN/LC_MESSAGES/messages.po",
+                 "tierwatch/web/translations/zh_Hans_CN/LC_MESSAGES/messages.mo"):
         assert path in names

@@ -163,3 +163,62 @@ def test_the_form_token_path_gives_the_api_key_path_the_same_report_id():
     first = build_report("scam", data, idempotency_key=token, reporter_type="citizen", source="web")
     again = build_report("scam", data, idempotency_key=token, reporter_type="citizen", source="web")
     assert first.report_id == again.report_id and first.report_id.startswith("ik-")
+
+
+def _token(container, world, key):
+    from tierwatch.registry import accounts
+    from tierwatch.registry.models import User
+
+    with container.uow() as uow:
+        plain = accounts.issue_token(uow, uow.session.get(User, getattr(world, key).user_id))[1]
+        uow.commit()
+    return {"Authorization": f"Bearer {plain}"}
+
+
+def test_only_a_partner_feed_account_reports_as_a_partner_feed(client, container, world, tokens):
+    from tierwatch.core.actors import Actor
+    from tierwatch.registry import accounts
+    from tierwatch.registry.schemas import UserIn
+    from tests.unit.registry.factories import PASSWORD
+
+    claim = {**SCAM, "reporter_type": "partner_feed", "source": "中国移动反诈"}
+    assert client.post("/api/v1/reports/scam", json=claim, headers=tokens["a"]).status_code == 202
+    with container.uow() as uow:
+        accounts.create_user(uow, Actor.system("test"), UserIn(
+            email="feed@bank.example.cn", name="某银行反诈推送", password=PASSWORD, role="partner"))
+        uow.commit()
+    from tierwatch.registry.models import User
+
+    with container.uow() as uow:
+        feed = uow.session.scalars(sa.select(User).where(User.email == "feed@bank.example.cn")).one()
+        plain = accounts.issue_token(uow, feed)[1]
+        uow.commit()
+    assert client.post("/api/v1/reports/scam", json=claim, headers={"Authorization": f"Bearer {plain}"}).status_code == 202
+    by_company, by_feed = sorted((r for _, r in published(container, "reports.scam")),
+                                 key=lambda r: r.reporter_type.value)
+    assert (by_company.reporter_type.value, by_company.source) == ("company", "深圳市腾讯计算机系统有限公司")
+    assert (by_feed.reporter_type.value, by_feed.source) == ("partner_feed", "某银行反诈推送")
+
+
+def test_incidents_in_bulk_need_the_same_roles_as_alone(client, container, world):
+    analyst = _token(container, world, "analyst")
+    assert client.post("/api/v1/reports/incident", json=INCIDENT, headers=analyst).status_code == 403
+    bulk = client.post("/api/v1/reports/bulk", json={"reports": [{**INCIDENT, "kind": "incident"}]}, headers=analyst)
+    assert bulk.status_code == 403
+    assert published(container, "reports.incident") == []
+
+
+def test_a_company_cannot_file_an_incident_under_another_companys_filing(client, container, world, tokens):
+    from tierwatch.registry.models import Application
+
+    with container.uow() as uow:
+        uow.session.add(Application(company_id=world.company_b, name="华为应用", status="approved",
+                                    filing_number="粤AI备-2026-000777"))
+        uow.commit()
+    theirs = client.post("/api/v1/reports/incident", json={**INCIDENT, "filing_number": "粤AI备-2026-000777"},
+                         headers=tokens["a"])
+    assert theirs.status_code == 422 and theirs.get_json()["errors"][0]["field"] == "filing_number"
+    assert published(container, "reports.incident") == []
+    b = _token(container, world, "b")
+    assert client.post("/api/v1/reports/incident", json={**INCIDENT, "filing_number": "粤AI备-2026-000777"},
+                       headers=b).status_code == 202
