@@ -122,6 +122,8 @@ def update_application(uow: UnitOfWork, actor: Actor, app_id: int, data: Applica
     app = get_application(uow, actor, app_id, lock=True)
     version = latest_version(app)
     workflow.check_edit(version.status, actor.role)
+    if version.status == workflow.RETURNED:
+        version = _revise(uow, actor, app, version)
     before = version_fields(version)
     for name, value in data.given().items():
         setattr(version, name, value)
@@ -130,6 +132,19 @@ def update_application(uow: UnitOfWork, actor: Actor, app_id: int, data: Applica
     if changes:
         audit.record(uow, actor, "application.update", "application", app.id, changes=changes)
     return app
+
+
+def _revise(uow: UnitOfWork, actor: Actor, app: Application, returned: ApplicationVersion) -> ApplicationVersion:
+    """The first edit after a return opens a new version: the returned one stays as the
+    regulator saw it, so the next review can compare the two."""
+    version = _new_version(app, returned.number + 1, version_fields(returned), actor)
+    app.status = workflow.DRAFT
+    uow.session.add(version)
+    uow.session.flush()
+    audit.record(uow, actor, "application.revise", "application", app.id,
+                 changes={"version": {"before": returned.number, "after": version.number},
+                          "status": {"before": returned.status, "after": workflow.DRAFT}})
+    return version
 
 
 def delete_draft(uow: UnitOfWork, actor: Actor, app_id: int) -> None:

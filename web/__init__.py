@@ -53,10 +53,11 @@ def create_app(config: dict[str, Any] | None, container: AppContext) -> Flask:
 
     from tierwatch.web import (
         account, analyst, api, auth, company, errors, i18n, jsonio, labels, limits, navigation, public,
-        regulator, security, security_log,
+        regulator, security, security_log, uploads, caching, jobs as background,
     )
 
     jsonio.init_app(app)  # before the blueprints: their routes use its URL converters
+    uploads.init_app(app)  # before the CSRF check, which reads the body
     csrf = CSRFProtect(app)
     csrf.exempt(api.bp)  # the API takes bearer tokens only and ignores the cookie: nothing to forge
     i18n.init_app(app)
@@ -65,6 +66,8 @@ def create_app(config: dict[str, Any] | None, container: AppContext) -> Flask:
     errors.init_app(app)
     navigation.init_app(app)
     labels.init_app(app)
+    background.init_app(app)
+    caching.init_app(app)
     app.teardown_request(auth.close_request_uow)
     app.context_processor(lambda: {"current_user": auth.current_user(), "home_endpoint": auth.home_endpoint})
 

@@ -14,6 +14,8 @@ import math
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
 import pygal
 from pygal.style import Style
@@ -49,30 +51,41 @@ class Chart:
 
 
 def chart(kind: str, title: str, category_label: str, categories: Sequence[str],
-          series: Mapping[str, Sequence[float | int | None]], *, width: int = 400, height: int = 300) -> Chart:
+          series: Mapping[str, Sequence[float | int | None]], *, width: int = 400, height: int = 300,
+          rotate_labels: int = 0) -> Chart:
     """A chart of ``series`` (name -> one value per category) and the table of the same numbers.
     Titles and labels are shown as given: translate them before calling."""
     for name, values in series.items():
         if len(values) != len(categories):
             raise ValueError(f"series {name!r} has {len(values)} values for {len(categories)} categories")
+    frozen = tuple((str(name), tuple(values)) for name, values in series.items())
+    uri = _svg_uri(kind, str(title), tuple(str(c) for c in categories), frozen, width, height, rotate_labels)
+    rows = [[str(category), *(_cell(values[i]) for values in series.values())] for i, category in enumerate(categories)]
+    return Chart(title, uri, [category_label, *series], rows)
+
+
+@lru_cache(maxsize=256)
+def _svg_uri(kind: str, title: str, categories: tuple[str, ...], series: tuple[tuple[str, tuple[Any, ...]], ...],
+             width: int, height: int, rotate_labels: int) -> str:
+    """The drawing, remembered: the same figures draw the same image (drawing is the slow part
+    of a dashboard, ~30 ms a chart)."""
     graph = KINDS[kind](
         style=STYLE, js=[], disable_xml_declaration=True, no_prefix=True, width=width, height=height,
         explicit_size=False, show_legend=len(series) > 1, legend_at_bottom=True,
         legend_at_bottom_columns=max(1, min(len(series), 3)), truncate_legend=-1, truncate_label=-1,
-        spacing=14, print_values=False,
+        spacing=14, print_values=False, x_label_rotation=rotate_labels,
     )
     # pygal draws a horizontal bar chart's first category at the bottom: reversed, the chart
     # reads top-down in the order of its table.
     order = slice(None, None, -1) if kind == "horizontal_bar" else slice(None)
     graph.x_labels = list(categories)[order]
-    if _all_whole(series):  # counts: ticks at whole numbers, never 0.1, 0.2, ...
-        graph.y_labels = whole_ticks(max((v for vs in series.values() for v in vs if v is not None), default=0))
-    for name, values in series.items():
+    values_of = dict(series)
+    if _all_whole(values_of):  # counts: ticks at whole numbers, never 0.1, 0.2, ...
+        graph.y_labels = whole_ticks(max((v for vs in values_of.values() for v in vs if v is not None), default=0))
+    for name, values in series:
         graph.add(name, list(values)[order])
     svg = graph.render(is_unicode=True)
-    uri = "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
-    rows = [[str(category), *(_cell(values[i]) for values in series.values())] for i, category in enumerate(categories)]
-    return Chart(title, uri, [category_label, *series], rows)
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
 
 def whole_ticks(top: float, most: int = 6) -> list[int]:

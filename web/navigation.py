@@ -41,8 +41,13 @@ PORTALS = (
 
 # Each portal's own menu (shown on its pages: the template sets ``portal``).
 PORTAL_MENUS: dict[str, tuple[Link, ...]] = {
-    "company": (Link("company.home", _l("Overview")),),
-    "regulator": (Link("regulator.home", _l("Overview")),),
+    "company": (Link("company.home", _l("Overview")), Link("company.applications", _l("AI applications")),
+                Link("company.tasks", _l("Tasks")), Link("company.notices", _l("Notices")),
+                Link("company.incidents", _l("Incident reports")),
+                Link("company.tokens", _l("API tokens")), Link("company.users", _l("Colleagues"))),
+    "regulator": (Link("regulator.home", _l("Dashboards")), Link("regulator.queue", _l("Review queue")),
+                  Link("regulator.rulesets", _l("Rule sets")), Link("regulator.calendar", _l("Supervision calendar")),
+                  Link("regulator.audit", _l("Audit trail")), Link("regulator.exports", _l("Exports"))),
     "analyst": (Link("analyst.home", _l("Overview")),),
     "account": (Link("account.home", _l("My account")), Link("account.password", _l("Change password"))),
 }

@@ -35,7 +35,7 @@ def test_a_regulator_signs_in_switches_to_english_changes_the_password_and_signs
     assert page.get_by_role("heading", level=1).inner_text() == "监管工作台"
     chart = page.locator("figure.chart img")
     assert chart.evaluate("img => img.complete && img.naturalWidth > 0")  # the SVG loaded under the CSP
-    rows = page.locator("table.data tbody tr")
+    rows = page.locator("table.data").first.locator("tbody tr")
     assert rows.count() == 8  # one row per workflow status
     assert [rows.nth(i).inner_text().split() for i in (0, 1)] == [["草稿", "2"], ["已提交", "1"]]
     cookie = next(c for c in page.context.cookies() if c["name"] == "__Host-tw_session")

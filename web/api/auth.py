@@ -6,13 +6,15 @@ from typing import Any
 
 from flask import jsonify
 
-from tierwatch.registry import accounts
+from tierwatch.registry import accounts, signup
 from tierwatch.registry.models import ApiToken
 from tierwatch.registry.schemas import LoginIn, SelfRegistrationIn, TokenIn
 from tierwatch.web.api.blueprint import bp
 from tierwatch.web.api.common import actor, body, iso
 from tierwatch.web.api.registry import company_json, user_json
-from tierwatch.web.api.schemas import CreateTokenIn, RegistrationOut, TokenList, TokenOut, UserOut
+from tierwatch.web.api.schemas import (
+    ConfirmSignupIn, CreateTokenIn, RegistrationOut, SignupAccepted, TokenList, TokenOut, UserOut,
+)
 from tierwatch.web.auth import ANYONE, SIGNED_IN, allow, current_token, current_user, request_uow
 from tierwatch.web.jsonio import json_body
 from tierwatch.web.limits import rate_limit
@@ -35,14 +37,29 @@ def token_json(token: ApiToken, plain: str | None = None) -> dict[str, Any]:
 @bp.post("/auth/register")
 @allow(ANYONE)
 @rate_limit("PUBLIC_FORM_LIMIT")
-@operation("Register a company and its first user; answers with a first token", body=SelfRegistrationIn,
-           responses={201: RegistrationOut}, tags=TAGS)
+@operation("Ask for a company account: a confirmation link is e-mailed to the address. The answer is "
+           "the same whether or not the address already has an account", body=SelfRegistrationIn,
+           responses={202: SignupAccepted}, tags=TAGS)
 def register() -> Any:
     uow = request_uow()
-    company, user = accounts.register_company(uow, body(SelfRegistrationIn))
+    signup.request_signup(uow, body(SelfRegistrationIn))
+    uow.commit()
+    return jsonify({"status": "confirmation_sent",
+                    "message": "if this address can be used, a confirmation link was sent to it"}), 202
+
+
+@bp.post("/auth/register/confirm")
+@allow(ANYONE)
+@rate_limit("PUBLIC_FORM_LIMIT")
+@operation("Confirm a sign-up with the e-mailed link's token; answers with the company, its first user "
+           "and a first token", body=ConfirmSignupIn, responses={201: RegistrationOut, 404: Error}, tags=TAGS)
+def confirm_registration() -> Any:
+    uow = request_uow()
+    user = signup.confirm_signup(uow, body(ConfirmSignupIn).token)
     token, plain = accounts.issue_token(uow, user, "registration")
     uow.commit()
-    return jsonify({"company": company_json(company), "user": user_json(user),
+    assert user.company is not None
+    return jsonify({"company": company_json(user.company), "user": user_json(user),
                     "token": token_json(token, plain)}), 201
 
 

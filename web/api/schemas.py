@@ -71,6 +71,16 @@ class TokenList(_Out):
     items: list[TokenOut]
 
 
+class SignupAccepted(_Out):
+    status: Literal["confirmation_sent"]
+    message: str
+
+
+class ConfirmSignupIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    token: str = Field(min_length=1, max_length=200, description="the secret of the e-mailed confirmation link")
+
+
 class RegistrationOut(_Out):
     company: CompanyOut
     user: UserOut

@@ -73,8 +73,13 @@ def test_return_requires_reason_then_resubmit(container, world):
         uow.commit()
     assert _do(container, world.a, app_id, "submit")[0] == "submitted"
     with container.uow() as uow:
-        entry = audit.list_entries(uow, entity="application", entity_id=app_id)[2]
-        assert (entry.action, entry.reason) == ("application.return", "补充安全评估报告")
+        entries = audit.list_entries(uow, entity="application", entity_id=app_id)
+        assert [e.action for e in entries[:4]] == ["application.submit", "application.update",
+                                                   "application.revise", "application.return"]
+        assert entries[3].reason == "补充安全评估报告"
+        # The returned version stays as the regulator saw it; the edit went into version 2.
+        app = service.get_application(uow, world.a, app_id)
+        assert [(v.number, v.status, v.version) for v in app.versions] == [(1, "returned", "1.0"), (2, "submitted", "1.1")]
 
 
 def test_roles_and_states_are_enforced(container, world):

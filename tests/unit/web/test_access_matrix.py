@@ -27,6 +27,7 @@ from flask import url_for
 from tierwatch.bootstrap import Container, build
 from tierwatch.core.settings import load_settings
 from tierwatch.registry import accounts, service, supervision
+from tierwatch.registry.evidence import EvidenceStore, add_evidence
 from tierwatch.registry.models import Application, User
 from tierwatch.registry.schemas import CreateApplicationIn
 from tierwatch.web import create_app
@@ -62,6 +63,8 @@ def api(ok: int, *allowed: str, **special: int) -> dict[str, int | str]:
 EVERYONE = (ANYONE,)
 STAFF = REGULATOR_SIDE  # regulator, analyst, admin
 A_ONLY = {"company_b": 404}  # company B cannot even learn that A's object exists
+COMPANY = ("company",)
+CONSOLE = ("regulator", "admin")
 
 # (endpoint, method): (declared roles, {role: expected status}).
 MATRIX: dict[tuple[str, str], tuple[tuple[str, ...], dict[str, int | str]]] = {
@@ -86,12 +89,58 @@ MATRIX: dict[tuple[str, str], tuple[tuple[str, ...], dict[str, int | str]]] = {
     ("company.home", "GET"): (("company",), page(200, "company")),
     ("regulator.home", "GET"): (("regulator", "admin"), page(200, "regulator", "admin")),
     ("analyst.home", "GET"): (("analyst", "admin"), page(200, "analyst", "admin")),
+    # --- company portal (company B gets 404 for company A's objects)
+    ("company.signup_page", "GET"): (EVERYONE, page(200, ANYONE)),
+    ("company.signup_page", "POST"): (EVERYONE, page(422, ANYONE)),  # an empty form
+    ("company.confirm_signup", "GET"): (EVERYONE, page(404, ANYONE)),  # an unknown link
+    ("company.applications", "GET"): (COMPANY, page(200, "company")),
+    ("company.new_application", "GET"): (COMPANY, page(200, "company")),
+    ("company.new_application", "POST"): (COMPANY, page(422, "company")),  # no name
+    ("company.edit_application", "GET"): (COMPANY, page(200, "company", **A_ONLY)),
+    ("company.edit_application", "POST"): (COMPANY, page(422, "company", **A_ONLY)),  # the name emptied
+    ("company.check_step", "POST"): (COMPANY, page(200, "company")),  # the answers' errors, as JSON
+    ("company.review_application", "GET"): (COMPANY, page(200, "company", **A_ONLY)),
+    ("company.submit_application", "POST"): (COMPANY, page(400, "company", **A_ONLY)),  # no reviewed version
+    ("company.application", "GET"): (COMPANY, page(200, "company", **A_ONLY)),
+    ("company.application_tiers", "GET"): (COMPANY, page(200, "company", **A_ONLY)),
+    ("company.amend_application", "GET"): (COMPANY, page(200, "company", **A_ONLY)),
+    ("company.amend_application", "POST"): (COMPANY, page(422, "company", **A_ONLY)),  # no change note
+    ("company.export_application", "GET"): (COMPANY, page(200, "company", **A_ONLY)),
+    ("company.tasks", "GET"): (COMPANY, page(200, "company")),
+    ("company.task", "GET"): (COMPANY, page(200, "company", **A_ONLY)),
+    ("company.task", "POST"): (COMPANY, page(422, "company", **A_ONLY)),  # no file
+    ("company.evidence_file", "GET"): (COMPANY, page(200, "company", **A_ONLY)),
+    ("company.incidents", "GET"): (COMPANY, page(200, "company")),
+    ("company.incidents", "POST"): (COMPANY, page(422, "company")),
+    ("company.tokens", "GET"): (COMPANY, page(200, "company")),
+    ("company.tokens", "POST"): (COMPANY, page(422, "company")),
+    ("company.notices", "GET"): (COMPANY, page(200, "company")),
+    ("company.reply", "POST"): (COMPANY, page(422, "company", **A_ONLY)),  # an empty answer
+    ("company.users", "GET"): (COMPANY, page(200, "company")),
+    ("company.users", "POST"): (COMPANY, page(422, "company")),
+    # --- regulator console
+    ("regulator.queue", "GET"): (CONSOLE, page(200, *CONSOLE)),
+    ("regulator.application", "GET"): (CONSOLE, page(200, *CONSOLE)),
+    ("regulator.decide", "POST"): (CONSOLE, page(400, *CONSOLE)),  # no action chosen
+    ("regulator.override", "POST"): (CONSOLE, page(422, *CONSOLE)),  # no justification
+    ("regulator.rulesets", "GET"): (CONSOLE, page(200, *CONSOLE)),
+    ("regulator.check_ruleset", "POST"): (CONSOLE, page(422, *CONSOLE)),  # no file
+    ("regulator.what_if", "GET"): (CONSOLE, page(404, *CONSOLE)),  # no such upload
+    ("regulator.activate_ruleset", "POST"): (("admin",), page(404, "admin")),
+    ("regulator.rollback_ruleset", "POST"): (("admin",), page(404, "admin")),  # no version 1 in this world
+    ("regulator.ruleset_job", "GET"): (CONSOLE, page(303, *CONSOLE)),  # a job this process does not know
+    ("regulator.calendar", "GET"): (CONSOLE, page(200, *CONSOLE)),
+    ("regulator.audit", "GET"): (CONSOLE, page(200, *CONSOLE)),
+    ("regulator.exports", "GET"): (CONSOLE, page(200, *CONSOLE)),
+    ("regulator.export_registry", "GET"): (CONSOLE, page(200, *CONSOLE)),
+    ("regulator.export_calendar", "GET"): (CONSOLE, page(200, *CONSOLE)),
     # --- the API's own description
     ("api.openapi_document", "GET"): (EVERYONE, api(200, ANYONE)),
     ("api.docs", "GET"): (EVERYONE, api(200, ANYONE)),
     ("api.docs_asset", "GET"): (EVERYONE, api(200, ANYONE)),
     # --- accounts and tokens
     ("api.register", "POST"): (EVERYONE, api(422, ANYONE)),
+    ("api.confirm_registration", "POST"): (EVERYONE, api(422, ANYONE)),  # no token
     # Without e-mail and password: only an administrator's token mints another.
     ("api.create_token", "POST"): (EVERYONE, api(403, ANYONE, anonymous=401, citizen=401, admin=201)),
     ("api.list_tokens", "GET"): (SIGNED_IN, api(200, *SIGNED_IN)),
@@ -135,12 +184,18 @@ MATRIX: dict[tuple[str, str], tuple[tuple[str, ...], dict[str, int | str]]] = {
     # --- last, as they destroy what rows above address
     ("api.revoke_token", "DELETE"): (SIGNED_IN, api(404, *SIGNED_IN, company_a=200, admin=200)),
     ("api.delete_draft", "DELETE"): (("company", "admin"), api(204, "company", "admin", **A_ONLY)),
+    # The pages' own destructive steps, after the API's: the token is revoked, the task done and
+    # the draft deleted by then, so company A is told so; company B still learns nothing.
+    ("company.revoke_token", "POST"): (COMPANY, page(409, "company", **A_ONLY)),
+    ("company.complete_task", "POST"): (COMPANY, page(409, "company", **A_ONLY)),
+    ("company.delete_application", "POST"): (COMPANY, page(404, "company")),
 }
 
 # Path arguments, by name. Objects are company A's; `tracking_code` is the citizen's own for
 # the citizen and another reporter's for everyone else.
 ARGS = {"filename": "site.css", "code": "en", "name": "swagger-ui.css", "number": 1, "action": "approve",
-        "jurisdiction": "cn-gd"}
+        "jurisdiction": "cn-gd", "version": 1, "step_key": "service", "shape": "annex-viii", "fmt": "csv",
+        "checksum": "0" * 64, "job_id": "no-such-job", "token": "no-such-link"}
 QUERY: dict[str, dict[str, Any]] = {}
 BODY: dict[str, dict[str, Any]] = {  # JSON bodies for API calls (default {}), by endpoint
     "api.amend": {"change_note": "更换底层模型"},
@@ -182,12 +237,16 @@ def matrix_world(_template, tmp_path_factory) -> MatrixWorld:
         draft = service.create_application(uow, world.a, CreateApplicationIn(**full_fields()))
         other = service.create_application(uow, world.a, CreateApplicationIn(**full_fields(name="粤智写作")))
         task = supervision.open_incident_deadline(uow, other, "matrix-1", datetime.now(UTC), "PT72H")
+        uow.session.flush()
+        evidence = add_evidence(uow, EvidenceStore(directory / "evidence"), world.a, task.id, "自评估.pdf",
+                                b"%PDF-1.4\n%%EOF\n")
         user_a = uow.session.get(User, world.a.user_id)
         token, _plain = accounts.issue_token(uow, user_a, "to be revoked")
         tokens = {role: accounts.issue_token(uow, uow.session.get(User, getattr(world, key).user_id))[1]
                   for role, key in ACCOUNT_OF.items()}
         uow.commit()
         ids.update(app_id=draft.id, company_id=world.company_a, task_id=task.id, token_id=token.id,
+                   public_id=evidence.public_id,
                    users={role: getattr(world, key).user_id for role, key in ACCOUNT_OF.items()})
         assert uow.session.get(Application, draft.id).company_id == world.company_a
     with c.engine.connect() as conn:
@@ -199,7 +258,7 @@ def matrix_world(_template, tmp_path_factory) -> MatrixWorld:
 
 
 def url_args(world: MatrixWorld, role: str) -> dict[str, Any]:
-    args = {**ARGS, **{k: world.ids[k] for k in ("app_id", "company_id", "task_id", "token_id")}}
+    args = {**ARGS, **{k: world.ids[k] for k in ("app_id", "company_id", "task_id", "token_id", "public_id")}}
     args["tracking_code"] = world.ids["tracking_code" if role == "citizen" else "other_tracking_code"]
     return args
 
