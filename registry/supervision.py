@@ -108,6 +108,16 @@ def complete_deadline(uow: UnitOfWork, app: Application, kind: str, key: str, ac
         _close(uow, task, actor, note=None)
 
 
+def open_incident_deadline(
+    uow: UnitOfWork, app: Application, incident_key: str, occurred_at: datetime, within: str
+) -> SupervisionTask:
+    """An incident happened: its report is due `within` (PT24H, PT72H ...) of it (the tier's
+    incident_report obligation; the company portal lists it among its tasks)."""
+    due_at = occurred_at + _duration(within)
+    details = {"occurred_at": occurred_at.isoformat(), "due_at": due_at.isoformat(), "within": within}
+    return _upsert(uow, app, "incident_report", incident_key, china_today(due_at), details=details)[0]
+
+
 # --- scheduled jobs ---------------------------------------------------------------------
 
 def generate_due_tasks(uow: UnitOfWork, now: datetime, tiers: TierSource) -> int:
@@ -207,6 +217,11 @@ def _parts(value: str) -> tuple[int, int, int, int, int]:
     if not match or value in ("P", "PT"):
         raise ValueError(f"not an ISO 8601 duration: {value!r}")
     return tuple(int(g or 0) for g in match.groups())  # type: ignore[return-value]
+
+
+def _duration(value: str) -> timedelta:
+    years, months, weeks, days, hours = _parts(value)
+    return timedelta(days=365 * years + 30 * months + 7 * weeks + days, hours=hours)
 
 
 def _sampled(app_id: int, ob: Duty, today: date) -> bool:
