@@ -1,13 +1,22 @@
 """Words people read for the codes the domain uses (roles, workflow statuses, ...), translated.
 Templates use the ``label`` filter: ``{{ app.status|label("status") }}``. A code without an
-entry shows as itself, so a new code is visible (and a test of the page catches it)."""
+entry shows as itself, so a new code is visible (and a test of the page catches it).
+
+The anti-fraud and registry vocabularies carry their own Chinese and English labels
+(antifraud.vocab, registry.vocab): ``label`` picks the visitor's language from them instead of
+repeating them in the catalogue."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
 from flask_babel import lazy_gettext as _l
+
+from tierwatch.antifraud import vocab
+from tierwatch.registry import vocab as registry_vocab
+from tierwatch.web.i18n import current_language
 
 LABELS: dict[str, dict[str, Any]] = {
     "role": {
@@ -30,10 +39,72 @@ LABELS: dict[str, dict[str, Any]] = {
 }
 
 
+LABELS.update({
+    "jurisdiction": {"cn-gd": _l("China (Guangdong)"), "eu": _l("EU AI Act")},
+    "tier": {"low": _l("low risk"), "medium": _l("medium risk"), "high": _l("high risk"),
+             "prohibited": _l("prohibited")},
+    "obligation": {  # rules/schema: obligation kinds
+        "filing": _l("Filing with the regulator"),
+        "review_before_approval": _l("Review before approval"),
+        "continuous_monitoring": _l("Continuous monitoring"),
+        "incident_report": _l("Incident reports"),
+        "self_assessment": _l("Self-assessment"),
+        "inspection": _l("On-site inspection"),
+        "spot_check": _l("Random spot checks"),
+        "change_filing": _l("Filing of changes"),
+        "deregistration_filing": _l("Deregistration when the service stops"),
+        "transparency_notice": _l("Telling users they deal with AI"),
+        "content_labelling": _l("Labels on generated content"),
+        "security_assessment": _l("Security assessment"),
+        "human_oversight": _l("Human oversight"),
+        "conformity_assessment": _l("Conformity assessment"),
+        "eu_database_registration": _l("Registration in the EU database"),
+        "fundamental_rights_impact_assessment": _l("Fundamental rights impact assessment"),
+        "prohibition": _l("Prohibited practice: may not be offered"),
+    },
+    "risk": {  # monitoring.public.checking levels
+        "not_rated": _l("Not rated"),
+        "medium": _l("Medium risk"),
+        "high": _l("High risk"),
+        "cleared": _l("Cleared after review"),
+    },
+    "dispute": {"open": _l("Disputed: under review"), "upheld": _l("Dispute upheld"),
+                "rejected": _l("Dispute reviewed: the reports stand")},
+    "identifier": {
+        "phone": _l("Phone number"), "url": _l("Web address"), "domain": _l("Website"),
+        "email": _l("E-mail address"), "qq": _l("QQ number"), "wechat": _l("WeChat ID"),
+        "telegram": _l("Telegram account"), "account": _l("Account"), "bank_card": _l("Bank card"),
+        "alipay": _l("Alipay account"), "payment": _l("Payment account"), "app": _l("App name"),
+    },
+    "publication": {"warning": _l("Warning"), "case_story": _l("Case story")},
+})
+
+# Domain vocabularies that carry their own (zh-CN, en) labels.
+VOCABULARIES: dict[str, Mapping[str, tuple[str, str]]] = {
+    "channel": vocab.CHANNELS, "scam_type": vocab.SCAM_TYPES, "ai_technique": vocab.AI_TECHNIQUES,
+    "payment_method": vocab.PAYMENT_METHODS, "city": vocab.GD_CITIES, "domain": registry_vocab.DOMAINS,
+}
+
+
 def label(code: str | None, vocabulary: str) -> str:
     if code is None:
         return ""
+    if vocabulary in VOCABULARIES:
+        return vocab_label(VOCABULARIES[vocabulary], code)
     return str(LABELS[vocabulary].get(code, code))
+
+
+def vocab_label(labels: Mapping[str, tuple[str, str]], code: str) -> str:
+    """A domain code in the visitor's language (the code itself when unknown)."""
+    pair = labels.get(code)
+    if pair is None:
+        return code
+    return pair[0] if current_language() == "zh_CN" else pair[1]
+
+
+def choices(vocabulary: str, skip: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """(code, label) pairs of a domain vocabulary, for a form's options (evaluated per request)."""
+    return [(code, label(code, vocabulary)) for code in VOCABULARIES[vocabulary] if code not in skip]
 
 
 def init_app(app: Flask) -> None:

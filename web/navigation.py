@@ -42,7 +42,7 @@ PORTALS = (
 # Each portal's own menu (shown on its pages: the template sets ``portal``).
 PORTAL_MENUS: dict[str, tuple[Link, ...]] = {
     "company": (Link("company.home", _l("Overview")),),
-    "regulator": (Link("regulator.home", _l("Overview")),),
+    "regulator": (Link("regulator.home", _l("Overview")), Link("regulator.dispute_list", _l("Disputes"))),
     "analyst": (Link("analyst.home", _l("Overview")),),
     "account": (Link("account.home", _l("My account")), Link("account.password", _l("Change password"))),
 }

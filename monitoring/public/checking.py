@@ -80,12 +80,12 @@ def _identifier(found: ids.Identifier) -> Recognised:
     keys = [str(found)]
     shown = value
     if kind == ids.PHONE:
-        shown = _show_phone(value)
+        shown = show_phone(value)
         if value.startswith("+861"):  # a mobile number doubles as an Alipay or WeChat account
             keys += [f"{ids.ALIPAY}:{value}", f"{ids.WECHAT}:{value[3:]}"]
     elif kind == ids.ALIPAY and value.startswith("+"):
         keys.append(f"{ids.PHONE}:{value}")
-        shown = _show_phone(value)
+        shown = show_phone(value)
     elif kind == ids.EMAIL:
         keys.append(f"{ids.ALIPAY}:{value}")
     elif kind == ids.BANK_CARD:
@@ -103,7 +103,7 @@ def _site(urls: list[ids.Identifier], domains: list[ids.Identifier]) -> Recognis
     return Recognised(ids.URL, url, (f"url:{url}",), url)
 
 
-def _show_phone(value: str) -> str:
+def show_phone(value: str) -> str:
     if not value.startswith("+"):  # a service or short number (95588, 4008…): as it is dialled
         return value
     try:
