@@ -60,6 +60,8 @@ def chart(kind: str, title: str, category_label: str, categories: Sequence[str],
         explicit_size=False, show_legend=len(series) > 1, legend_at_bottom=True,
         legend_at_bottom_columns=max(1, min(len(series), 3)), truncate_legend=-1, truncate_label=-1,
         spacing=14, print_values=False,
+        # Many categories along the bottom (a dozen weeks) overlap on a phone-sized chart: slanted.
+        x_label_rotation=40 if kind != "horizontal_bar" and len(categories) > 6 else 0,
     )
     # pygal draws a horizontal bar chart's first category at the bottom: reversed, the chart
     # reads top-down in the order of its table.

@@ -53,9 +53,10 @@ def duration(value: str | None) -> str:
 
 
 def obligation_terms(item: dict[str, Any]) -> str:
-    """"every 3 months" / "within 24 hours" / "" for an obligation."""
+    """"every year" / "every 3 months" / "within 24 hours" / "" for an obligation."""
     if item.get("every"):
-        return _("every %(span)s", span=duration(item["every"]))
+        single = {"P1Y": _("every year"), "P1M": _("every month"), "P1W": _("every week"), "P1D": _("every day")}
+        return single.get(item["every"]) or _("every %(span)s", span=duration(item["every"]))
     if item.get("within"):
         return _("within %(span)s", span=duration(item["within"]))
     return ""

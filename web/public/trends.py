@@ -69,7 +69,7 @@ def _charts(t: Trends) -> dict[str, Chart]:
         ("by_city", _("Reports by city"), t.by_city, "city"),
     ):
         if any(n for _, n in rows):
-            names = [_("Elsewhere or not said") if code == OTHER and vocabulary == "city" else label(code, vocabulary)
+            names = [_("Other") if code == OTHER and vocabulary == "city" else label(code, vocabulary)
                      for code, _n in rows]
             out[key] = chart("horizontal_bar", title, _("Category"), names, {_("Reports"): [n for _, n in rows]},
                              height=max(200, 32 * len(rows) + 80))
