@@ -21,7 +21,7 @@ from tierwatch.registry.schemas import (
     DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS, TOKEN_SCOPES, CompanyIn, SelfRegistrationIn, UserIn,
 )
 
-TOKEN_PREFIX = "tw_"
+TOKEN_PREFIX = "tw_"  # nosec B105 # the prefix of issued tokens, not a secret
 _hasher = PasswordHasher()
 
 

@@ -68,7 +68,7 @@ def sample_applications(count: int = SAMPLE_APPLICATIONS, seed: int = 7) -> list
     """Filings with every field set to codes of its vocabulary, to time a rule set on."""
     from tierwatch.registry.vocab import APPLICATION_FIELDS
 
-    r = random.Random(seed)
+    r = random.Random(seed)  # nosec B311 # sample filings to time a rule set on, reproducible by seed; not security
     apps = []
     for i in range(count):
         app: dict[str, Any] = {}

@@ -127,7 +127,7 @@ def _recent_in_guangdong(report: dict[str, Any], i: int, now: datetime) -> dict[
     and, mostly, into one of Guangdong's cities: the trends page then has something to show."""
     from tierwatch.antifraud.vocab import GD_CITIES, city_region
 
-    rng = random.Random(i)
+    rng = random.Random(i)  # nosec B311 # spreads demo reports over weeks and cities; not security
     age = timedelta(days=84) * (1 - (i / DEMO_REPORTS) ** 0.5) + timedelta(minutes=rng.randrange(60))
     cities = list(GD_CITIES)
     shifted = {**report, "reported_at": (now - age).isoformat(), "occurred_at": (now - age - timedelta(hours=6)).isoformat()}

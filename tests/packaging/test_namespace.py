@@ -74,3 +74,16 @@ def test_the_wheel_adds_exactly_one_top_level_name(tmp_path: Path) -> None:
                  "tierwatch/web/translations/zh_Hans_CN/LC_MESSAGES/messages.po",
                  "tierwatch/web/translations/zh_Hans_CN/LC_MESSAGES/messages.mo"):
         assert path in names
+
+
+def test_no_tracked_file_keeps_merge_conflict_markers() -> None:
+    tracked = subprocess.run(["git", "ls-files"], cwd=REPO, check=True, capture_output=True, text=True)
+    marked = []
+    for rel in tracked.stdout.splitlines():
+        path = REPO / rel
+        if path.suffix in {".png", ".jpg", ".mo", ".xlsx", ".ubj", ".gz"} or not path.is_file():
+            continue
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        if any(line.startswith(("<<<<<<< ", ">>>>>>> ")) for line in lines):
+            marked.append(rel)
+    assert marked == []

@@ -1,13 +1,20 @@
-"""Report intake API: 202 with a tracking code once the broker has acknowledged the report."""
+"""Report intake API: 202 with a tracking code once the broker has acknowledged the report.
+
+Clients may send an ``Idempotency-Key`` header (or their own ``report_id``): a retry with the
+same key gets the same report_id and tracking code and never files a second report, whatever
+became of the first attempt (monitoring/intake.py). A 503 says so and names the ids to retry with.
+"""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from flask import current_app, jsonify
+from flask import current_app, jsonify, request
 
-from tierwatch.monitoring.intake import INCIDENT_ROLES, Receipt, Submitter, submission, submit_many, submit_report
+from tierwatch.monitoring.intake import (
+    INCIDENT_ROLES, NotAcknowledged, Receipt, Submitter, submission, submit_many, submit_report,
+)
 from tierwatch.monitoring.messages import InvalidMessage, Report
 from tierwatch.core.settings import IntakeSettings
 from tierwatch.core.errors import Invalid
@@ -49,19 +56,33 @@ def submitter(contact: Any = None) -> Submitter:
                      reporter_key=reporter_key())
 
 
-def _build(kind: str, data: dict[str, Any], prefix: str = "") -> Report:
+def _build(kind: str, data: dict[str, Any], prefix: str = "", purpose: str | None = None) -> Report:
+    user = current_user()
+    sender = f"user:{user.id}" if user is not None else "anonymous"  # keys are scoped by sender
     try:
-        return submission(request_uow().session, kind, data, submitter(data.get("reporter_contact")))
+        return submission(request_uow().session, kind, data, submitter(data.get("reporter_contact")),
+                          idempotency_key=request.headers.get("Idempotency-Key"), sender=sender, purpose=purpose)
     except Invalid as exc:
         raise Invalid([{"field": prefix + e["field"], "message": e["message"]} for e in exc.errors]) from None
     except InvalidMessage as exc:
         errors = exc.errors or [{"field": "(body)", "message": exc.reason}]
-        raise Invalid([{"field": prefix + e["field"], "message": e["message"]} for e in errors]) from None
+        raise Invalid([e if e["field"] == "Idempotency-Key" else {"field": prefix + e["field"], "message": e["message"]}
+                       for e in errors]) from None
 
 
-def _unavailable(exc: Exception) -> Any:
-    log.warning("intake: broker did not acknowledge (%s: %s)", type(exc).__name__, exc)
-    response = jsonify({"error": "unavailable", "message": "report not accepted; try again shortly"})
+def _unavailable(exc: NotAcknowledged, *, bulk: bool = False) -> Any:
+    log.warning("intake: broker did not acknowledge %d report(s) (%s)", len(exc.receipts), exc)
+    body: dict[str, Any] = {
+        "error": "unavailable",
+        "message": "The report was not confirmed in time. It may still arrive: retry with the same "
+                   "Idempotency-Key header, or with the report_id given here in the body, so that it is "
+                   "never filed twice.",
+    }
+    if bulk:
+        body["report_ids"] = [r.report_id for r in exc.receipts]
+    else:
+        body["report_id"] = exc.receipts[0].report_id
+    response = jsonify(body)
     response.headers["Retry-After"] = "5"
     return response, 503
 
@@ -78,7 +99,7 @@ def submit_scam() -> Any:
     report = _build("scam", _json_object())
     try:
         receipt = submit_report(container_of(current_app).bus, report, _settings())
-    except Exception as exc:  # noqa: BLE001 - any broker failure means "not accepted"
+    except NotAcknowledged as exc:
         return _unavailable(exc)
     return jsonify(_receipt_json(receipt)), 202
 
@@ -92,7 +113,7 @@ def submit_incident() -> Any:
     report = _build("incident", _json_object())
     try:
         receipt = submit_report(container_of(current_app).bus, report, _settings())
-    except Exception as exc:  # noqa: BLE001
+    except NotAcknowledged as exc:
         return _unavailable(exc)
     return jsonify(_receipt_json(receipt)), 202
 
@@ -115,13 +136,13 @@ def submit_bulk() -> Any:
             errors.append({"field": f"reports.{i}", "message": "expected an object"})
             continue
         try:
-            reports.append(_build(str(item.get("kind")), item, prefix=f"reports.{i}."))
+            reports.append(_build(str(item.get("kind")), item, prefix=f"reports.{i}.", purpose=f"bulk#{i}"))
         except Invalid as exc:
             errors.extend(exc.errors)
     if errors:
-        raise Invalid(errors)
+        raise Invalid(list({(e["field"], e["message"]): e for e in errors}.values()))  # a bad key once
     try:
         receipts = submit_many(container_of(current_app).bus, reports, _settings())
-    except Exception as exc:  # noqa: BLE001
-        return _unavailable(exc)
+    except NotAcknowledged as exc:
+        return _unavailable(exc, bulk=True)
     return jsonify({"accepted": len(receipts), "receipts": [_receipt_json(r) for r in receipts]}), 202

@@ -82,7 +82,7 @@ def in_language(item: Publication, field: str) -> tuple[str, str]:
 def _tagged(text: str, lang: str, html: Markup | None = None) -> Markup:
     inner = html if html is not None else Markup.escape(text)
     if lang == ("zh-CN" if current_language() == "zh_CN" else "en"):
-        return Markup(inner)
+        return inner
     return Markup('<span lang="%s">%s</span>') % (lang, inner)
 
 

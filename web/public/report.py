@@ -3,14 +3,12 @@ contact details), a preview, then the intake (bus -> worker), and the tracking c
 
 One URL, POST between steps; every answer travels in the form itself (hidden fields), so a
 phone without JavaScript, a reload or a back button loses nothing and nothing is kept on the
-server until the report is sent. The report's id derives from a token the form was first shown
-with (``submission_id``), so sending it twice makes one report with one tracking code.
+server until the report is sent. The token the form was first shown with (``submission_id``) is
+the report's idempotency key, so sending it twice makes one report with one tracking code.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import secrets
 from typing import Any
@@ -21,7 +19,7 @@ from flask_babel import gettext as _
 from tierwatch.core.errors import Invalid
 from tierwatch.monitoring.intake import Submitter, submission, submit_report
 from tierwatch.monitoring.messages import InvalidMessage
-from tierwatch.web.auth import ANYONE, allow, request_uow
+from tierwatch.web.auth import ANYONE, allow, current_user, request_uow
 from tierwatch.web.context import container_of
 from tierwatch.web.limits import rate_limit
 from tierwatch.web.public.blueprint import bp
@@ -68,10 +66,15 @@ def _send(form: ReportForm) -> Any:
     every_step_ok = all([form.validate_step(s) for s in form.STEPS])  # a list: every field checked
     if not every_step_ok:
         return _page(form, form.first_step_with_errors(), status=422)
-    data = {**form.report_data(), "report_id": report_id_for(form.submission_id.data or "")}
+    data = form.report_data()
+    user = current_user()
     try:
+        # The form's token is the idempotency key (monitoring.intake): a second send, a reload or
+        # a double tap gives the same report_id and tracking code, and the worker stores it once.
         report = submission(request_uow().session, "scam", data,
-                            Submitter(reporter_key=reporter_key(data.get("reporter_contact"))))
+                            Submitter(reporter_key=reporter_key(data.get("reporter_contact"))),
+                            idempotency_key=form.submission_id.data, purpose="scam-form",
+                            sender=f"user:{user.id}" if user is not None else "anonymous")
     except (Invalid, InvalidMessage) as exc:
         errors = exc.errors if isinstance(exc, Invalid) else exc.errors or [{"field": "(body)", "message": exc.reason}]
         left = form.pin_errors([{"field": e["field"], "message": _("Please check this answer.")} for e in errors])
@@ -84,11 +87,3 @@ def _send(form: ReportForm) -> Any:
         return _page(form, "preview", status=503, problems=[
             _("Your report could not be sent just now. Nothing is lost: please press Send again in a minute.")])
     return redirect(url_for("public.status", tracking_code=receipt.tracking_code, sent=1), 303)
-
-
-def report_id_for(submission_id: str) -> str:
-    """A report id the visitor cannot choose: keyed by the app's secret, so a crafted form
-    cannot name (and so silently swallow, or read) another report."""
-    digest = hmac.new(str(current_app.secret_key).encode(), f"report-form:{submission_id}".encode(),
-                      hashlib.sha256).hexdigest()
-    return f"web-{digest[:32]}"

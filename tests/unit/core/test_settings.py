@@ -88,6 +88,35 @@ def test_cli_reports_unreachable_database_in_one_line(tmp_path) -> None:  # type
     assert "u:p" not in proc.stderr  # the password is not echoed
 
 
+def test_kafka_group_timings_reach_the_consumer(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tierwatch.bootstrap import build
+
+    monkeypatch.setenv("TIERWATCH_BUS", "kafka")
+    monkeypatch.setenv("TIERWATCH_INTAKE_SESSION_TIMEOUT", "12")
+    monkeypatch.setenv("TIERWATCH_INTAKE_SEND_TIMEOUT", "4.5")
+    bus = build(load_settings()).bus  # built, not connected
+    assert bus.consumer_options == {"session.timeout.ms": 12000, "heartbeat.interval.ms": 3000,
+                                    "max.poll.interval.ms": 300000}
+    assert bus.send_timeout == 4.5
+
+
+@pytest.mark.parametrize(
+    ("var", "value", "message"),
+    [
+        ("TIERWATCH_INTAKE_HEARTBEAT_INTERVAL", "5", "at most a third of the session timeout"),
+        ("TIERWATCH_INTAKE_MAX_POLL_INTERVAL", "8", "at least the session timeout"),
+        ("TIERWATCH_INTAKE_SESSION_TIMEOUT", "2", "greater than or equal to 6"),
+        ("TIERWATCH_INTAKE_BATCH_SIZE", "0", "greater than or equal to 1"),
+    ],
+)
+def test_intake_timings_are_checked_and_named(monkeypatch: pytest.MonkeyPatch, var: str, value: str,
+                                              message: str) -> None:
+    monkeypatch.setenv(var, value)
+    with pytest.raises(SettingsError) as err:
+        load_settings()
+    assert str(err.value).startswith(f"{var}: ") and message in str(err.value)
+
+
 def test_what_tierwatch_writes_is_readable_by_its_owner_only(tmp_path) -> None:  # type: ignore[no-untyped-def]
     import os
     import stat
