@@ -118,9 +118,16 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     # Real datasets (training, demo filings); default: ../shared/data beside a source checkout.
     shared_data_dir: Path | None = Field(default=None, validation_alias="TIERWATCH_SHARED_DATA")
+    # Public pages: a number's report counts are shown only once this many different people
+    # reported it (against defamation by one person); the trends page and popular checks are
+    # computed at most once per cache period per process.
+    public_min_reporters: int = Field(default=3, ge=2, le=1000)
+    public_cache_seconds: float = Field(default=60.0, ge=0, le=3600)
+    # Prevention tips a regulator edited: <dir>/tips/<topic>.<lang>.md replace the bundled ones.
+    content_dir: Path | None = None
     intake: IntakeSettings = Field(default_factory=IntakeSettings)
 
-    @field_validator("data_dir", "keys_dir")
+    @field_validator("data_dir", "keys_dir", "content_dir")
     @classmethod
     def _absolute(cls, value: Path | None) -> Path | None:
         # A relative directory is taken from where the command runs, once: every path and the

@@ -76,6 +76,8 @@ class Submitter:
     company_id: int | None = None
     company_name: str | None = None
     feed_name: str | None = None  # a partner feed account's name: the source of its reports
+    # Who this is as a keyed hash (monitoring.reporters): account, else contact, else address.
+    reporter_key: str | None = None
 
 
 # Who may send which kind of report.
@@ -108,9 +110,11 @@ def submission(
             "partner": ("partner_feed", submitter.feed_name),
             "company": ("company", submitter.company_name),
         }.get(submitter.role, ("citizen", "regulator"))
-        # Whatever the body claims is dropped: being a partner feed is a property of the account.
-        claimed = {k: v for k, v in data.items() if k not in ("reporter_type", "source")}
-        return build_report(kind, claimed, reporter_type=reporter_type, source=source, **keyed)
+        # Whatever the body claims is dropped: being a partner feed is a property of the account,
+        # and who the reporter is, is the intake's to say (else anyone could pose as many people).
+        claimed = {k: v for k, v in data.items() if k not in ("reporter_type", "source", "reporter_key")}
+        return build_report(kind, claimed, reporter_type=reporter_type, source=source,
+                            reporter_key=submitter.reporter_key, **keyed)
     server: dict[str, Any] = {}
     if submitter.role == "company":
         server["company"] = submitter.company_name

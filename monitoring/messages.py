@@ -24,6 +24,7 @@ from pydantic import (
     StringConstraints,
     TypeAdapter,
     ValidationError,
+    field_validator,
 )
 
 from tierwatch.antifraud import vocab
@@ -48,6 +49,7 @@ def _codes(name: str, labels: Mapping[str, Any]) -> Any:
 
 Channel = _codes("Channel", vocab.CHANNELS)
 AiTechnique = _codes("AiTechnique", vocab.AI_TECHNIQUES)
+PaymentMethod = _codes("PaymentMethod", vocab.PAYMENT_METHODS)
 ReporterType = _codes("ReporterType", vocab.REPORTER_TYPES)
 IncidentType = _codes("IncidentType", vocab.INCIDENT_TYPES)
 Severity = _codes("Severity", vocab.SEVERITIES)
@@ -93,14 +95,42 @@ class ScamReport(_Message):
     channel: Channel  # type: ignore[valid-type]
     identifiers: ContactIdentifiers = Field(default_factory=ContactIdentifiers)
     amount_lost: float | None = Field(default=None, ge=0, le=1e12)  # CNY
+    payment_method: PaymentMethod | None = None  # type: ignore[valid-type]
+    # One technique (what partner feeds send) or several (``ai_techniques``: a cloned voice on a
+    # video call with a face swap); readers use ``techniques``, which joins both.
     ai_technique: AiTechnique | None = None  # type: ignore[valid-type]
+    # None, not [], when absent: the wire form then leaves it out, as producers before it did.
+    ai_techniques: list[AiTechnique] | None = Field(default=None, max_length=len(vocab.AI_TECHNIQUES))  # type: ignore[valid-type]
     app_name: ShortText | None = None
-    region: ShortText | None = None  # province code or name, e.g. "GD" / "广东"
+    region: ShortText | None = None  # province code or name, e.g. "GD" / "广东", "广东省深圳市"
     occurred_at: AwareDatetime | None = None
     reported_at: AwareDatetime
     reporter_type: ReporterType = ReporterType.citizen  # type: ignore[valid-type]
     source: ShortText | None = None  # partner feed name
     reporter_contact: ReporterContact | None = Field(default=None, repr=False)
+    # A keyed hash standing for the reporter (monitoring.reporters), set by the intake, never by
+    # the body: counts "independent reporters" without knowing who they are.
+    reporter_key: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")] | None = None
+
+    @field_validator("ai_techniques")
+    @classmethod
+    def _distinct_techniques(cls, value: list[Any] | None) -> list[Any] | None:
+        if value is None:
+            return None
+        if len(set(value)) != len(value):
+            raise ValueError("each technique at most once")
+        if "none" in value and len(value) > 1:
+            raise ValueError("'none' cannot be combined with a technique")
+        return value
+
+    @property
+    def techniques(self) -> list[str]:
+        """Every AI technique the report names: ``ai_techniques`` then ``ai_technique``, each
+        once; "none" only when nothing else is named."""
+        out = [str(t.value) for t in self.ai_techniques or ()]
+        if self.ai_technique is not None and self.ai_technique.value not in out:
+            out.append(str(self.ai_technique.value))
+        return [t for t in out if t != "none"] or out[:1]
 
 
 class IncidentReport(_Message):

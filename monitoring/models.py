@@ -46,7 +46,11 @@ class Report(Base):
     description: Mapped[str] = mapped_column(sa.Text)
     channel: Mapped[str | None] = mapped_column(sa.String(30))
     amount_lost: Mapped[float | None] = mapped_column(sa.Numeric(16, 2, asdecimal=False))
-    ai_technique: Mapped[str | None] = mapped_column(sa.String(40))
+    ai_technique: Mapped[str | None] = mapped_column(sa.String(40))  # the first of ai_techniques
+    ai_techniques: Mapped[list[Any] | None]  # every technique the report names
+    payment_method: Mapped[str | None] = mapped_column(sa.String(30))
+    # Keyed hash standing for the reporter (monitoring.reporters): counts independent reporters.
+    reporter_key: Mapped[str | None] = mapped_column(sa.String(32))
     app_name: Mapped[str | None] = mapped_column(sa.String(200))
     region: Mapped[str | None] = mapped_column(sa.String(200))
     occurred_at: Mapped[datetime | None]

@@ -28,6 +28,7 @@ from tierwatch.core.search import SearchIndex
 from tierwatch.monitoring.indexing import REPORTS_INDEX, REPORTS_SCHEMA, report_document
 from tierwatch.monitoring.linking import ApplicationLinker
 from tierwatch.monitoring.messages import ApplicationEvent, InvalidMessage, parse_report
+from tierwatch.monitoring.reporters import contact_key, source_key
 from tierwatch.monitoring.scoring import Scorer
 from tierwatch.monitoring.store import Prepared, persist, prepare
 from tierwatch.core.settings import IntakeSettings
@@ -74,9 +75,13 @@ class Worker:
         *,
         member_id: str | None = None,
         stop: threading.Event | None = None,
+        pseudonym_key: bytes | None = None,
     ):
         self.bus, self.search, self.uow = bus, search, uow
         self.scorer, self.linker, self.settings = scorer, linker, settings
+        # The key ring's "pseudonym" key: a report that arrives without a reporter key gets one
+        # from its contact, else its source (monitoring.reporters), so reporters can be counted.
+        self.pseudonym_key = pseudonym_key
         self.stop = stop or threading.Event()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="indexer")
         self.stats = Stats(member=member_id or f"worker-{os.getpid()}-{new_id()[:8]}")
@@ -228,7 +233,11 @@ class Worker:
                 ApplicationEvent.model_validate_json(record.value, strict=True)
                 self.linker.invalidate()  # a new or renamed application: reload names
                 return None
-            return prepare(parse_report(record.value, kind), now)
+            prepared = prepare(parse_report(record.value, kind), now)
+            if kind == "scam" and self.pseudonym_key is not None and not prepared.row.get("reporter_key"):
+                prepared.row["reporter_key"] = (contact_key(prepared.contact, self.pseudonym_key)
+                                                or source_key(prepared.row.get("source"), self.pseudonym_key))
+            return prepared
         except InvalidMessage as exc:
             reason = exc.reason
         except ValueError as exc:  # pydantic's ValidationError on an application event

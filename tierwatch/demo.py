@@ -7,10 +7,12 @@ written to <data dir>/demo-credentials.txt (mode 600), never printed or logged.
 from __future__ import annotations
 
 import json
+import random
 import secrets
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from tierwatch.bootstrap import Container
 from tierwatch.risk.loader import BUNDLED_RULES
@@ -120,11 +122,27 @@ def _detector(container: Container, echo: Echo) -> None:
     echo(f"detector {outcome.version} active")
 
 
+def _recent_in_guangdong(report: dict[str, Any], i: int, now: datetime) -> dict[str, Any]:
+    """A synthetic report moved into the last 12 weeks (more of them lately, as a wave builds)
+    and, mostly, into one of Guangdong's cities: the trends page then has something to show."""
+    from tierwatch.antifraud.vocab import GD_CITIES, city_region
+
+    rng = random.Random(i)  # nosec B311 # spreads demo reports over weeks and cities; not security
+    age = timedelta(days=84) * (1 - (i / DEMO_REPORTS) ** 0.5) + timedelta(minutes=rng.randrange(60))
+    cities = list(GD_CITIES)
+    shifted = {**report, "reported_at": (now - age).isoformat(), "occurred_at": (now - age - timedelta(hours=6)).isoformat()}
+    if rng.random() < 0.85:
+        shifted["region"] = city_region(cities[min(int(rng.expovariate(0.25)), len(cities) - 1)])
+    return shifted
+
+
 def _reports(container: Container, echo: Echo) -> None:
     from tierwatch.monitoring.intake import publish_raw
     from tierwatch.monitoring.loadgen import synthetic_reports
     topic = container.settings.intake.scam_topic
     container.bus.ensure_topics([topic])
-    lines = (json.dumps(r, ensure_ascii=False).encode() for r in synthetic_reports(DEMO_REPORTS, seed=7, prefix="demo"))
+    now = datetime.now(UTC)
+    lines = (json.dumps(_recent_in_guangdong(r, i, now), ensure_ascii=False).encode()
+             for i, r in enumerate(synthetic_reports(DEMO_REPORTS, seed=7, prefix="demo")))
     sent = publish_raw(container.bus, topic, lines)
     echo(f"{sent} demo scam reports queued (ids are fixed, so a re-run adds no duplicates)")

@@ -42,6 +42,7 @@ def build_worker(container: Container, stop: threading.Event, batch_size: int | 
         ApplicationLinker(load_apps),
         intake,
         stop=stop,
+        pseudonym_key=container.keys.key("pseudonym"),
     )
 
 

@@ -73,7 +73,9 @@ def _svg_uri(kind: str, title: str, categories: tuple[str, ...], series: tuple[t
         style=STYLE, js=[], disable_xml_declaration=True, no_prefix=True, width=width, height=height,
         explicit_size=False, show_legend=len(series) > 1, legend_at_bottom=True,
         legend_at_bottom_columns=max(1, min(len(series), 3)), truncate_legend=-1, truncate_label=-1,
-        spacing=14, print_values=False, x_label_rotation=rotate_labels,
+        spacing=14, print_values=False,
+        # Many categories along the bottom (a dozen weeks) overlap on a phone-sized chart: slanted.
+        x_label_rotation=rotate_labels or (40 if kind != "horizontal_bar" and len(categories) > 6 else 0),
     )
     # pygal draws a horizontal bar chart's first category at the bottom: reversed, the chart
     # reads top-down in the order of its table.

@@ -51,8 +51,15 @@ def init_app(app: Flask) -> Babel:
     babel = Babel(app, locale_selector=select_locale)
     app.extensions["tierwatch_babel"] = babel
     app.context_processor(_template_globals)
+    app.add_template_filter(words, "words")
     return babel
 
 
 def _template_globals() -> dict[str, Any]:
-    return {"html_lang": html_lang(), "languages": LANGUAGES, "current_language": current_language()}
+    return {"html_lang": html_lang(), "languages": LANGUAGES, "current_language": current_language(),
+            "colon": "：" if current_language() == "zh_CN" else ": "}
+
+
+def words(items: Any) -> str:
+    """A list as people write it: 冒充客服、刷单返利 / fake customer service, task scam."""
+    return ("、" if current_language() == "zh_CN" else ", ").join(str(i) for i in items)

@@ -1,18 +1,22 @@
 """Words people read for the codes the domain uses (roles, workflow statuses, ...), translated.
 Templates use the ``label`` filter: ``{{ app.status|label("status") }}``. A code without an
-entry shows as itself, so a new code is visible (and a test of the page catches it)."""
+entry shows as itself, so a new code is visible (and a test of the page catches it).
+
+The anti-fraud and registry vocabularies carry their own Chinese and English labels
+(antifraud.vocab, registry.vocab): ``label`` picks the visitor's language from them instead of
+repeating them in the catalogue."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
-from tierwatch.antifraud.vocab import INCIDENT_TYPES, SEVERITIES
-from tierwatch.core.vocab import Labels
-from tierwatch.registry.vocab import DOMAINS
+from tierwatch.antifraud import vocab
+from tierwatch.registry import vocab as registry_vocab
 from tierwatch.web.i18n import current_language
 
 LABELS: dict[str, dict[str, Any]] = {
@@ -90,11 +94,30 @@ LABELS: dict[str, dict[str, Any]] = {
 }
 
 
-# Domain vocabularies that carry their own (zh, en) labels.
-VOCABULARIES: dict[str, Labels] = {
-    "incident_type": INCIDENT_TYPES,
-    "severity": SEVERITIES,
-    "domain": DOMAINS,
+LABELS.update({  # the public side: checks, disputes, identifiers, publications
+    "risk": {  # monitoring.public.checking levels
+        "not_rated": _l("Not rated"),
+        "medium": _l("Medium risk"),
+        "high": _l("High risk"),
+        "cleared": _l("Cleared after review"),
+    },
+    "dispute": {"open": _l("Disputed: under review"), "upheld": _l("Dispute upheld"),
+                "rejected": _l("Dispute reviewed: the reports stand")},
+    "identifier": {
+        "phone": _l("Phone number"), "url": _l("Web address"), "domain": _l("Website"),
+        "email": _l("E-mail address"), "qq": _l("QQ number"), "wechat": _l("WeChat ID"),
+        "telegram": _l("Telegram account"), "account": _l("Account"), "bank_card": _l("Bank card"),
+        "alipay": _l("Alipay account"), "payment": _l("Payment account"), "app": _l("App name"),
+    },
+    "publication": {"warning": _l("Warning"), "case_story": _l("Case story")},
+})
+
+
+# Domain vocabularies that carry their own (zh-CN, en) labels.
+VOCABULARIES: dict[str, Mapping[str, tuple[str, str]]] = {
+    "channel": vocab.CHANNELS, "scam_type": vocab.SCAM_TYPES, "ai_technique": vocab.AI_TECHNIQUES,
+    "payment_method": vocab.PAYMENT_METHODS, "city": vocab.GD_CITIES, "domain": registry_vocab.DOMAINS,
+    "incident_type": vocab.INCIDENT_TYPES, "severity": vocab.SEVERITIES,
 }
 
 
@@ -112,6 +135,19 @@ def _label(code: str, vocabulary: str, language: str) -> str:
         pair = VOCABULARIES[vocabulary].get(code)
         return code if pair is None else pair[0 if language == "zh_CN" else 1]
     return str(LABELS[vocabulary].get(code, code))
+
+
+def vocab_label(labels: Mapping[str, tuple[str, str]], code: str) -> str:
+    """A domain code in the visitor's language (the code itself when unknown)."""
+    pair = labels.get(code)
+    if pair is None:
+        return code
+    return pair[0] if current_language() == "zh_CN" else pair[1]
+
+
+def choices(vocabulary: str, skip: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """(code, label) pairs of a domain vocabulary, for a form's options (evaluated per request)."""
+    return [(code, label(code, vocabulary)) for code in VOCABULARIES[vocabulary] if code not in skip]
 
 
 def init_app(app: Flask) -> None:

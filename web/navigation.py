@@ -47,7 +47,8 @@ PORTAL_MENUS: dict[str, tuple[Link, ...]] = {
                 Link("company.tokens", _l("API tokens")), Link("company.users", _l("Colleagues"))),
     "regulator": (Link("regulator.home", _l("Dashboards")), Link("regulator.queue", _l("Review queue")),
                   Link("regulator.rulesets", _l("Rule sets")), Link("regulator.calendar", _l("Supervision calendar")),
-                  Link("regulator.audit", _l("Audit trail")), Link("regulator.exports", _l("Exports"))),
+                  Link("regulator.audit", _l("Audit trail")), Link("regulator.exports", _l("Exports")),
+                  Link("regulator.dispute_list", _l("Disputes"))),
     "analyst": (Link("analyst.home", _l("Overview")),),
     "account": (Link("account.home", _l("My account")), Link("account.password", _l("Change password"))),
 }

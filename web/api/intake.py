@@ -25,6 +25,7 @@ from tierwatch.web.auth import ANYONE, SIGNED_IN, allow, allows_report_scope, cu
 from tierwatch.web.jsonio import json_body
 from tierwatch.web.limits import rate_limit
 from tierwatch.web.openapi import Error, operation
+from tierwatch.web.reporters import reporter_key
 
 log = logging.getLogger(__name__)
 MAX_BULK = 1000
@@ -45,20 +46,21 @@ def _receipt_json(receipt: Receipt) -> dict[str, str]:
     return {"report_id": receipt.report_id, "tracking_code": receipt.tracking_code}
 
 
-def submitter() -> Submitter:
+def submitter(contact: Any = None) -> Submitter:
     user = current_user()
     if user is None:
-        return Submitter()
+        return Submitter(reporter_key=reporter_key(contact))
     return Submitter(role=user.role, company_id=user.company_id,
                      company_name=user.company.name if user.company is not None else None,
-                     feed_name=user.name if user.role == "partner" else None)
+                     feed_name=user.name if user.role == "partner" else None,
+                     reporter_key=reporter_key())
 
 
 def _build(kind: str, data: dict[str, Any], prefix: str = "", purpose: str | None = None) -> Report:
     user = current_user()
     sender = f"user:{user.id}" if user is not None else "anonymous"  # keys are scoped by sender
     try:
-        return submission(request_uow().session, kind, data, submitter(),
+        return submission(request_uow().session, kind, data, submitter(data.get("reporter_contact")),
                           idempotency_key=request.headers.get("Idempotency-Key"), sender=sender, purpose=purpose)
     except Invalid as exc:
         raise Invalid([{"field": prefix + e["field"], "message": e["message"]} for e in exc.errors]) from None

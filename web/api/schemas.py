@@ -296,7 +296,8 @@ class TierChangeOut(_Out):
 
 class ScamReportIn(ScamReport):
     """A scam report as sent: report_id (your idempotency key) and reported_at are filled in
-    when absent; who reported is taken from the account, never from the body."""
+    when absent; who reported (reporter_type, source, reporter_key) is taken from the account,
+    never from the body."""
 
     kind: Literal["scam"] = "scam"
     report_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{7,99}$")  # type: ignore[assignment]

@@ -26,6 +26,8 @@ from flask import url_for
 
 from tierwatch.bootstrap import Container, build
 from tierwatch.core.settings import load_settings
+from tierwatch.monitoring.public import disputes, publications
+from tierwatch.monitoring.public.schemas import DisputeIn, PublicationIn
 from tierwatch.registry import accounts, service, supervision
 from tierwatch.registry.evidence import EvidenceStore, add_evidence
 from tierwatch.registry.models import Application, User
@@ -74,10 +76,20 @@ MATRIX: dict[tuple[str, str], tuple[tuple[str, ...], dict[str, int | str]]] = {
     ("public.language", "GET"): (EVERYONE, page(302, ANYONE)),
     ("public.healthz", "GET"): (EVERYONE, page(200, ANYONE)),
     ("public.report", "GET"): (EVERYONE, page(200, ANYONE)),
+    ("public.report", "POST"): (EVERYONE, page(200, ANYONE)),  # without a form: the first step again
+    ("public.status_lookup", "GET"): (EVERYONE, page(200, ANYONE)),
+    # The tracking code is the key: the citizen's own, and for the others another reporter's.
+    ("public.status", "GET"): (EVERYONE, page(200, ANYONE)),
     ("public.check", "GET"): (EVERYONE, page(200, ANYONE)),
+    ("public.dispute", "GET"): (EVERYONE, page(200, ANYONE)),
+    ("public.dispute", "POST"): (EVERYONE, page(303, ANYONE)),  # nothing disputed: back to the check
     ("public.registry", "GET"): (EVERYONE, page(200, ANYONE)),
+    ("public.registry_entry", "GET"): (EVERYONE, page(404, ANYONE)),  # company A's draft is not public
     ("public.trends", "GET"): (EVERYONE, page(200, ANYONE)),
     ("public.tips", "GET"): (EVERYONE, page(200, ANYONE)),
+    ("public.tip", "GET"): (EVERYONE, page(200, ANYONE)),
+    ("public.warnings", "GET"): (EVERYONE, page(200, ANYONE)),
+    ("public.publication", "GET"): (EVERYONE, page(200, ANYONE)),
     # --- account pages
     ("account.signin", "GET"): (EVERYONE, page(200, ANYONE)),
     ("account.signin", "POST"): (EVERYONE, page(422, ANYONE)),  # an empty form: fields required
@@ -88,6 +100,9 @@ MATRIX: dict[tuple[str, str], tuple[tuple[str, ...], dict[str, int | str]]] = {
     # --- portals
     ("company.home", "GET"): (("company",), page(200, "company")),
     ("regulator.home", "GET"): (("regulator", "admin"), page(200, "regulator", "admin")),
+    ("regulator.dispute_list", "GET"): (("regulator", "admin"), page(200, "regulator", "admin")),
+    ("regulator.dispute_detail", "GET"): (("regulator", "admin"), page(200, "regulator", "admin")),
+    ("regulator.dispute_detail", "POST"): (("regulator", "admin"), page(422, "regulator", "admin")),  # no decision
     ("analyst.home", "GET"): (("analyst", "admin"), page(200, "analyst", "admin")),
     # --- company portal (company B gets 404 for company A's objects)
     ("company.signup_page", "GET"): (EVERYONE, page(200, ANYONE)),
@@ -181,6 +196,13 @@ MATRIX: dict[tuple[str, str], tuple[tuple[str, ...], dict[str, int | str]]] = {
     ("api.submit_bulk", "POST"): (SIGNED_IN, api(422, *SIGNED_IN)),
     ("api.create_label", "POST"): (STAFF, api(201, *STAFF)),  # by the citizen's tracking code
     ("api.list_labels", "GET"): (STAFF, api(200, *STAFF)),
+    # --- the public API (what the public pages show)
+    ("api.public_check", "GET"): (EVERYONE, api(200, ANYONE)),
+    ("api.public_report_status", "GET"): (EVERYONE, api(200, ANYONE)),
+    ("api.public_registry", "GET"): (EVERYONE, api(200, ANYONE)),
+    ("api.public_registry_entry", "GET"): (EVERYONE, api(404, ANYONE)),  # a draft is not in the register
+    ("api.public_publications", "GET"): (EVERYONE, api(200, ANYONE)),
+    ("api.public_publication", "GET"): (EVERYONE, api(200, ANYONE)),
     # --- last, as they destroy what rows above address
     ("api.revoke_token", "DELETE"): (SIGNED_IN, api(404, *SIGNED_IN, company_a=200, admin=200)),
     ("api.delete_draft", "DELETE"): (("company", "admin"), api(204, "company", "admin", **A_ONLY)),
@@ -195,8 +217,11 @@ MATRIX: dict[tuple[str, str], tuple[tuple[str, ...], dict[str, int | str]]] = {
 # the citizen and another reporter's for everyone else.
 ARGS = {"filename": "site.css", "code": "en", "name": "swagger-ui.css", "number": 1, "action": "approve",
         "jurisdiction": "cn-gd", "version": 1, "step_key": "service", "shape": "annex-viii", "fmt": "csv",
-        "checksum": "0" * 64, "job_id": "no-such-job", "token": "no-such-link"}
-QUERY: dict[str, dict[str, Any]] = {}
+        "checksum": "0" * 64, "job_id": "no-such-job", "token": "no-such-link", "topic": "cloned_voice"}
+QUERY: dict[str, dict[str, Any]] = {
+    "public.dispute": {"q": "138 0013 8000"},
+    "api.public_check": {"q": "138 0013 8000"},
+}
 BODY: dict[str, dict[str, Any]] = {  # JSON bodies for API calls (default {}), by endpoint
     "api.amend": {"change_note": "更换底层模型"},
     "api.shutdown": {"stopped_on": "2026-01-31"},
@@ -240,13 +265,19 @@ def matrix_world(_template, tmp_path_factory) -> MatrixWorld:
         uow.session.flush()
         evidence = add_evidence(uow, EvidenceStore(directory / "evidence"), world.a, task.id, "自评估.pdf",
                                 b"%PDF-1.4\n%%EOF\n")
+        warning = publications.draft(uow, world.regulator, PublicationIn(
+            kind="warning", title_zh="警惕冒充公检法", summary_zh="自称警察要求转账的都是诈骗",
+            body_zh="公检法机关不会要求转账到安全账户。"))
+        publications.publish(uow, world.regulator, warning.id)
+        dispute = disputes.open_dispute(uow, DisputeIn(identifier="138 0013 8000", relation="owner",
+                                                       reason="这是我店里的电话"), None)
         user_a = uow.session.get(User, world.a.user_id)
         token, _plain = accounts.issue_token(uow, user_a, "to be revoked")
         tokens = {role: accounts.issue_token(uow, uow.session.get(User, getattr(world, key).user_id))[1]
                   for role, key in ACCOUNT_OF.items()}
         uow.commit()
         ids.update(app_id=draft.id, company_id=world.company_a, task_id=task.id, token_id=token.id,
-                   public_id=evidence.public_id,
+                   public_id=evidence.public_id, publication_id=warning.id, dispute_id=dispute.id,
                    users={role: getattr(world, key).user_id for role, key in ACCOUNT_OF.items()})
         assert uow.session.get(Application, draft.id).company_id == world.company_a
     with c.engine.connect() as conn:
@@ -258,7 +289,8 @@ def matrix_world(_template, tmp_path_factory) -> MatrixWorld:
 
 
 def url_args(world: MatrixWorld, role: str) -> dict[str, Any]:
-    args = {**ARGS, **{k: world.ids[k] for k in ("app_id", "company_id", "task_id", "token_id", "public_id")}}
+    args = {**ARGS, **{k: world.ids[k] for k in ("app_id", "company_id", "task_id", "token_id", "public_id",
+                                                  "publication_id", "dispute_id")}}
     args["tracking_code"] = world.ids["tracking_code" if role == "citizen" else "other_tracking_code"]
     return args
 
