@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
 
+from tierwatch.core.yamlfile import Path_, YamlInvalid, line_of, parse_with_lines
 from tierwatch.risk.ruleset import (
     TIER_RANK, Combine, LegalBasis, Obligation, Rule, RuleFileError, RuleSet, RuleSetInvalid,
     Source, Text, Tier,
@@ -24,7 +24,6 @@ from tierwatch.risk.ruleset import (
 # The rule files shipped with the package (rules/ in the repository, tierwatch.rules installed).
 BUNDLED_RULES = Path(str(files("tierwatch.rules")))
 SCHEMA_PATH = BUNDLED_RULES / "schema" / "ruleset.schema.json"
-Path_ = tuple[Any, ...]
 
 
 @lru_cache(maxsize=1)
@@ -51,56 +50,16 @@ def load_ruleset(path_or_text: str | Path, filename: str | None = None) -> RuleS
     return ruleset
 
 
-# --- YAML with line numbers ---------------------------------------------------------------
+# --- YAML with line numbers (shared with the alert rule loader: core/yamlfile.py) -----------
 
 def _parse_yaml(text: str, name: str) -> tuple[Any, dict[Path_, int]]:
     try:
-        loader = yaml.SafeLoader(text)
-        try:
-            node = loader.get_single_node()
-            data = loader.construct_document(node) if node is not None else None
-        finally:
-            loader.dispose()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        raise RuleSetInvalid([RuleFileError(name, line, None, f"invalid YAML: {exc.problem}")]) from None
-    except yaml.YAMLError as exc:
-        raise RuleSetInvalid([RuleFileError(name, None, None, f"invalid YAML: {exc}")]) from None
-    lines: dict[Path_, int] = {}
-    dupes: list[RuleFileError] = []
-    if node is not None:
-        _record_lines(node, (), lines, dupes, name)
-    if dupes:
-        raise RuleSetInvalid(dupes)
+        data, lines = parse_with_lines(text)
+    except YamlInvalid as exc:
+        raise RuleSetInvalid([RuleFileError(name, p.line, None, p.message) for p in exc.problems]) from None
     if not isinstance(data, dict):
         raise RuleSetInvalid([RuleFileError(name, 1, None, "a rule file must be a YAML mapping")])
     return data, lines
-
-
-def _record_lines(node: yaml.Node, path: Path_, lines: dict[Path_, int],
-                  dupes: list[RuleFileError], name: str) -> None:
-    lines[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        seen: set[Any] = set()
-        for key_node, value_node in node.value:
-            key = key_node.value
-            if key in seen:  # PyYAML would silently keep the last one
-                dupes.append(RuleFileError(name, key_node.start_mark.line + 1, None,
-                                           f"duplicate key {key!r}"))
-            seen.add(key)
-            lines[path + (key,)] = key_node.start_mark.line + 1
-            _record_lines(value_node, path + (key,), lines, dupes, name)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _record_lines(item, path + (index,), lines, dupes, name)
-
-
-def line_of(lines: dict[Path_, int], path: Path_) -> int | None:
-    path = tuple(path)
-    while path not in lines and path:
-        path = path[:-1]
-    return lines.get(path)
 
 
 def _rule_id_at(data: Any, path: Path_) -> str | None:

@@ -58,14 +58,14 @@ class SearchQuery:
     text: str | None = None
     # keyword/boolean field -> value, or list of values (any of them matches)
     filters: Mapping[str, FilterValue] = field(default_factory=dict)
-    # keyword/boolean/number field -> value(s) a document must NOT carry: a document with any of
-    # them (any value of a multi-valued field) is left out; one without the field is kept
-    exclude: Mapping[str, FilterValue] = field(default_factory=dict)
     # date/number field -> half-open range [gte, lt)
     ranges: Mapping[str, Range] = field(default_factory=dict)
     sort: str | None = None  # field name, "-field" for descending; None = relevance then id
     offset: int = 0
     limit: int = 20
+    # keyword/boolean/number field -> value(s) a document must NOT carry: a document with any of
+    # them (any value of a multi-valued field) is left out; one without the field is kept
+    exclude: Mapping[str, FilterValue] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -67,5 +67,6 @@ def test_the_wheel_adds_exactly_one_top_level_name(tmp_path: Path) -> None:
     # the data the code reads at run time travels with it
     for path in ("tierwatch/rules/cn-gd.yaml", "tierwatch/rules/schema/ruleset.schema.json",
                  "tierwatch/migrations/env.py", "tierwatch/migrations/script.py.mako",
-                 "tierwatch/migrations/versions/0001_core.py", "tierwatch/web/static/site.css"):
+                 "tierwatch/migrations/versions/0001_core.py", "tierwatch/web/static/site.css",
+                 "tierwatch/rules/alerts/identifier-burst.yaml", "tierwatch/rules/schema/alert-rule.schema.json"):
         assert path in names
