@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 from tierwatch.core.search import GroupPage, GroupQuery, SearchIndex, SearchQuery, SearchResult
@@ -21,7 +22,8 @@ BATCH = 100  # requests per round trip
 
 @dataclass
 class Cycle:
-    matches: dict[str, list[Match]] = field(default_factory=dict)  # rule id -> matches
+    matches: dict[str, list[Match]] = field(default_factory=dict)  # rule id -> matches (all its ends)
+    by_end: dict[tuple[str, datetime], list[Match]] = field(default_factory=dict)  # (rule id, end) -> matches
     errors: dict[str, str] = field(default_factory=dict)  # rule id -> why it has no matches
     round_trips: int = 0  # batch calls (HTTP requests on Elasticsearch)
     requests: int = 0  # searches and group-query pages inside them
@@ -51,7 +53,9 @@ def evaluate(search: SearchIndex, index: str, due: Sequence[Due], *, page_limit:
         if _failed(d, extra, cycle):
             continue
         try:
-            cycle.matches[d.rule.id] = TYPES[d.rule.type].evaluate(d.rule, d.end, [*results, *extra])
+            found = TYPES[d.rule.type].evaluate(d.rule, d.end, [*results, *extra])
+            cycle.by_end[(d.rule.id, d.end)] = found
+            cycle.matches.setdefault(d.rule.id, []).extend(found)
         except Exception as exc:  # noqa: BLE001 - a rule's bug must not stop the others
             cycle.errors[d.rule.id] = f"{type(exc).__name__}: {exc}"
     cycle.distinct = len(first.requests) + len(second.requests)
