@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+from collections.abc import Mapping
 from typing import Any
+
+import phonenumbers
 
 from tierwatch.core.search import IndexSchema
 
@@ -98,3 +103,28 @@ def report_document(row: dict[str, Any], identifiers: list[str], tier: str | Non
     if row.get("reporter_key"):
         doc["reporter_key"] = row["reporter_key"]
     return doc
+
+
+def reporter_key(contact: Mapping[str, Any], key: bytes) -> str | None:
+    """A keyed hash (HMAC-SHA256, the key ring's "pseudonym" key) of the reporter's normalised
+    contact: the phone number in E.164 (mainland numbers without +86 read as Chinese), else the
+    e-mail address lower-cased. Two reports by the same person share it; the contact cannot be
+    recovered from it without the key. A name alone identifies nobody: None."""
+    phone, email = contact.get("phone"), contact.get("email")
+    if phone:
+        identity = "phone:" + _e164(str(phone))
+    elif email:
+        identity = "email:" + str(email).strip().casefold()
+    else:
+        return None
+    return hmac.new(key, identity.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+
+
+def _e164(raw: str) -> str:
+    try:
+        number = phonenumbers.parse(raw, "CN")
+        if phonenumbers.is_possible_number(number):
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    except phonenumbers.NumberParseException:
+        pass
+    return "".join(c for c in raw if c.isdigit() or c == "+")
