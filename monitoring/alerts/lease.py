@@ -18,7 +18,7 @@ import hashlib
 import logging
 import os
 import socket
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 import sqlalchemy as sa
@@ -178,8 +178,9 @@ class RowLease:
             return
         t = AlertLease.__table__
         with self._engine.begin() as conn:
+            # expired long ago: free for the next taker at once, whatever its clock says
             conn.execute(sa.update(t).where(t.c.id == 1, t.c.holder == self.holder, t.c.epoch == self.epoch)
-                         .values(expires_at=utcnow()))
+                         .values(expires_at=datetime(1970, 1, 1, tzinfo=UTC)))
         self.epoch = None
 
 
