@@ -195,6 +195,9 @@ class _Writer:
         elif action == "auto_resolve":
             alert.state, alert.closed_at, alert.verdict = "resolved", at, "auto_resolved"
             self._event(alert, at, "resolved", {"verdict": "auto_resolved", "quiet_for": str(rule.auto_resolve_after)})
+        elif action == "supersede":
+            alert.state, alert.closed_at, alert.verdict = "resolved", at, "superseded"
+            self._event(alert, at, "resolved", {"verdict": "superseded"})
         alert.updated_at, alert.version = self.now, alert.version + 1
         self.touched[alert.id] = alert
         return alert.id

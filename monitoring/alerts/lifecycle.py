@@ -25,7 +25,7 @@ LIVE = ("pending", "open", "acknowledged", "escalated")
 CLOSED = ("resolved", "false_positive", "withdrawn")
 
 Action = Literal["pend", "open", "promote", "aggregate", "reopen", "clear", "withdraw", "false_since", "suppress",
-                 "auto_resolve"]
+                 "auto_resolve", "supersede"]
 Reason = Literal["silence", "aggregated", "realert", "pending_not_sustained"]
 
 
@@ -95,7 +95,13 @@ def step(rule: AlertRule, end: datetime, matches: Sequence[Match],
     changes: list[Change] = []
     matched = {m.key for m in matches}
     for match in matches:
-        changes.append(_on_match(rule, end, match, latest.get(match.key), silences))
+        alert = latest.get(match.key)
+        change = _on_match(rule, end, match, alert, silences)
+        if change.action in ("open", "pend") and alert is not None and alert.state == "cleared":
+            # A cleared alert past its reopen window gives way to the new one: one live alert
+            # per key (the database insists), the old one closed as superseded.
+            changes.append(Change("supersede", match.key, alert.id, "resolved"))
+        changes.append(change)
     for key, alert in latest.items():
         if key not in matched:
             change = _on_quiet(rule, end, key, alert)
@@ -161,7 +167,7 @@ def apply(alert: AlertState | None, change: Change, now: datetime, new_id: int) 
         return replace(alert, state="open", cleared_at=None, condition_false_since=None)
     if change.action == "clear":
         return replace(alert, state="cleared", cleared_at=now)
-    if change.action == "auto_resolve":
+    if change.action in ("auto_resolve", "supersede"):
         return replace(alert, state="resolved", closed_at=now)
     if change.action == "withdraw":
         return replace(alert, state="withdrawn", closed_at=now)

@@ -238,3 +238,26 @@ summary_fields: [region, ai_technique]
     assert alert.summary["en"] == "500 reports in 10 min about +8613800000001, 100 mention a cloned voice; 东莞, 深圳, 广州"
     assert deployment.suppressions("flood") == {(P1, "aggregated"): 6}  # matches merged into the alert
     assert deployment.runs("flood")[-1] - deployment.runs("flood")[0] == timedelta(minutes=9)
+
+
+def test_a_cleared_alert_is_reopened_or_superseded(deployment: Deployment) -> None:
+    r = rule("""
+id: comeback
+type: frequency
+severity: high
+group_by: ident_phone
+window: 5m
+threshold: 2
+schedule: {every: 1m, buffer: 0}
+realert: {after: 10m}
+reopen_within: 10m
+""")
+    d = Doc()
+    deployment.index([d(m, ident_phone=[P1]) for m in (1, 2, 9, 10, 40, 41)])
+    deployment.run_minutes([r], 1, 45)
+    first, second = deployment.alerts()
+    # 1-2: opened; quiet at 8 -> cleared; back at 11 (within 10 min) -> the same alert reopened;
+    # cleared at 16; back at 42, long after: a new alert, the cleared one closed as superseded
+    assert deployment.events(first.id) == ["opened", "cleared", "reopened", "cleared", "resolved"]
+    assert (first.state, first.verdict, first.reopen_count) == ("resolved", "superseded", 1)
+    assert (second.state, second.opened_at) == ("open", minute(42))

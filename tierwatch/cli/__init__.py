@@ -24,6 +24,7 @@ LAZY_COMMANDS = {
     "model": "tierwatch.cli.model:model",
     "intake": "tierwatch.cli.intake:intake",
     "worker": "tierwatch.cli.worker:worker",
+    "alerts": "tierwatch.cli.alerts:alerts",
 }
 
 

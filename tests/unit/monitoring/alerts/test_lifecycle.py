@@ -76,7 +76,9 @@ def test_a_closed_alert_holds_new_ones_back_for_the_realert_window() -> None:
     # a cleared alert past its reopen window (here = the re-alert window) gives way to a new one
     replay.at(66)
     assert replay.latest["138"].state == "cleared"
-    assert replay.at(66 + 61, "138")[0].action == "open"
+    # (the cleared one is closed as superseded first: one live alert per key)
+    assert [c.action for c in replay.at(66 + 61, "138")] == ["supersede", "open"]
+    assert replay.log[-2][1].alert_id != replay.latest["138"].id
 
 
 def test_the_realert_interval_doubles_while_alerts_keep_coming() -> None:
