@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -78,11 +78,14 @@ def enqueue(session: Session, kind: str, target: str, dedup_key: str, payload: M
     insert_rows(session, _TABLE, [_row(kind, target, dedup_key, payload, now)], conflict=["dedup_key"])
 
 
-def enqueue_latest(session: Session, kind: str, target: str, dedup_key: str, payload: Mapping[str, Any],
+def enqueue_latest(session: Session, kind: str, target: str, messages: Sequence[tuple[str, Mapping[str, Any]]],
                    now: datetime) -> None:
     """One message per dedup key that always carries the latest payload: an already sent one
-    is due again (an alert re-indexed after each change)."""
-    insert_rows(session, _TABLE, [_row(kind, target, dedup_key, payload, now)], conflict=["dedup_key"],
+    is due again (an alert re-indexed after each change). ``messages``: (dedup key, payload)."""
+    if not messages:
+        return
+    rows = [_row(kind, target, key, payload, now) for key, payload in dict(messages).items()]
+    insert_rows(session, _TABLE, rows, conflict=["dedup_key"],
                 update={"payload": "excluded.payload", "status": f"'{PENDING}'",
                         "next_attempt_at": "excluded.next_attempt_at", "attempts": "0"})
 

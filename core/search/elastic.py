@@ -377,6 +377,20 @@ def _group_body(schema: IndexSchema, request: GroupQuery, windows: list[Window])
     elif request.keys is not None:
         aggs = {"g": {"terms": {"field": request.group_by, "include": list(request.keys),
                                 "size": len(request.keys)}, "aggs": {"w": per_window}}}
+    elif request.min_count > 1:
+        # Only keys with enough documents: a terms aggregation with min_doc_count filters them on
+        # the server, where composite would return every key, page after page. Its pages are
+        # hash partitions of the keys (see _partitions). Over the windows' span, a key's count is
+        # at least its count in any one window, so no key that qualifies is lost. Exact on a
+        # single-shard index (ensure_index makes one); shard_min_doc_count would drop a key
+        # whose documents are spread over several shards.
+        part, parts = _partitions(request.after)[0]
+        terms: dict[str, Any] = {"field": request.group_by, "min_doc_count": request.min_count,
+                                 "shard_min_doc_count": request.min_count, "size": request.size + 1,
+                                 "order": {"_key": "asc"}}  # one more than a page: says "there are more"
+        if parts > 1:
+            terms["include"] = {"partition": part, "num_partitions": parts}
+        aggs = {"g": {"terms": terms, "aggs": {"w": per_window}}}
     else:
         # Composite pages through every key in key order, which terms cannot; the minimum count
         # is applied to the returned buckets (bucket_selector needs painless, absent here).
@@ -386,6 +400,26 @@ def _group_body(schema: IndexSchema, request: GroupQuery, windows: list[Window])
             composite["after"] = {"k": request.after}
         aggs = {"g": {"composite": composite, "aggs": {"w": per_window}}}
     return {"query": query, "size": 0, "aggs": aggs}
+
+
+_PARTITIONED = "p:"  # cursor of the min_doc_count path: the hash partitions still to read
+_SPLIT = 8
+# A page size's worth of qualifying keys in one of 262,144 hash partitions is past any real use.
+_MAX_PARTITIONS = 8**6
+
+
+def _partitions(after: str | None) -> list[tuple[int, int]]:
+    """The partitions (number, of how many) still to read, first one first. Partition p of k
+    holds the keys whose hash is p modulo k, so it splits exactly into p + i*k of k*8."""
+    if after is None:
+        return [(0, 1)]
+    if not after.startswith(_PARTITIONED):
+        raise ValueError("after: not a cursor of this request")
+    return [(int(p), int(k)) for p, k in (item.split("/") for item in after[len(_PARTITIONED):].split(","))]
+
+
+def _cursor(parts: list[tuple[int, int]]) -> str | None:
+    return _PARTITIONED + ",".join(f"{p}/{k}" for p, k in parts) if parts else None
 
 
 def _metric_value(bucket: dict[str, Any], op: str, field_name: str) -> Any:
@@ -405,13 +439,12 @@ class _GroupParser:
         self.request, self.windows = request, windows
 
     def group(self, key: str | None, w: dict[str, Any]) -> Group | None:
-        counts, metrics = {}, {}
-        for i, window in enumerate(self.windows):
-            bucket = w["buckets"][f"w{i}"]
-            counts[window.name] = int(bucket["doc_count"])
-            metrics[window.name] = {m.key: _metric_value(bucket, m.op, m.field) for m in self.request.metrics}
+        buckets = w["buckets"]
+        counts = {window.name: int(buckets[f"w{i}"]["doc_count"]) for i, window in enumerate(self.windows)}
         if max(counts.values()) < self.request.min_count:
-            return None
+            return None  # most keys of a composite page: skip before reading their metrics
+        metrics = {window.name: {m.key: _metric_value(buckets[f"w{i}"], m.op, m.field) for m in self.request.metrics}
+                   for i, window in enumerate(self.windows)}
         return Group(key, counts, metrics)
 
     def __call__(self, response: dict[str, Any]) -> GroupPage:
@@ -429,6 +462,13 @@ class _GroupParser:
         if self.request.keys is not None:
             groups.sort(key=lambda g: g.key or "")
             return GroupPage(groups, None)
+        if "after_key" not in aggs["g"] and self.request.min_count > 1:  # the min_doc_count path
+            (part, parts), rest = _partitions(self.request.after)[0], _partitions(self.request.after)[1:]
+            if len(buckets) > self.request.size and parts < _MAX_PARTITIONS:
+                # The partition may hold more keys than a page: read its eight sub-partitions
+                # instead (an empty page that is not the last, as the contract allows).
+                return GroupPage([], _cursor([(part + i * parts, parts * _SPLIT) for i in range(_SPLIT)] + rest))
+            return GroupPage(groups[:self.request.size], _cursor(rest))
         full_page = len(buckets) == self.request.size
         return GroupPage(groups, aggs["g"]["after_key"]["k"] if full_page else None)
 

@@ -153,6 +153,7 @@ def upgrade() -> None:
         sa.Column('last_match_at', UTCDateTime(), nullable=False),
         sa.Column('match_count', sa.Integer(), nullable=False),
         sa.Column('report_count', sa.Integer(), nullable=False),
+        sa.Column('linked_until', UTCDateTime(), nullable=True),
         sa.Column('identifiers', sa.JSON(), nullable=False),
         sa.Column('application_ids', sa.JSON(), nullable=False),
         sa.Column('campaign_ids', sa.JSON(), nullable=False),

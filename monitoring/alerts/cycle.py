@@ -26,9 +26,9 @@ from tierwatch.monitoring.alerts.evaluator import evaluate
 from tierwatch.monitoring.alerts.lifecycle import AlertState, Change, apply, step
 from tierwatch.monitoring.alerts.links import Links
 from tierwatch.monitoring.alerts.model import AlertRule
-from tierwatch.monitoring.alerts.models import Alert, AlertEvent, AlertInbox
+from tierwatch.monitoring.alerts.models import LIVE_STATES, Alert, AlertEvent, AlertInbox
 from tierwatch.monitoring.alerts.notify import Notifier
-from tierwatch.monitoring.alerts.planner import Due
+from tierwatch.monitoring.alerts.planner import PAGE_LIMIT, Due
 from tierwatch.monitoring.alerts.schedule import MAX_CATCHUP, due_ends
 from tierwatch.monitoring.alerts.triage import DEFAULT_SLA, Sla, severity_rank
 from tierwatch.monitoring.alerts.types import Match, group_field
@@ -49,7 +49,7 @@ class CycleContext:
     sla: Sla = DEFAULT_SLA
     notifier: Notifier = field(default_factory=Notifier)
     max_catchup: int = MAX_CATCHUP
-    page_limit: int = 1000
+    page_limit: int = PAGE_LIMIT
 
 
 @dataclass
@@ -62,9 +62,9 @@ class CycleResult:
     updated: int = 0
     suppressed: int = 0
     streamed: int = 0
-    requests: int = 0
-    round_trips: int = 0
-    distinct: int = 0
+    requests: int = 0  # searches and pages, report links included
+    round_trips: int = 0  # batch calls (HTTP requests on Elasticsearch)
+    distinct: int = 0  # distinct evaluation requests after merging
     seconds: float = 0.0
 
 
@@ -85,9 +85,13 @@ def run_cycle(session: Session, rules: Sequence[AlertRule], now: datetime, ctx: 
     result.requests, result.round_trips, result.distinct = found.requests, found.round_trips, found.distinct
     threshold_rules = [r for r in rules if r.type == "threshold" and r.enabled]
     keys = {d.rule.realert_key for d in due} | {r.realert_key for r in threshold_rules}
-    writer = _Writer(session, ctx, now, result, store.latest_alerts(session, keys, now),
-                     store.active_silences(session, now))
+    latest = store.latest_alerts(session, keys, now)
+    writer = _Writer(session, ctx, now, result, latest, store.active_silences(session, now))
+    # the live alerts in one query, not one per alert touched
+    writer.touched.update(store.load_alerts(session, [a.id for by_key in latest.values() for a in by_key.values()
+                                                      if a.state in LIVE_STATES]))
     search_share = found.seconds / max(len(due), 1)
+    moves: list[tuple[AlertRule, store.RuleState | None, datetime]] = []
     by_rule: dict[str, list[Due]] = {}
     for d in due:
         by_rule.setdefault(d.rule.id, []).append(d)
@@ -104,7 +108,8 @@ def run_cycle(session: Session, rules: Sequence[AlertRule], now: datetime, ctx: 
             counts = writer.decide(rule, d.end, matches)
             writer.run(rule, d.end, "schedule", counts, search_share + time.perf_counter() - t0)
             result.evaluated.append((rule_id, d.end))
-        store.advance(session, rule, states.get(rule_id), dues[-1].end, now)
+        moves.append((rule, states.get(rule_id), dues[-1].end))
+    store.advance(session, moves, now)
     writer.drain_stream(threshold_rules)
     writer.finish()
     result.seconds = time.perf_counter() - started
@@ -128,8 +133,10 @@ class _Writer:
         self.session, self.ctx, self.now, self.result = session, ctx, now, result
         self.latest, self.silences = latest, silences
         self.links = Links(ctx.search, ctx.index)
+        self.held = store.Suppressions()
         self.events: list[tuple[Alert, str, AlertEvent]] = []  # to notify once linked
-        self.touched: dict[int, Alert] = {}
+        self.touched: dict[int, Alert] = {}  # loaded (live ones, up front) or created this cycle
+        self.changed: dict[int, Alert] = {}  # written this cycle: to re-index
         self.runs: list[dict[str, Any]] = []
 
     # --- deciding --------------------------------------------------------------------------
@@ -158,9 +165,9 @@ class _Writer:
         match, action = change.match, change.action
         if action == "suppress":
             assert match is not None
-            store.count_suppression(self.session, rule.id, change.key, change.reason or "", at,
-                                    alert_id=change.alert_id, silence_id=change.silence_id, until=change.until,
-                                    report_ids=[match.report_id] if match.report_id else [])
+            self.held.add(rule.id, change.key, change.reason or "", at, alert_id=change.alert_id,
+                          silence_id=change.silence_id, until=change.until,
+                          report_ids=[match.report_id] if match.report_id else [])
             return change.alert_id
         if action in ("open", "pend"):
             assert match is not None
@@ -171,8 +178,8 @@ class _Writer:
         if match is not None and action != "open" and action != "pend":
             self._matched(rule, alert, match, at)
         if action == "aggregate":
-            store.count_suppression(self.session, rule.id, change.key, "aggregated", at, alert_id=alert.id,
-                                    report_ids=[match.report_id] if match and match.report_id else [])
+            self.held.add(rule.id, change.key, "aggregated", at, alert_id=alert.id,
+                          report_ids=[match.report_id] if match and match.report_id else [])
         elif action == "promote":
             alert.state, alert.opened_at, alert.condition_false_since = "open", at, None
             alert.ack_due_at, alert.resolve_due_at = self.ctx.sla.due(alert.severity, at)
@@ -190,7 +197,7 @@ class _Writer:
             alert.condition_false_since = at
         elif action == "withdraw":
             alert.state, alert.closed_at = "withdrawn", at
-            store.count_suppression(self.session, rule.id, change.key, "pending_not_sustained", at, alert_id=alert.id)
+            self.held.add(rule.id, change.key, "pending_not_sustained", at, alert_id=alert.id)
             self._event(alert, at, "withdrawn", {})
         elif action == "auto_resolve":
             alert.state, alert.closed_at, alert.verdict = "resolved", at, "auto_resolved"
@@ -199,7 +206,7 @@ class _Writer:
             alert.state, alert.closed_at, alert.verdict = "resolved", at, "superseded"
             self._event(alert, at, "resolved", {"verdict": "superseded"})
         alert.updated_at, alert.version = self.now, alert.version + 1
-        self.touched[alert.id] = alert
+        self.touched[alert.id] = self.changed[alert.id] = alert
         return alert.id
 
     def _create(self, rule: AlertRule, at: datetime, change: Change, match: Match) -> Alert:
@@ -220,13 +227,12 @@ class _Writer:
         )
         self.session.add(alert)
         self.session.flush()
-        self.links.want(rule, alert, match, None)
+        self.links.want(rule, alert, match)
         self._event(alert, at, "opened" if opened else "pending", {"value": alert.value, "threshold": match.threshold})
         return alert
 
     def _matched(self, rule: AlertRule, alert: Alert, match: Match, at: datetime) -> None:
         """The condition holds again for a live alert: newest numbers, severity only rises."""
-        previous_end = alert.window_end
         alert.value, alert.threshold, alert.counts = store.finite(match.value), match.threshold, dict(match.counts)
         alert.reason = store.text_dict(match.reason)
         alert.window_start, alert.window_end, alert.last_match_at = match.start, match.end, at
@@ -239,7 +245,7 @@ class _Writer:
             if alert.opened_at is not None:
                 alert.ack_due_at, alert.resolve_due_at = self.ctx.sla.due(alert.severity, alert.opened_at)
             self._event(alert, at, "severity_raised", {"before": before, "after": alert.severity})
-        self.links.want(rule, alert, match, previous_end)
+        self.links.want(rule, alert, match)
 
     def _alert(self, alert_id: int) -> Alert:
         alert = self.touched.get(alert_id) or self.session.get(Alert, alert_id)
@@ -317,7 +323,7 @@ class _Writer:
                       created_at=self.now, updated_at=self.now)
         self.session.add(alert)
         self.session.flush()
-        self.touched[alert.id] = alert
+        self.touched[alert.id] = self.changed[alert.id] = alert
         self._event(alert, self.now, "opened", {"rule_id": rule.id})
 
     def run(self, rule: AlertRule, end: datetime, source: str, counts: _Counts, seconds: float,
@@ -336,11 +342,13 @@ class _Writer:
 
     def finish(self) -> None:
         self.links.fetch_and_link(self.session, self.now)
+        self.result.requests += self.links.requests
+        self.result.round_trips += self.links.round_trips
         self.session.flush()  # event ids, for the notifications' dedup keys
         for alert, action, event in self.events:
             self.ctx.notifier.event(self.session, alert, action, event.id, self.now)
-        for alert in self.touched.values():
-            self.ctx.notifier.changed(self.session, alert, self.now)
+        self.ctx.notifier.changed(self.session, list(self.changed.values()), self.now)
+        self.held.flush(self.session)
         store.add_runs(self.session, self.runs)
 
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from tierwatch.core.search import GroupPage, GroupQuery, SearchIndex, SearchQuery, SearchResult
-from tierwatch.monitoring.alerts.planner import Due, Plan, merge, plan
+from tierwatch.monitoring.alerts.planner import PAGE_LIMIT, Due, Plan, merge, plan
 from tierwatch.monitoring.alerts.types import MAX_HITS, TYPES, Match
 
 BATCH = 100  # requests per round trip
@@ -32,7 +32,7 @@ class Cycle:
     request_seconds: list[float] = field(default_factory=list)  # per round trip
 
 
-def evaluate(search: SearchIndex, index: str, due: Sequence[Due], *, page_limit: int = 1000) -> Cycle:
+def evaluate(search: SearchIndex, index: str, due: Sequence[Due], *, page_limit: int = PAGE_LIMIT) -> Cycle:
     started = time.perf_counter()
     cycle = Cycle()
     first = plan(due, page_limit=page_limit)

@@ -102,11 +102,11 @@ def step(rule: AlertRule, end: datetime, matches: Sequence[Match],
             # per key (the database insists), the old one closed as superseded.
             changes.append(Change("supersede", match.key, alert.id, "resolved"))
         changes.append(change)
-    for key, alert in latest.items():
+    for key, state in latest.items():
         if key not in matched:
-            change = _on_quiet(rule, end, key, alert)
-            if change is not None:
-                changes.append(change)
+            quiet = _on_quiet(rule, end, key, state)
+            if quiet is not None:
+                changes.append(quiet)
     return changes
 
 

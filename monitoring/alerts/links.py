@@ -2,9 +2,9 @@
 its end in batched searches (one round trip per 100 alerts), linked up to the rule's
 ``max_reports``, and the alert's summary, identifiers, applications and campaigns updated.
 
-An alert that keeps matching links only what came since its previous window, less the rule's
-buffer (late reports within the buffer are linked too; later ones are counted by the rule but
-not linked).
+An alert that keeps matching looks for new reports every five minutes, from where it last
+looked less the rule's buffer (late reports within the buffer are linked too; later ones are
+counted by the rule but not linked); its numbers and severity follow every match.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from tierwatch.monitoring.alerts.summary import add_facets, summarise
 from tierwatch.monitoring.alerts.types import Match, reports_query
 
 BATCH = 100
+LINK_EVERY = timedelta(minutes=5)
 MAX_LISTED = 50  # identifiers, applications, campaigns kept on the alert row
 COUNTING = ("frequency", "spike", "new_term", "cardinality", "metric")  # summaries count reports
 
@@ -39,12 +40,16 @@ class Links:
     def __init__(self, search: SearchIndex, index: str):
         self.search, self.index = search, index
         self.wanted: dict[int, _Wanted] = {}
+        self.requests = self.round_trips = 0  # what linking cost, for the cycle's counts
 
-    def want(self, rule: AlertRule, alert: Alert, match: Match, previous_end: datetime | None) -> None:
-        """The reports of this match belong to this alert."""
+    def want(self, rule: AlertRule, alert: Alert, match: Match) -> None:
+        """The reports of this match belong to this alert. An alert that keeps matching looks
+        for new reports every LINK_EVERY (its numbers are updated at every match)."""
         start = match.start
-        if previous_end is not None:
-            start = max(start, previous_end - rule.schedule.buffer - rule.schedule.every)
+        if alert.linked_until is not None and not match.report_id:
+            if match.end - alert.linked_until < LINK_EVERY:
+                return
+            start = max(start, alert.linked_until - rule.schedule.buffer - rule.schedule.every)
         found = self.wanted.get(alert.id)
         if found is None:
             found = self.wanted[alert.id] = _Wanted(rule, alert, replace(match, start=min(start, match.end)))
@@ -62,6 +67,7 @@ class Links:
             room = rule.max_reports - alert.report_count
             new = store.link_reports(session, alert_id, docs.get(alert_id, []), room, now)
             linked[alert_id] = len(new)
+            alert.linked_until = max(alert.linked_until or wanted.match.end, wanted.match.end)
             if new:
                 alert.report_count += len(new)
                 alert.facets = add_facets(alert.facets, rule.summary_fields, new)
@@ -80,10 +86,14 @@ class Links:
                 continue
             if w.report_ids:  # per-report rules name their reports
                 out[alert_id] = [d for d in (self.search.get(self.index, r) for r in sorted(w.report_ids)) if d]
+                self.requests += len(w.report_ids)
+                self.round_trips += len(w.report_ids)
             else:
                 queries.append((alert_id, reports_query(w.rule, w.match, room)))
         for start in range(0, len(queries), BATCH):
             chunk = queries[start:start + BATCH]
+            self.requests += len(chunk)
+            self.round_trips += 1
             for (alert_id, _), result in zip(chunk, self.search.batch(self.index, [q for _, q in chunk]), strict=True):
                 if isinstance(result, SearchResult):
                     out[alert_id] = result.hits

@@ -63,6 +63,7 @@ class Alert(Base):
     last_match_at: Mapped[datetime]
     match_count: Mapped[int] = mapped_column(default=1)
     report_count: Mapped[int] = mapped_column(default=0)  # linked reports (up to max_reports)
+    linked_until: Mapped[datetime | None]  # reports up to here were looked for and linked
     identifiers: Mapped[list[Any]]
     application_ids: Mapped[list[Any]]
     campaign_ids: Mapped[list[Any]]

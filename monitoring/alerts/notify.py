@@ -37,9 +37,11 @@ _EVENT_TEXT = {
 class Notifier:
     base_url: str = "http://127.0.0.1:8000"
 
-    def changed(self, session: Session, alert: Alert, now: datetime) -> None:
-        """The alert's document in the alerts index is due again (one pending row per alert)."""
-        enqueue_latest(session, "index", ALERTS_INDEX_TARGET, f"index:{alert.id}", {"alert_id": alert.id}, now)
+    def changed(self, session: Session, alerts: Alert | Sequence[Alert], now: datetime) -> None:
+        """The alerts' documents in the alerts index are due again (one pending row per alert)."""
+        many = [alerts] if isinstance(alerts, Alert) else list(alerts)
+        enqueue_latest(session, "index", ALERTS_INDEX_TARGET,
+                       [(f"index:{a.id}", {"alert_id": a.id}) for a in many], now)
 
     def event(self, session: Session, alert: Alert, event: str, event_id: int, now: datetime) -> int:
         """Queue the notifications of an alert event; returns how many."""

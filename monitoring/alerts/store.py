@@ -69,6 +69,15 @@ def state_of(row: Any) -> AlertState:
     )
 
 
+def load_alerts(session: Session, ids: Sequence[int]) -> dict[int, Alert]:
+    """These alerts, in a few queries (the caller keeps them: the session only holds weak
+    references, so an alert nobody holds would be read again)."""
+    out: dict[int, Alert] = {}
+    for start in range(0, len(ids), 1000):
+        out.update({a.id: a for a in session.scalars(sa.select(Alert).where(Alert.id.in_(ids[start:start + 1000])))})
+    return out
+
+
 def active_silences(session: Session, now: datetime) -> list[Silence]:
     t = AlertSilence.__table__
     rows = session.execute(sa.select(t).where(t.c.revoked_at.is_(None), t.c.expires_at > now,
@@ -93,21 +102,37 @@ class WatermarkMoved(RuntimeError):
     """Another evaluator committed this rule's windows meanwhile: this cycle must roll back."""
 
 
-def advance(session: Session, rule: AlertRule, state: RuleState | None, until: datetime, now: datetime) -> None:
-    """Move the watermark from what this cycle read to ``until``, or raise WatermarkMoved."""
+def advance(session: Session, moves: Sequence[tuple[AlertRule, RuleState | None, datetime]], now: datetime) -> None:
+    """Move each rule's watermark from what this cycle read to its new end, all or nothing:
+    WatermarkMoved if another evaluator moved any of them meanwhile."""
     t = AlertRuleState.__table__
-    values = {"evaluated_until": until, "checksum": rule.checksum, "errors_in_a_row": 0,
-              "retry_at": None, "last_error": None, "updated_at": now}
-    if state is None or not state.known:
-        inserted = insert_rows(session, t, [{"rule_id": rule.id, **values}], conflict=["rule_id"],
-                               returning=["rule_id"])
-        if not inserted:
-            raise WatermarkMoved(f"rule {rule.id}: another evaluator started it meanwhile")
-        return
-    was = t.c.evaluated_until.is_(None) if state.evaluated_until is None else t.c.evaluated_until == state.evaluated_until
-    done = session.execute(sa.update(t).where(t.c.rule_id == rule.id, was).values(**values))
-    if done.rowcount != 1:  # type: ignore[attr-defined]
-        raise WatermarkMoved(f"rule {rule.id}: watermark moved by another evaluator")
+    fresh, known_null, known = [], [], []
+    for rule, state, until in moves:
+        values = {"b_rule": rule.id, "b_until": until, "b_checksum": rule.checksum}
+        if state is None or not state.known:
+            fresh.append(rule)
+        elif state.evaluated_until is None:
+            known_null.append(values)
+        else:
+            known.append({**values, "b_old": state.evaluated_until})
+    if fresh:
+        rows = [{"rule_id": r.id, "evaluated_until": u, "checksum": r.checksum, "errors_in_a_row": 0,
+                 "updated_at": now} for r, s, u in moves if r in fresh]
+        inserted = insert_rows(session, t, rows, conflict=["rule_id"], returning=["rule_id"])
+        if len(inserted) != len(rows):
+            raise WatermarkMoved("another evaluator started some of these rules meanwhile")
+    sets = {"evaluated_until": sa.bindparam("b_until"), "checksum": sa.bindparam("b_checksum"),
+            "errors_in_a_row": 0, "retry_at": None, "last_error": None, "updated_at": now}
+    for rows, was in ((known, t.c.evaluated_until == sa.bindparam("b_old")), (known_null, t.c.evaluated_until.is_(None))):
+        if not rows:
+            continue
+        stmt = sa.update(t).where(t.c.rule_id == sa.bindparam("b_rule"), was).values(**sets)
+        if session.get_bind().dialect.supports_sane_multi_rowcount:
+            done = session.execute(stmt, rows).rowcount  # type: ignore[attr-defined]
+        else:
+            done = sum(session.execute(stmt, [row]).rowcount for row in rows)  # type: ignore[attr-defined]
+        if done != len(rows):
+            raise WatermarkMoved("a watermark was moved by another evaluator")
 
 
 def record_error(session: Session, rule: AlertRule, state: RuleState | None, error: str, now: datetime) -> int:
@@ -134,24 +159,51 @@ def add_runs(session: Session, runs: Sequence[dict[str, Any]]) -> None:
 # --- suppressions and links ------------------------------------------------------------------
 
 
-def count_suppression(session: Session, rule_id: str, key: str | None, reason: str, at: datetime, *,
-                      alert_id: int | None = None, silence_id: int | None = None, until: datetime | None = None,
-                      report_ids: Sequence[str] = ()) -> None:
-    """One more match held back for this (rule, key, reason, target), with a few report ids."""
-    t = AlertSuppression.__table__
-    target = f"alert:{alert_id}" if alert_id else f"silence:{silence_id}" if silence_id else ""
-    where = (t.c.rule_id == rule_id, t.c.group_key == db_key(key), t.c.reason == reason, t.c.target == target)
-    row = session.execute(sa.select(t.c.id, t.c.sample_report_ids).where(*where)).first()
-    if row is None:
-        session.execute(t.insert().values(
-            rule_id=rule_id, group_key=db_key(key), reason=reason, target=target, alert_id=alert_id,
-            silence_id=silence_id, first_at=at, last_at=at, count=1, until=until,
-            sample_report_ids=list(dict.fromkeys(report_ids))[:SAMPLES]))
-        return
-    samples = list(dict.fromkeys([*row.sample_report_ids, *report_ids]))[:SAMPLES]
-    # Cycles apply a rule's window ends in order, so ``at`` only grows.
-    session.execute(t.update().where(t.c.id == row.id).values(
-        count=t.c.count + 1, last_at=at, until=until, sample_report_ids=samples))
+class Suppressions:
+    """Matches held back, counted per (rule, key, reason, target) during a cycle and written at
+    its end in a handful of statements (a cycle may hold back a match for every live alert)."""
+
+    def __init__(self) -> None:
+        self.pending: dict[tuple[str, str, str, str], dict[str, Any]] = {}
+
+    def add(self, rule_id: str, key: str | None, reason: str, at: datetime, *, alert_id: int | None = None,
+            silence_id: int | None = None, until: datetime | None = None, report_ids: Sequence[str] = ()) -> None:
+        target = f"alert:{alert_id}" if alert_id else f"silence:{silence_id}" if silence_id else ""
+        entry = self.pending.setdefault((rule_id, db_key(key), reason, target), {
+            "count": 0, "first_at": at, "alert_id": alert_id, "silence_id": silence_id, "samples": []})
+        entry["count"] += 1
+        entry["last_at"], entry["until"] = at, until  # a rule's ends are applied in order
+        entry["samples"] = list(dict.fromkeys([*entry["samples"], *report_ids]))[:SAMPLES]
+
+    def flush(self, session: Session) -> None:
+        if not self.pending:
+            return
+        t = AlertSuppression.__table__
+        keys = list(self.pending)
+        existing: dict[tuple[str, str, str, str], tuple[int, list[str]]] = {}
+        for start in range(0, len(keys), 500):
+            where = sa.tuple_(t.c.rule_id, t.c.group_key, t.c.reason, t.c.target).in_(keys[start:start + 500])
+            for row in session.execute(sa.select(t.c.id, t.c.rule_id, t.c.group_key, t.c.reason, t.c.target,
+                                                 t.c.sample_report_ids).where(where)):
+                existing[(row.rule_id, row.group_key, row.reason, row.target)] = (row.id, row.sample_report_ids)
+        updates, inserts = [], []
+        for key, e in self.pending.items():
+            if key in existing:
+                row_id, samples = existing[key]
+                updates.append({"b_id": row_id, "b_n": e["count"], "b_last": e["last_at"], "b_until": e["until"],
+                                "b_samples": list(dict.fromkeys([*samples, *e["samples"]]))[:SAMPLES]})
+            else:
+                inserts.append({"rule_id": key[0], "group_key": key[1], "reason": key[2], "target": key[3],
+                                "alert_id": e["alert_id"], "silence_id": e["silence_id"], "first_at": e["first_at"],
+                                "last_at": e["last_at"], "count": e["count"], "until": e["until"],
+                                "sample_report_ids": e["samples"]})
+        if updates:
+            session.execute(t.update().where(t.c.id == sa.bindparam("b_id")).values(
+                count=t.c.count + sa.bindparam("b_n"), last_at=sa.bindparam("b_last"), until=sa.bindparam("b_until"),
+                sample_report_ids=sa.bindparam("b_samples", type_=sa.JSON())), updates)
+        if inserts:
+            session.execute(t.insert(), inserts)
+        self.pending.clear()
 
 
 def link_reports(session: Session, alert_id: int, docs: Sequence[Mapping[str, Any]], room: int,

@@ -39,3 +39,30 @@ def test_one_holder_then_a_fenced_takeover(migrated_sqlite: str) -> None:
         assert a.acquire(T + timedelta(seconds=75))  # released: free at once
     finally:
         engine.dispose()
+
+
+def test_a_watermark_moved_by_another_evaluator_stops_the_commit(migrated_sqlite: str) -> None:
+    from sqlalchemy.orm import Session
+
+    from tierwatch.monitoring.alerts import store
+    from tierwatch.monitoring.alerts.rules import load_rules
+
+    engine = make_engine(migrated_sqlite)
+    rules = load_rules()[:3]
+    try:
+        with Session(engine) as s:
+            store.advance(s, [(r, None, T) for r in rules], T)  # first evaluation: rows created
+            s.commit()
+        with Session(engine) as s:
+            read = store.rule_states(s)
+        with Session(engine) as other:  # another evaluator commits the next end of one rule
+            store.advance(other, [(rules[1], read[rules[1].id], T + timedelta(minutes=1))], T)
+            other.commit()
+        with Session(engine) as s, pytest.raises(store.WatermarkMoved):
+            store.advance(s, [(r, read[r.id], T + timedelta(minutes=1)) for r in rules], T)
+        with Session(engine) as s:
+            assert store.rule_states(s)[rules[0].id].evaluated_until == T  # nothing of it committed
+            with pytest.raises(store.WatermarkMoved):
+                store.advance(s, [(rules[0], None, T)], T)  # "never evaluated" is stale as well
+    finally:
+        engine.dispose()

@@ -50,9 +50,10 @@ def test_the_starter_set_needs_fewer_requests_than_rules() -> None:
     p = plan([Due(r, END) for r in rules])
     own = sum(len(TYPES[r.type].requests(r, END)) for r in rules)
     assert own == len(rules)
-    # 20 rules -> 16 requests: five rules on phone numbers share two, the two partner-feed rules
-    # share one; the payment-account burst (24 h) and the new payment account (1 h) stay apart
-    assert len(p.requests) == 16
+    # 20 rules -> 17 requests: five rules on phone numbers share two, the two partner-feed rules
+    # share one; the payment-account burst (24 h) and the new payment account (1 h) stay apart, and
+    # so do app-named-in-scams (3+ reports per application) and high-tier-app-incident (any one)
+    assert len(p.requests) == 17
     assert {i for route in p.routes.values() for i in route} == set(range(len(p.requests)))  # none unused
 
 
@@ -94,7 +95,7 @@ def test_identical_searches_are_asked_once() -> None:
 
 
 def test_page_size_stays_under_the_bucket_limit() -> None:
-    assert page_size(1, ()) == 1000
-    assert page_size(4, (TIER_METRIC,)) == 1000
+    assert page_size(1, ()) == 10_000
+    assert page_size(4, (TIER_METRIC,)) == 60_000 // (1 + 4 * 5)
     assert page_size(200, (TIER_METRIC,)) == 60_000 // (1 + 200 * 5)
     assert page_size(200, (TIER_METRIC, Metric("values", "region"))) == 60_000 // (1 + 200 * 9)
