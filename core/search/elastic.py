@@ -288,8 +288,8 @@ class ElasticIndex:
                 else:
                     body = {**self._search_body(schema, request), "track_total_hits": True}
                     parse = _parse_hits
-            except ValueError as exc:
-                results[slot] = exc
+            except (ValueError, KeyError) as exc:  # an unknown field is a bad request like any other
+                results[slot] = exc if isinstance(exc, ValueError) else ValueError(exc.args[0])
                 continue
             searches += [{"index": full}, body]
             sent.append((slot, parse))

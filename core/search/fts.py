@@ -432,8 +432,8 @@ class FtsIndex:
                     results.append(self.group_stats(name, request))
                 else:
                     results.append(self.search(name, request))
-            except ValueError as exc:
-                results.append(exc)
+            except (ValueError, KeyError) as exc:  # an unknown field is a bad request like any other
+                results.append(exc if isinstance(exc, ValueError) else ValueError(exc.args[0]))
             except sqlite3.Error as exc:
                 results.append(SearchFailed(f"sqlite: {exc}"))
         return results

@@ -261,3 +261,61 @@ reopen_within: 10m
     assert deployment.events(first.id) == ["opened", "cleared", "reopened", "cleared", "resolved"]
     assert (first.state, first.verdict, first.reopen_count) == ("resolved", "superseded", 1)
     assert (second.state, second.opened_at) == ("open", minute(42))
+
+
+def test_a_failing_rule_is_marked_retried_with_backoff_and_does_not_stop_the_others(deployment: Deployment) -> None:
+    from dataclasses import replace
+
+    import sqlalchemy as sa
+
+    from tierwatch.core.search import SearchQuery
+    from tierwatch.monitoring.alerts.models import AlertRuleState, AlertRun
+
+    text = """
+id: good
+type: frequency
+severity: high
+group_by: ident_phone
+window: 10m
+threshold: 2
+schedule: {every: 1m, buffer: 0}
+"""
+    good = rule(text)
+    # A rule whose request the engine refuses (here a field the index does not have; the loader
+    # would not let such a file in, an index changed under a running rule would).
+    broken = replace(rule(text.replace("id: good", "id: broken")), filter=SearchQuery(filters={"no_such_field": "x"}))
+    d = Doc()
+    deployment.index([d(m, ident_phone=[P1]) for m in (1, 2)])
+    deployment.run_minutes([good, broken], 1, 16)
+    [alert, failing] = deployment.alerts()
+    assert (alert.rule_id, alert.group_key, alert.opened_at) == ("good", P1, minute(3))
+    assert deployment.runs("good") == [minute(m) for m in range(1, 17)]  # never held up
+    with deployment.sessions() as s:
+        errors = list(s.scalars(sa.select(AlertRun.at).where(AlertRun.rule_id == "broken", AlertRun.error.isnot(None))))
+        state = s.get(AlertRuleState, "broken")
+        assert state is not None and state.evaluated_until is None and state.errors_in_a_row == 5
+        assert "no_such_field" in (state.last_error or "")
+    assert errors == [minute(m) for m in (1, 2, 4, 8, 16)]  # retried after 1, 2, 4, 8 cycles
+    assert (failing.rule_id, failing.group_key, failing.severity) == ("system.rule-failing", "broken", "high")
+
+
+def test_a_report_arriving_within_the_buffer_is_still_counted(deployment: Deployment) -> None:
+    text = """
+id: late
+type: threshold
+severity: high
+field: amount_lost
+above: 1000
+group_by: ident_phone
+schedule: {every: 1m, buffer: 2m}
+"""
+    waits, hurries = rule(text), rule(text.replace("id: late", "id: no-wait").replace("buffer: 2m", "buffer: 0"))
+    d = Doc()
+    deployment.index([d(0.5, ident_phone=[P2], amount_lost=10.0)])
+    deployment.run_minutes([waits, hurries], 1, 6)  # with the buffer, ends up to minute 4 are done
+    deployment.index([d(4.5, ident_phone=[P1], amount_lost=5000.0)])  # reported at 4:30, arrives after 6:00
+    deployment.run_minutes([waits, hurries], 7, 8)
+    # the rule with a buffer evaluates the minute 4-5 only at 7: the late report is in it (the
+    # alert is stamped with its window's end, 5:00); the other one had evaluated that minute at
+    # 5, before the report arrived (its stream path would have caught it in the worker)
+    assert [(a.rule_id, a.group_key, a.opened_at) for a in deployment.alerts()] == [("late", P1, minute(5))]

@@ -241,8 +241,11 @@ def test_batch_answers_each_request_in_order(index: SearchIndex) -> None:
         SearchQuery(text="诈骗", sort="reported_at", limit=2),
         gq(group_by="body"),  # refused: its slot holds the error, the others are answered
         gq(windows=(CUR,)),
+        SearchQuery(filters={"no_such_field": "x"}),  # an unknown field: refused the same way
+        gq(query=SearchQuery(exclude={"no_such_field": "x"})),
     ]
-    first, second, bad, fourth = index.batch("reports", requests)
+    first, second, bad, fourth, unknown, unknown_in_group = index.batch("reports", requests)
+    assert isinstance(unknown, ValueError) and isinstance(unknown_in_group, ValueError)
     assert isinstance(first, GroupPage) and [g.key for g in first.groups] == ["p1", "p3"]
     assert isinstance(second, SearchResult) and second.total == 3
     assert [h["id"] for h in second.hits] == ["a1", "a2"]

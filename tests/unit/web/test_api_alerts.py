@@ -82,7 +82,7 @@ def audit_actions(container, entity: str = "alert") -> list[str]:  # type: ignor
                                         .order_by(AuditEntry.id)))
 
 
-def test_the_queue_filters_sorts_and_hides_alerts_from_companies(client, tokens, alerts) -> None:  # type: ignore[no-untyped-def]
+def test_the_queue_filters_sorts_and_hides_alerts_from_companies(client, tokens, alerts, container) -> None:  # type: ignore[no-untyped-def]
     listed = client.get("/api/v1/alerts?state=open&sort=-report_count", headers=tokens["analyst"]).json
     assert listed["total"] == 3
     assert [a["key"] for a in listed["items"]] == list(reversed(PHONES))  # 4, 3, 2 reports
@@ -95,6 +95,12 @@ def test_the_queue_filters_sorts_and_hides_alerts_from_companies(client, tokens,
     assert [e["action"] for e in detail["events"]] == ["opened"]
     assert detail["summary"]["zh"].startswith("1 小时内 2 份举报涉及 +8613800000001")
     assert detail["application_ids"] == [str(alerts["app"])]
+    from tierwatch import alerting
+
+    # the alerts index follows the database (3 alerts; and the application's 3 registry events relayed)
+    assert alerting.dispatch_outbox(container).sent == 3 + 3
+    found = client.get(f"/api/v1/alerts?q={PHONES[1].replace('+', '%2B')}", headers=tokens["analyst"]).json
+    assert [a["key"] for a in found["items"]] == [PHONES[1]]  # text search over titles and summaries
     bad = client.get("/api/v1/alerts?state=asleep&sort=colour", headers=tokens["analyst"])
     assert bad.status_code == 422 and {e["field"] for e in bad.json["errors"]} == {"state", "sort"}
 
