@@ -1,16 +1,24 @@
-"""ReportModel <-> the bytes the registry stores (JSON and XGBoost UBJSON only)."""
+"""The trained report model, and its conversion to and from the bytes the model store keeps
+(JSON and XGBoost UBJSON only)."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 
 import xgboost as xgb
 
 from tierwatch.antifraud.features import Featurizer
 from tierwatch.antifraud.heads import Head
-from tierwatch.antifraud.train import ReportModel
 
 HEADS = ("scam", "scam_type", "ai_technique")
+
+
+@dataclass
+class ReportModel:
+    featurizer: Featurizer
+    heads: dict[str, Head]
+    reference: dict = field(default_factory=dict)  # distributions for drift monitoring
 
 
 def report_artefacts(model: ReportModel) -> dict[str, bytes]:

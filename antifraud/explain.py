@@ -5,13 +5,13 @@ The contributions are in log-odds: positive pushes towards "scam", negative away
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 import scipy.sparse as sp
 import xgboost as xgb
 
+from tierwatch.antifraud.results import Contribution
 from tierwatch.antifraud.vocab import (
     AI_TECHNIQUES,
     APP_TIERS,
@@ -28,14 +28,6 @@ GROUP_WORDS = {
     "payment": ("收款账户", "payment account"),
     "app": ("应用", "app"),
 }
-
-
-@dataclass(frozen=True)
-class Contribution:
-    feature: str
-    label_zh: str
-    label_en: str
-    weight: float
 
 
 def contributions(booster: xgb.Booster, X: sp.csr_matrix, chunk: int = 512, threads: int | None = None) -> np.ndarray:

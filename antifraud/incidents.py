@@ -14,16 +14,13 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 import xgboost as xgb
-from sklearn.model_selection import train_test_split
 
-from tierwatch.antifraud.features import MAX_TEXT_CHARS, bucket_names, dense_to_csr, text_matrix
-from tierwatch.antifraud.heads import Head, fit_booster, temperature, trim_to_best
-from tierwatch.antifraud.synth.incidents import SEVERITY_ORDER
-from tierwatch.antifraud.text import N_BUCKETS, hash_batch, lookup_batch
+from tierwatch.antifraud.features import MAX_TEXT_CHARS, dense_to_csr, text_matrix
+from tierwatch.antifraud.heads import Head
+from tierwatch.antifraud.text import N_BUCKETS, lookup_batch
 from tierwatch.antifraud.vocab import APP_TIERS, INCIDENT_TYPES
 
 DENSE = [f"type={t}" for t in INCIDENT_TYPES] + [f"tier={t}" for t in APP_TIERS] + ["affected_users_log10"]
-PARAMS = {"n_estimators": 80, "max_depth": 4, "eta": 0.2, "subsample": 0.9, "max_bin": 32, "tree_method": "hist", "nthread": 2}
 
 
 @dataclass(frozen=True)
@@ -119,36 +116,3 @@ class IncidentModel:
         booster.load_model(bytearray(files["severity.ubj"]))
         head = Head("severity", booster, meta["classes"], meta["calibration"], meta["thresholds"])
         return cls(IncidentFeaturizer.from_json(json.loads(files["featurizer.json"])), head)
-
-
-def train_incident_model(rows: list[tuple[dict, str]], seed: int = 0, n_text: int = 300) -> tuple[IncidentModel, dict]:
-    """Fit on 70%, calibrate on 15%, report macro-F1 and the confusion matrix on the last 15%."""
-    from sklearn.metrics import confusion_matrix, f1_score
-
-    from tierwatch.antifraud.train import select_buckets
-
-    prepared = [prepare_incident(r) for r, _ in rows]
-    keep = [i for i, p in enumerate(prepared) if isinstance(p, PreparedIncident)]
-    items = [p for p in prepared if isinstance(p, PreparedIncident)]
-    y = np.array([SEVERITY_ORDER.index(rows[i][1]) for i in keep])
-    idx = np.arange(len(items))
-    rest, test = train_test_split(idx, test_size=0.15, stratify=y, random_state=seed)
-    train, valid = train_test_split(rest, test_size=0.15 / 0.85, stratify=y[rest], random_state=seed + 1)
-
-    batch = hash_batch([items[i].description for i in train])
-    buckets = select_buckets(batch, [(y[train], n_text)], min_df=3)
-    featurizer = IncidentFeaturizer(buckets.tolist(), bucket_names(batch, buckets))
-    X = featurizer.transform(items)
-    booster = fit_booster(X[train], y[train], len(SEVERITY_ORDER), {**PARAMS, "seed": seed}, valid=(X[valid], y[valid]))
-    head = Head("severity", trim_to_best(booster), list(SEVERITY_ORDER))
-    head.calibration = temperature(head.margins(X[valid]), y[valid])
-    pred = head.proba(X[test]).argmax(axis=1)
-    evaluation = {
-        "severity_macro_f1": float(f1_score(y[test], pred, average="macro")),
-        "severity_accuracy": float(np.mean(pred == y[test])),
-        "confusion_matrix": confusion_matrix(y[test], pred, labels=range(4)).tolist(),
-        "classes": list(SEVERITY_ORDER),
-        "n_train": len(train), "n_valid": len(valid), "n_test": len(test),
-        "data": "synthetic incidents (antifraud/synth/incidents.py)",
-    }
-    return IncidentModel(featurizer, head), evaluation

@@ -1,4 +1,4 @@
-"""Tables of the anti-fraud domain: registered model versions (a mirror of the on-disk registry,
+"""Tables of the anti-fraud domain: registered model versions (a mirror of the on-disk model store,
 with the retraining decisions) and analysts' labels on reports."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from tierwatch.core.db import Base, created_at, intpk
 class ModelVersion(Base):
     __tablename__ = "antifraud_model_versions"
     __table_args__ = (
-        # one active model per use, enforced by the database as well as by the registry
+        # one active model per use, enforced by the database as well as by the model store
         sa.Index(
             "uq_antifraud_model_versions_active_use",
             "use",

@@ -7,60 +7,24 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from tierwatch.antifraud.bundle import report_from_files
-from tierwatch.antifraud.explain import (
-    Contribution,
-    contributions,
-    top_contributions,
-)
+from tierwatch.antifraud.bundle import ReportModel, report_from_files
+from tierwatch.antifraud.explain import contributions, top_contributions
 from tierwatch.antifraud.features import Prepared, prepare
 from tierwatch.antifraud.heads import set_threads
 from tierwatch.antifraud.incidents import IncidentModel, PreparedIncident, prepare_incident
-from tierwatch.antifraud.registry import ModelRegistry
+from tierwatch.antifraud.model_store import ModelStore
 from tierwatch.antifraud.reputation import ReputationSource
+from tierwatch.antifraud.results import Contribution, IncidentSeverity, Rejected, Score
 from tierwatch.antifraud.saabas import PathTable
-from tierwatch.antifraud.train import ReportModel
 
 __all__ = ["Contribution", "Detector", "IncidentSeverity", "Rejected", "Score"]
 
 CHUNK = 2500  # reports per worker chunk in large batches
-
-
-@dataclass(frozen=True, slots=True)
-class Score:
-    scam_probability: float
-    is_scam: bool
-    scam_type: str
-    scam_type_probability: float
-    ai_technique: str
-    explanation: list[Contribution]
-    model_version: str
-    notes: tuple[str, ...] = ()  # fields ignored or truncated on the way in
-
-
-@dataclass(frozen=True)
-class IncidentSeverity:
-    severity: str
-    probability: float
-    probabilities: dict[str, float]
-    explanation: list[Contribution]
-    model_version: str
-    notes: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Rejected:
-    """An item that could not be scored, and why (the worker can dead-letter it)."""
-
-    reason: str
-    model_version: str = ""
-    notes: tuple[str, ...] = field(default=())
 
 
 class Detector:
@@ -85,18 +49,18 @@ class Detector:
     @classmethod
     def load_active(cls, models_dir: Path) -> Detector | None:
         """The active report and incident models, or None when neither use has one yet.
-        A model that fails its checksum raises RegistryError: that is never silently skipped."""
-        registry = ModelRegistry(models_dir)
-        report_v, incident_v = registry.active("report"), registry.active("incident")
+        A model that fails its checksum raises ModelStoreError: that is never silently skipped."""
+        store = ModelStore(models_dir)
+        report_v, incident_v = store.active("report"), store.active("incident")
         if not report_v and not incident_v:
             return None
         return cls.load(models_dir, report_v, incident_v)
 
     @classmethod
     def load(cls, models_dir: Path, report_version: str | None, incident_version: str | None = None) -> Detector:
-        registry = ModelRegistry(models_dir)
-        report = report_from_files(registry.load_files(report_version)) if report_version else None
-        incident = IncidentModel.from_files(registry.load_files(incident_version)) if incident_version else None
+        store = ModelStore(models_dir)
+        report = report_from_files(store.load_files(report_version)) if report_version else None
+        incident = IncidentModel.from_files(store.load_files(incident_version)) if incident_version else None
         return cls(report, report_version or "", incident, incident_version or "")
 
     # --- reports -----------------------------------------------------------------------------

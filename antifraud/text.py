@@ -220,13 +220,3 @@ def ngram_text(batch: HashedBatch, i: int) -> str:
     """The original characters behind occurrence ``i`` (for naming features in explanations)."""
     seg = batch.chars[batch.start[i] : batch.stop[i]]
     return seg.astype("<u4").tobytes().decode("utf-32-le", errors="replace")
-
-
-def detect_language(n_cjk: int, n_words: int) -> str:
-    """zh, en, mixed or unknown. A Chinese sentence carries about as much as an English one in
-    1.7 times fewer characters than words, so Han characters are weighed against words."""
-    zh, en = n_cjk / 1.7, float(n_words)
-    if zh + en == 0:
-        return "unknown"
-    share = zh / (zh + en)
-    return "zh" if share >= 0.8 else "en" if share <= 0.2 else "mixed"

@@ -82,7 +82,7 @@ def make_docs(n: int, seed: int = 7) -> list[dict[str, Any]]:
             region=row.get("region"), reported_at=row["reported_at"], identifiers=p.keys,
             reporter_type=row.get("reporter_type"),
         )], history)[0]
-        cols = {"scam_probability": score.probability, "is_scam": score.is_scam,
+        cols = {"scam_probability": score.scam_probability, "is_scam": score.is_scam,
                 "scam_type": score.scam_type, "model_version": score.model_version,
                 "application_id": None, "score_reasons": score.reasons}
         docs.append(report_document({**row, **cols}, list(p.keys)))

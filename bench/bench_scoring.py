@@ -27,10 +27,10 @@ from pathlib import Path  # noqa: E402
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tierwatch.antifraud import datasets  # noqa: E402
+from tierwatch.antifraud.training import datasets  # noqa: E402
 from tierwatch.antifraud.reputation import InMemoryReputation  # noqa: E402
 from tierwatch.antifraud.scoring import Detector  # noqa: E402
-from tierwatch.antifraud.synth.generate import generate_reports  # noqa: E402
+from tierwatch.antifraud.training.synth.generate import generate_reports  # noqa: E402
 
 
 def workload(n: int, data_dir: Path | None) -> tuple[list[dict], InMemoryReputation]:
@@ -73,7 +73,7 @@ def main() -> None:
         models_dir = load_settings().data_dir / "models"
     detector = Detector.load_active(models_dir) if models_dir.exists() else None
     if detector is None or detector.report_model is None:
-        from tierwatch.antifraud.pipeline import Corpus, train_report
+        from tierwatch.antifraud.training.pipeline import Corpus, train_report
 
         models_dir = Path(tempfile.mkdtemp(prefix="bench-models-"))
         print(f"no active model: training one into {models_dir}", file=sys.stderr)

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 
 from tierwatch.core.clock import utcnow
+from tierwatch.core.keys import KeyRing
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -51,6 +52,9 @@ class Base(DeclarativeBase):
 
 
 intpk = Annotated[int, mapped_column(primary_key=True)]
+# The largest row id: INTEGER columns are 32 bits on PostgreSQL. Inputs naming an id are checked
+# against it, so a larger number is "not found" or a field error, never "integer out of range".
+ID_MAX = 2**31 - 1
 created_at = Annotated[datetime, mapped_column(UTCDateTime(), default=utcnow, nullable=False)]
 
 
@@ -85,10 +89,14 @@ class UnitOfWork:
     of the events its use cases publish (wired by the composition root, tierwatch.bootstrap)."""
 
     def __init__(
-        self, session_factory: Callable[[], Session], handlers: Mapping[type, Sequence[Handler]] | None = None
+        self,
+        session_factory: Callable[[], Session],
+        handlers: Mapping[type, Sequence[Handler]] | None = None,
+        keys: KeyRing | None = None,
     ):
         self._factory = session_factory
         self._handlers = handlers or {}
+        self.keys = keys  # secrets kept outside the database (the audit trail's HMAC key)
         self.session: Session
 
     def publish(self, event: object) -> None:

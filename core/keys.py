@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
+NAMES = ("session", "audit", "contacts", "pseudonym", "tracking")
 
 
 class KeyRingError(Exception):
@@ -52,6 +53,9 @@ class KeyRing:
         if name not in self._cache:
             self._cache[name] = self._load(name)
         return self._cache[name]
+
+    def from_environment(self, name: str) -> bool:
+        return bool(self._environ.get(f"TIERWATCH_KEY_{name.upper()}"))
 
     def previous(self, name: str) -> list[bytes]:
         """Keys ``name`` had before rotations, newest first (none unless rotated)."""

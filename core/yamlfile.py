@@ -45,10 +45,46 @@ class YamlInvalid(ValueError):
         super().__init__("; ".join(f"line {p.line}: {p.message}" for p in self.problems))
 
 
+# Rule files may come from an upload (tiering rule sets through the API), so their cost is bounded
+# before anything is built: no anchors or aliases (a few hundred bytes of aliases expand to
+# gigabytes), a nesting depth and a node count far above any real rule file (the shipped
+# tiering files: 51 KB, depth 7, ~6,000 nodes), and a size.
+MAX_BYTES = 1024 * 1024
+MAX_DEPTH = 24
+MAX_NODES = 100_000
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    def __init__(self, text: str):
+        super().__init__(text)
+        self._depth, self._nodes = 0, 0
+
+    def _refuse(self, mark: Any, message: str) -> None:
+        raise YamlInvalid([YamlProblem(mark.line + 1 if mark else None, message)])
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            self._refuse(event.start_mark, "YAML anchors and aliases (&, *) are not allowed in rule files")
+        self._nodes += 1
+        if self._nodes > MAX_NODES:
+            self._refuse(event.start_mark, f"too many YAML nodes (more than {MAX_NODES:,})")
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            self._refuse(event.start_mark, f"nested deeper than {MAX_DEPTH} levels")
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
 def parse_with_lines(text: str) -> tuple[Any, Lines]:
     """(data, lines): ``lines`` maps a path of keys/indexes to the line (1-based) where it starts."""
+    size = len(text.encode("utf-8"))
+    if size > MAX_BYTES:
+        raise YamlInvalid([YamlProblem(None, f"file too large: {size:,} bytes > {MAX_BYTES:,}")])
     try:
-        loader = yaml.SafeLoader(text)
+        loader = _BoundedLoader(text)
         try:
             node = loader.get_single_node()
             data = loader.construct_document(node) if node is not None else None

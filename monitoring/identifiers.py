@@ -12,9 +12,11 @@ import functools
 import re
 import unicodedata
 from collections.abc import Iterable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import phonenumbers
+from stdnum import luhn
+from stdnum.cn import ric
 
 PHONE, URL, DOMAIN, EMAIL = "phone", "url", "domain", "email"
 QQ, WECHAT, TELEGRAM, ACCOUNT = "qq", "wechat", "telegram", "account"
@@ -89,7 +91,8 @@ _TLDS = (
     "mo|ru|link|live|pro|biz|asia|wang|ltd|icu|fun|store|tech|work|ink|red|love|life|world|today|"
     "win|bid|loan|xin|cyou|buzz|sbs|bond|im|ai|tv|us|uk|jp|kr|sg|my|ph|th|vn|kh|mm|la|in|de|fr|eu"
 )
-_HOST = r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,24}|xn--[a-z0-9-]{2,30})"
+# xn-- first: "[a-z]{2,24}" would stop a punycode ending (.xn--fiqs8s, .中国) at "xn"
+_HOST = r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:xn--[a-z0-9-]{2,30}|[a-z]{2,24})"
 _IP = r"(?:\d{1,3}\.){3}\d{1,3}"
 _PATH = r"(?:[/?#][^\s\"'<>，。！？、；：“”‘’（）【】《》\u4e00-\u9fff]*)?"
 _URL_RE = re.compile(
@@ -99,18 +102,32 @@ _URL_RE = re.compile(
 )
 _TLD_RE = re.compile(rf"\.(?:{_TLDS})$", re.I)
 _EMAIL_RE = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@(?:[a-z0-9-]+\.)+[a-z]{2,24}(?![\w-])", re.I | re.A)
-_SECOND_LEVEL = {"com", "net", "org", "gov", "edu", "ac", "co"}
 # Real services whose domain in a report says nothing about the scam.
 COMMON_DOMAINS = frozenset(
     {"qq.com", "weixin.qq.com", "baidu.com", "taobao.com", "alipay.com", "gov.cn", "12321.cn"}
 )
 
 
+@functools.cache
+def _public_suffixes() -> Any:
+    """The Public Suffix List snapshot bundled with tldextract: never fetched at run time (no
+    suffix list URLs) and never cached on disk (nothing to refresh, nowhere to write)."""
+    import tldextract  # imported on first use: it brings requests along, which nothing else needs
+
+    return tldextract.TLDExtract(cache_dir=None, suffix_list_urls=(), include_psl_private_domains=True)
+
+
+@functools.lru_cache(maxsize=8192)  # a campaign repeats its hosts
 def registered_domain(host: str) -> str:
-    labels = host.lower().strip(".").split(".")
-    if len(labels) >= 3 and labels[-2] in _SECOND_LEVEL and len(labels[-1]) == 2:
-        return ".".join(labels[-3:])
-    return ".".join(labels[-2:])
+    """The name a host's owner registered, by the Public Suffix List: a.b.example.com.cn ->
+    example.com.cn, shop.example.xn--fiqs8s (.中国) -> example.xn--fiqs8s.
+
+    Private suffixes count as suffixes: x.github.io -> x.github.io, not github.io. Each site under
+    a hosting suffix belongs to someone else; grouping them under the host's name would join
+    unrelated scams into one campaign. A host that is itself a suffix, or whose ending the list
+    does not know, keeps its last two labels."""
+    host = host.lower().strip(".")
+    return _public_suffixes()(host).top_domain_under_public_suffix or ".".join(host.split(".")[-2:])
 
 
 def normalise_url(scheme: str | None, host: str, port: str | None, path: str) -> str:
@@ -147,39 +164,18 @@ def _urls(text: str, spans: _Spans) -> Iterable[Identifier]:
 
 _CARD_RE = re.compile(r"(?<![\d.])(?:\d{4}[ -]?){3}\d{4}(?:[ -]?\d{1,3})?[Xx]?(?![0-9A-Za-z_.])")
 _CARD_ANCHOR = re.compile(r"\d{4}[ -]?\d{4}[ -]?\d{4}[ -]?\d{4}")  # where every card match starts
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-
-
-def luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
-
-
-def is_cn_id_number(digits: str) -> bool:
-    """A resident ID number (GB 11643): a person, not an account; never stored as an identifier."""
-    if len(digits) != 18 or not digits[:17].isdigit():
-        return False
-    if not re.fullmatch(r"(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])", digits[6:14]):
-        return False
-    check = "10X98765432"[sum(int(d) * w for d, w in zip(digits[:17], _ID_WEIGHTS)) % 11]
-    return digits[17].upper() == check
-
-
 def _cards(text: str, spans: _Spans) -> Iterable[Identifier]:
     start = _scan_from(_CARD_ANCHOR, text, 0)
     for m in _CARD_RE.finditer(text, start) if start >= 0 else ():
         digits = re.sub(r"[^\dXx]", "", m.group(0))
         if not 16 <= len(digits) <= 19 or not spans.free(m.start(), m.end()):
             continue
-        if is_cn_id_number(digits):
-            spans.take(m.start(), m.end())  # keep it away from the phone extractor too
+        # A resident ID number (GB 11643) is a person, not an account: never stored, and kept
+        # away from the phone extractor too.
+        if ric.is_valid(digits):
+            spans.take(m.start(), m.end())
             continue
-        if digits.isdigit() and luhn_ok(digits) and digits[0] in "3456":
+        if digits.isdigit() and luhn.is_valid(digits) and digits[0] in "3456":
             spans.take(m.start(), m.end())
             yield Identifier(BANK_CARD, digits)
 

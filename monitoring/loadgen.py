@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tierwatch.monitoring.identifiers import luhn_ok
+from stdnum import luhn
 
 _SCRIPTS = [
     ("phone", None, "自称{city}公安局民警，说我的身份证涉嫌洗钱案，要求把存款转到安全账户{card}，并加QQ {qq}配合调查。"),
@@ -32,14 +32,14 @@ _TLDS = ["com", "top", "vip", "cn", "xyz"]
 
 def _card(rng: random.Random) -> str:
     digits = "6222" + "".join(rng.choice("0123456789") for _ in range(14))
-    return next(digits + d for d in "0123456789" if luhn_ok(digits + d))
+    return digits + luhn.calc_check_digit(digits)
 
 
 def synthetic_reports(
     n: int, *, seed: int = 0, pool: int = 2000, start: datetime | None = None, prefix: str = "syn"
 ) -> Iterator[dict[str, Any]]:
     """``n`` scam reports as JSON-ready dicts; report ids are ``{prefix}-{seed}-{i}``."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # nosec B311 # synthetic reports, reproducible by seed; not security
     phones = [f"1{rng.choice('3578')}{rng.randrange(10**9):09d}" for _ in range(pool)]
     cards = [_card(rng) for _ in range(max(1, pool // 4))]
     domains = [f"{rng.choice(['etc', 'pay', 'loan', 'jd', 'bank'])}{rng.randrange(10**4)}.{rng.choice(_TLDS)}"

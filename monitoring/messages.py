@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -35,6 +36,9 @@ ReportId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
 Identifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+# JSON has one number type: 332.0 is the integer 332 to JSON Schema (and to every JSON producer
+# that writes floats), so the strict parse takes a whole float as an int; 332.5 is still refused.
+WholeNumber = Annotated[int, BeforeValidator(lambda v: int(v) if isinstance(v, float) and v.is_integer() else v)]
 
 
 # The anti-fraud vocabulary: the API, the worker and the detectors share these exact codes.
@@ -110,7 +114,7 @@ class IncidentReport(_Message):
     occurred_at: AwareDatetime
     incident_type: IncidentType  # type: ignore[valid-type]
     severity: Severity  # type: ignore[valid-type]
-    affected_users: int = Field(ge=0)
+    affected_users: WholeNumber = Field(ge=0, le=10_000_000_000)
     description: LongText
     measures: LongText | None = None
     region: ShortText | None = None

@@ -104,7 +104,7 @@ class Backoff:
     def delay(self, attempts: int) -> timedelta:
         """30 s, 1 min, 2 min, 4 min ... up to an hour, +-10% so retries of a burst spread out."""
         base = min(self.first * 2 ** max(attempts - 1, 0), self.most)
-        return base * random.uniform(0.9, 1.1)
+        return base * random.uniform(0.9, 1.1)  # nosec B311 # retry jitter, not security
 
 
 # kind -> sends one message (raises on failure); what it returns goes to the delivery log

@@ -2,21 +2,29 @@
 
 The worker only sees ``Scorer.score_batch``. ``RuleScorer`` is the interim scorer (keywords plus
 identifier reputation) used when no trained model is active; ``DetectorScorer`` adapts
-``antifraud.scoring.Detector``. Both ask a ReputationSource about each report's identifiers as
-of the report's time; a ``None`` in the result means "could not score this one" and the report
-is stored unscored rather than lost.
+``antifraud.scoring.Detector``. Both return ``antifraud.results.Score`` and ask a ReputationSource
+about each report's identifiers as of the report's time; a ``None`` in the result means "could
+not score this one" and the report is stored unscored rather than lost. ``ActiveModelScorer`` is
+what a worker runs: it follows the model store's active pointer without a restart.
 """
 
 from __future__ import annotations
 
+import logging
 import math
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from tierwatch.antifraud.model_store import ModelStore
 from tierwatch.antifraud.reputation import ReputationSource
+from tierwatch.antifraud.results import Contribution, Score
+from tierwatch.antifraud.vocab import AI_TECHNIQUES, SCAM_TYPES
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -33,17 +41,9 @@ class ScoringInput:
     reporter_type: str | None = None
 
 
-@dataclass(frozen=True)
-class Score:
-    probability: float
-    is_scam: bool
-    scam_type: str | None
-    model_version: str
-    reasons: list[str] = field(default_factory=list)
-
-
 class Scorer(Protocol):
-    version: str
+    @property
+    def version(self) -> str: ...
 
     def score_batch(self, reports: Sequence[ScoringInput], reputation: ReputationSource) -> list[Score | None]: ...
 
@@ -79,7 +79,7 @@ class RuleScorer:
 
     def _score(self, report: ScoringInput, reputation: ReputationSource) -> Score:
         if report.kind != "scam":
-            return Score(0.0, False, None, self.version, ["incident report: not scored as a scam"])
+            return _not_scam_scored(self.version)
         text = report.text
         logit, reasons, best, best_type = -2.0, [], 0.0, None
         for scam_type, (weight, words) in _KEYWORDS.items():
@@ -87,35 +87,52 @@ class RuleScorer:
             if hits:
                 gain = weight * min(len(hits), 3) / 2
                 logit += gain
-                reasons.append(f"{scam_type}: {'、'.join(hits[:3])}")
+                shown = "、".join(hits[:3])
+                reasons.append(Contribution(f"words:{scam_type}", f"{SCAM_TYPES[scam_type][0]}用语：{shown}",
+                                            f"{scam_type}: {shown}", gain))
                 if gain > best:
                     best, best_type = gain, scam_type
         actions = [w for w in _ACTION_WORDS if w in text]
         if actions:
-            logit += 0.5 * min(len(actions), 3)
-            reasons.append(f"asks to act: {'、'.join(actions[:3])}")
+            gain = 0.5 * min(len(actions), 3)
+            logit += gain
+            shown = "、".join(actions[:3])
+            reasons.append(Contribution("words:action", f"要求操作：{shown}", f"asks to act: {shown}", gain))
         ai_words = [w for w in _AI_WORDS if w in text]
         if ai_words:
             logit += 0.8
-            reasons.append(f"AI wording: {'、'.join(ai_words[:3])}")
+            shown = "、".join(ai_words[:3])
+            reasons.append(Contribution("words:ai", f"提到 AI 手段：{shown}", f"AI wording: {shown}", 0.8))
         if report.ai_technique in _AI_TECHNIQUES:
             logit += 1.0
-            reasons.append(f"AI technique reported: {report.ai_technique}")
+            reasons.append(Contribution(f"ai_technique={report.ai_technique}",
+                                        f"举报人指出 AI 手段：{AI_TECHNIQUES[report.ai_technique][0]}",
+                                        f"AI technique reported: {report.ai_technique}", 1.0))
         if report.amount_lost:
-            logit += 0.5 + min(math.log10(1 + report.amount_lost) / 4, 1.0)
-            reasons.append(f"money lost: {report.amount_lost:.0f}")
+            gain = 0.5 + min(math.log10(1 + report.amount_lost) / 4, 1.0)
+            logit += gain
+            reasons.append(Contribution("amount_lost", f"损失金额：{report.amount_lost:.0f}",
+                                        f"money lost: {report.amount_lost:.0f}", gain))
         known = reputation.lookup(list(report.identifiers), report.reported_at) if report.identifiers else {}
         seen = sorted(known.items())
         if seen:
             key, stats = max(seen, key=lambda kv: kv[1].count)
-            logit += min(math.log2(1 + stats.count), 4.0)
-            reasons.append(f"{key} reported {stats.count} times before")
+            gain = min(math.log2(1 + stats.count), 4.0)
+            logit += gain
+            reasons.append(Contribution(f"reputation:{key}", f"{key} 此前被举报 {stats.count} 次",
+                                        f"{key} reported {stats.count} times before", gain))
         probability = 1 / (1 + math.exp(-logit))
-        return Score(round(probability, 4), probability >= self.threshold, best_type or "other", self.version, reasons)
+        return Score(round(probability, 4), probability >= self.threshold, best_type or "other", None, None,
+                     reasons, self.version)
+
+
+def _not_scam_scored(version: str) -> Score:
+    return Score(0.0, False, None, None, None,
+                 [Contribution("kind", "事故报告：不做诈骗评分", "incident report: not scored as a scam", 0.0)], version)
 
 
 class DetectorScorer:
-    """Adapter for ``antifraud.scoring.Detector`` (its Score / Rejected -> ours / None)."""
+    """Adapter for ``antifraud.scoring.Detector``: its Rejected -> None; incidents are not sent."""
 
     def __init__(self, detector: Any):
         self.detector = detector
@@ -127,27 +144,15 @@ class DetectorScorer:
         results = iter(self.detector.score_batch([_detector_input(r) for r in scam], reputation) if scam else [])
         for report in reports:
             if report.kind != "scam":
-                out.append(Score(0.0, False, None, self.version, ["incident report: not scam-scored"]))
+                out.append(_not_scam_scored(self.version))
                 continue
             result = next(results)
-            if not hasattr(result, "scam_probability"):  # Rejected(reason)
+            if not isinstance(result, Score):  # Rejected(reason)
                 out.append(None)
                 continue
-            out.append(
-                Score(
-                    probability=round(float(result.scam_probability), 4),
-                    is_scam=bool(result.is_scam),
-                    scam_type=result.scam_type,
-                    model_version=str(result.model_version),
-                    reasons=[_reason(c) for c in result.explanation[:10]],
-                )
-            )
+            # stored rounded, as the rules' scores are
+            out.append(replace(result, scam_probability=round(float(result.scam_probability), 4)))
         return out
-
-
-def _reason(c: Any) -> str:
-    """One explanation line, Chinese first: 文本含有“转账” / text contains "转账" (+0.81)."""
-    return f"{c.label_zh} / {c.label_en} ({c.weight:+.2f})"
 
 
 def _detector_input(report: ScoringInput) -> dict[str, Any]:
@@ -176,3 +181,49 @@ def load_scorer(models_dir: Path | None) -> Scorer:
         if detector is not None:
             return DetectorScorer(detector)
     return RuleScorer()
+
+
+class ActiveModelScorer:
+    """Scores with whatever model the store says is active, so ``tierwatch model activate``
+    reaches a running worker without a restart.
+
+    The store's active pointers are re-read at most every ``check_every`` seconds (as the
+    linker's registry snapshot is), at the start of a batch; when they moved, the new model is
+    loaded and scores from that batch on. A model that fails to load is logged and the current
+    one kept, so a bad activation never stops intake. The rules score while none is active.
+    """
+
+    def __init__(self, models_dir: Path, check_every: float = 60.0):
+        self.models_dir = Path(models_dir)
+        self.check_every = check_every
+        self._pointers = self._read_pointers()
+        self._current = load_scorer(self.models_dir)
+        self._checked_at = time.monotonic()
+
+    @property
+    def version(self) -> str:
+        return self._current.version
+
+    def score_batch(self, reports: Sequence[ScoringInput], reputation: ReputationSource) -> list[Score | None]:
+        self._refresh()
+        return self._current.score_batch(reports, reputation)
+
+    def _read_pointers(self) -> tuple[str | None, str | None]:
+        store = ModelStore(self.models_dir)
+        return store.active("report"), store.active("incident")
+
+    def _refresh(self) -> None:
+        if time.monotonic() - self._checked_at < self.check_every:
+            return
+        self._checked_at = time.monotonic()
+        try:
+            pointers = self._read_pointers()
+            if pointers == self._pointers:
+                return
+            scorer = load_scorer(self.models_dir)
+        except Exception:  # noqa: BLE001 - keep scoring with the model we have
+            log.exception("the active model changed in %s but cannot be loaded; still scoring with %s",
+                          self.models_dir, self.version)
+            return
+        log.info("active model changed: scoring with %s (was %s)", scorer.version, self.version)
+        self._current, self._pointers = scorer, pointers

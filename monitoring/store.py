@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from tierwatch.antifraud.results import Score
 from tierwatch.monitoring import identifiers as ids
 from tierwatch.monitoring.bulk import dumps, insert_rows
 from tierwatch.monitoring.campaigns import join_campaigns
@@ -27,7 +28,7 @@ from tierwatch.monitoring.messages import IncidentReport, Report, ScamReport, tr
 from tierwatch.monitoring.models import IdentifierRegion, KnownIdentifier, ReportContact, ReportIdentifier
 from tierwatch.monitoring.models import Report as ReportRow
 from tierwatch.monitoring.reputation import DbReputation, Totals, chunks, split_key
-from tierwatch.monitoring.scoring import Score, Scorer, ScoringInput
+from tierwatch.monitoring.scoring import Scorer, ScoringInput
 
 log = logging.getLogger(__name__)
 _LOCK_SPACE = 0x7477  # first key of pg_advisory_xact_lock(int, int): "tw" report ids
@@ -215,7 +216,7 @@ def _rows(
         rows.append(
             {
                 **p.row,
-                "scam_probability": score.probability if score else None,
+                "scam_probability": score.scam_probability if score else None,
                 "is_scam": score.is_scam if score else None,
                 "scam_type": score.scam_type if score else None,
                 "score_reasons": score.reasons if score else ["not scored: scorer failed"],
@@ -326,3 +327,9 @@ def detector_inputs(session: Session, report_ids: list[str]) -> dict[str, dict[s
                 out[ident.report_id]["identifiers"].setdefault(ident.kind, []).append(ident.value)
     return out
 
+
+
+def find_report_id(session: Session, *, report_id: str | None = None, tracking_code: str | None = None) -> str | None:
+    """The stored report's id, found by its id or by the tracking code its reporter holds."""
+    column = ReportRow.report_id if report_id is not None else ReportRow.tracking_code
+    return session.scalar(sa.select(ReportRow.report_id).where(column == (report_id or tracking_code)))

@@ -16,9 +16,12 @@ from tierwatch.registry import audit
 from tierwatch.core.actors import Actor, actor_of
 from tierwatch.core.errors import Conflict, Forbidden, Invalid, NotFound
 from tierwatch.registry.models import ApiToken, Company, User
-from tierwatch.registry.schemas import CompanyIn, SelfRegistrationIn, UserIn
+from tierwatch.registry.passwords import PROBLEMS, password_check
+from tierwatch.registry.schemas import (
+    DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS, TOKEN_SCOPES, CompanyIn, SelfRegistrationIn, UserIn,
+)
 
-TOKEN_PREFIX = "tw_"
+TOKEN_PREFIX = "tw_"  # nosec B105 # the prefix of issued tokens, not a secret
 _hasher = PasswordHasher()
 
 
@@ -38,6 +41,36 @@ def authenticate(uow: UnitOfWork, email: str, password: str) -> User | None:
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
+
+
+def change_password(uow: UnitOfWork, user: User, current: str, new: str) -> None:
+    """A user changes their own password: the current one proves it is them, the new one passes
+    the rules (registry.passwords). Errors are field-level with a code the web pages translate.
+    Signed-in sessions are bound to the password hash, so the web ends the other ones."""
+    errors = []
+    if not _verifies(user, current):
+        errors.append({"field": "current_password", "message": "not your current password",
+                       "code": "password.wrong"})
+    problem = password_check(new, user.email, user.name)
+    if problem:
+        errors.append({"field": "new_password", "message": PROBLEMS[problem], "code": f"password.{problem}"})
+    elif new == current:
+        errors.append({"field": "new_password", "message": "must differ from the current password",
+                       "code": "password.unchanged"})
+    if errors:
+        raise Invalid(errors)
+    user.password_hash = hash_password(new)
+    audit.record(uow, actor_of(user), "user.password_change", "user", user.id)
+
+
+def _verifies(user: User, password: str) -> bool:
+    if not user.password_hash:
+        _hasher.hash(password)
+        return False
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 def create_company(uow: UnitOfWork, actor: Actor, data: CompanyIn, source: str = "registered") -> Company:
@@ -120,20 +153,45 @@ def list_companies(uow: UnitOfWork, actor: Actor, limit: int = 100, offset: int 
     return list(uow.session.scalars(stmt))
 
 
-def issue_token(uow: UnitOfWork, user: User, name: str = "api", days: int | None = None) -> tuple[ApiToken, str]:
-    """A new personal token; the plain value is returned once and only its hash is stored."""
+def issue_token(
+    uow: UnitOfWork,
+    user: User,
+    name: str = "api",
+    days: int = DEFAULT_TOKEN_DAYS,
+    scope: str = "all",
+    parent: ApiToken | None = None,
+) -> tuple[ApiToken, str]:
+    """A new personal token; the plain value is returned once and only its hash is stored.
+
+    Callers have proved who they are with the password (sign-in, `POST /auth/tokens` with
+    e-mail and password) or are an administrator minting with a token: ``parent``, whose
+    revocation then revokes this one too (mint_token)."""
+    if not 1 <= days <= MAX_TOKEN_DAYS:
+        raise Invalid.one("days", f"between 1 and {MAX_TOKEN_DAYS}")
+    if scope not in TOKEN_SCOPES:
+        raise Invalid.one("scope", f"one of {', '.join(TOKEN_SCOPES)}")
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    expires = utcnow() + timedelta(days=days) if days else None
     token = ApiToken(user_id=user.id, name=name, token_hash=_digest(plain), prefix=plain[:11],
-                     expires_at=expires)
+                     expires_at=utcnow() + timedelta(days=days), scope=scope,
+                     parent_id=parent.id if parent is not None else None)
     uow.session.add(token)
     uow.session.flush()
     audit.record(uow, actor_of(user), "token.issue", "api_token", token.id,
-                 changes={"name": {"before": None, "after": name}})
+                 changes={"name": {"before": None, "after": name}, "scope": {"before": None, "after": scope},
+                          "expires_at": {"before": None, "after": token.expires_at}})
     return token, plain
 
 
-def user_for_token(uow: UnitOfWork, plain: str) -> User | None:
+def mint_token(uow: UnitOfWork, caller: ApiToken, name: str, days: int, scope: str) -> tuple[ApiToken, str]:
+    """A token minted with a token, without the password: administrators only, and the new
+    token is the caller's child (revoked with it)."""
+    if caller.user.role != "admin":
+        raise Forbidden("minting a token needs your password (send email and password), or an administrator")
+    return issue_token(uow, caller.user, name, days, scope, parent=caller)
+
+
+def token_for(uow: UnitOfWork, plain: str) -> ApiToken | None:
+    """The live token with this value (not revoked, not expired, its user active); records its use."""
     if not plain.startswith(TOKEN_PREFIX):
         return None
     token = uow.session.scalars(sa.select(ApiToken).where(ApiToken.token_hash == _digest(plain))).first()
@@ -143,7 +201,7 @@ def user_for_token(uow: UnitOfWork, plain: str) -> User | None:
     if not token.user.is_active:
         return None
     token.last_used_at = now
-    return token.user
+    return token
 
 
 def list_tokens(uow: UnitOfWork, user_id: int) -> list[ApiToken]:
@@ -156,8 +214,18 @@ def revoke_token(uow: UnitOfWork, actor: Actor, token_id: int) -> ApiToken:
         raise NotFound(f"token {token_id} not found")
     if token.revoked_at:
         raise Conflict("token already revoked")
-    token.revoked_at = utcnow()
+    now = utcnow()
+    token.revoked_at = now
     audit.record(uow, actor, "token.revoke", "api_token", token.id)
+    # What it minted goes with it, down the whole lineage.
+    parents = [token.id]
+    while parents:
+        children = list(uow.session.scalars(sa.select(ApiToken).where(ApiToken.parent_id.in_(parents))))
+        for child in children:
+            if child.revoked_at is None:
+                child.revoked_at = now
+                audit.record(uow, actor, "token.revoke", "api_token", child.id, reason=f"parent token {token.id} revoked")
+        parents = [c.id for c in children]
     return token
 
 

@@ -1,7 +1,13 @@
 """Append-only, hash-chained audit trail.
 
-Each entry's hash is SHA-256 over a canonical JSON of its own fields plus the previous entry's
-hash, so changing, removing or reordering any stored entry breaks the chain from there on.
+Each entry's hash is an HMAC-SHA256, keyed with the key ring's "audit" key (kept outside the
+database), over a canonical JSON of its own fields plus the previous entry's hash: changing,
+removing or reordering a stored entry breaks the chain from there on, and someone who can write
+the database but not read the key cannot re-hash an edited chain.
+
+No personal data enters the chain, since it can never be deleted from it: actors are stored as
+role and user id (names are looked up when shown, and a company sees regulator staff only as
+"the regulator"), and contact fields in ``changes`` are replaced by a marker that they changed.
 Appends take the row lock on `audit_head` first (an UPDATE: a row lock on PostgreSQL, the write
 lock on SQLite), which serialises writers so the chain never forks.
 """
@@ -9,6 +15,7 @@ lock on SQLite), which serialises writers so the chain never forks.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -39,6 +46,13 @@ class VerifyResult:
     message: str = ""
 
 
+# Fields holding personal data, wherever they appear in ``changes``.
+PERSONAL_FIELDS = frozenset({"contact_name", "contact_email", "contact_phone", "email", "phone", "password"})
+PERSONAL = "<personal data changed>"
+# Entities whose "name" is a person's name.
+_PERSON_ENTITIES = frozenset({"user"})
+
+
 def record(
     uow: UnitOfWork,
     actor: Actor | UserLike | str,
@@ -53,6 +67,7 @@ def record(
         actor = Actor(label=actor)
     elif not isinstance(actor, Actor):
         actor = actor_of(actor)
+    key = audit_key(uow)
     session = uow.session
     session.flush()  # pending changes first: their audit entry must not precede them
     new_id, prev_hash = _lock_head(session)
@@ -60,15 +75,15 @@ def record(
         id=new_id,
         at=utcnow(),
         actor_id=actor.user_id,
-        actor=actor.label[:200],
+        actor=actor_ref(actor),
         action=action,
         entity=entity,
         entity_id=str(entity_id),
         reason=reason,
-        changes=_jsonable(changes) if changes is not None else None,
+        changes=_without_personal_data(entity, _jsonable(changes)) if changes is not None else None,
         prev_hash=prev_hash,
     )
-    entry.hash = entry_hash(entry)
+    entry.hash = entry_hash(entry, key)
     # Fixed Core statements, not the ORM unit of work: appends are hot (an import writes one
     # per row) and these compile once.
     session.execute(_INSERT, {c.key: getattr(entry, c.key) for c in _ENTRIES.columns})
@@ -90,7 +105,26 @@ def _lock_head(session: Any) -> tuple[int, str]:
     return int(row[0]), str(row[1])
 
 
-def entry_hash(entry: AuditEntry) -> str:
+def audit_key(uow: UnitOfWork) -> bytes:
+    if uow.keys is None:
+        raise RuntimeError("the audit trail needs the key ring: use a unit of work built with keys "
+                           "(tierwatch.bootstrap.Container.uow)")
+    return uow.keys.key("audit")
+
+
+def actor_ref(actor: Actor) -> str:
+    """What the chain stores of an actor: role and user id, or the system job's name."""
+    if actor.user_id is not None:
+        return f"{actor.role}:{actor.user_id}"
+    return actor.label[:200]
+
+
+def _without_personal_data(entity: str, changes: dict[str, Any]) -> dict[str, Any]:
+    personal = PERSONAL_FIELDS | ({"name"} if entity in _PERSON_ENTITIES else set())
+    return {k: PERSONAL if k in personal else v for k, v in changes.items()}
+
+
+def entry_hash(entry: AuditEntry, key: bytes) -> str:
     payload = {
         "id": entry.id,
         "at": entry.at.astimezone(UTC).isoformat(),
@@ -103,11 +137,12 @@ def entry_hash(entry: AuditEntry) -> str:
         "changes": entry.changes,
         "prev_hash": entry.prev_hash,
     }
-    return hashlib.sha256(_canonical(payload).encode("utf-8")).hexdigest()
+    return hmac.new(key, _canonical(payload).encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def verify_chain(uow: UnitOfWork) -> VerifyResult:
     """Walk the whole trail in order; name the first entry whose link or content is wrong."""
+    key = audit_key(uow)
     session = uow.session
     expected_prev, expected_id, checked = GENESIS, 1, 0
     for entry in _entries(session):
@@ -115,7 +150,7 @@ def verify_chain(uow: UnitOfWork) -> VerifyResult:
             return VerifyResult(False, checked, entry.id, f"entry before #{entry.id} is missing")
         if entry.prev_hash != expected_prev:
             return VerifyResult(False, checked, entry.id, f"entry #{entry.id}: prev_hash does not match")
-        if entry_hash(entry) != entry.hash:
+        if not hmac.compare_digest(entry_hash(entry, key), entry.hash):
             return VerifyResult(False, checked, entry.id, f"entry #{entry.id}: content was altered")
         expected_prev, expected_id, checked = entry.hash, entry.id + 1, checked + 1
     head = session.get(AuditHead, _HEAD_ID)
@@ -151,6 +186,30 @@ def list_entries(
     if before_id:
         stmt = stmt.where(AuditEntry.id < before_id)
     return list(uow.session.scalars(stmt))
+
+
+REGULATOR_SHOWN = "监管部门 / regulator"
+
+
+def shown_actors(uow: UnitOfWork, entries: list[AuditEntry], viewer: Actor) -> dict[int, str]:
+    """Entry id -> who did it, as ``viewer`` may see it: the regulator side sees names and
+    e-mails; a company sees its own colleagues by name and regulator staff only as the regulator."""
+    from tierwatch.registry.models import User
+
+    ids = {e.actor_id for e in entries if e.actor_id is not None}
+    users = {u.id: u for u in uow.session.scalars(sa.select(User).where(User.id.in_(ids)))} if ids else {}
+    out: dict[int, str] = {}
+    for e in entries:
+        user = users.get(e.actor_id) if e.actor_id is not None else None
+        if user is None:
+            out[e.id] = e.actor if e.actor.startswith("system:") or e.actor_id is None else "(deleted user)"
+        elif viewer.is_regulator:
+            out[e.id] = f"{user.name} <{user.email}>"
+        elif user.role == "company" and user.company_id == viewer.company_id:
+            out[e.id] = user.name
+        else:
+            out[e.id] = REGULATOR_SHOWN if user.role in ("regulator", "analyst", "admin") else user.role
+    return out
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from tierwatch.core.db import Base, created_at, intpk
 from tierwatch.core.clock import utcnow
 
-ROLES = ("company", "regulator", "analyst", "admin")
+ROLES = ("company", "regulator", "analyst", "admin", "partner")  # partner: a partner feed (bank, carrier)
 REGULATOR_ROLES = ("regulator", "analyst", "admin")
 
 
@@ -73,6 +73,10 @@ class ApiToken(Base):
     expires_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    # What the token may do: "all", "read" (GET only) or "report" (submit reports only).
+    scope: Mapped[str] = mapped_column(sa.String(20), default="all", server_default="all")
+    # The token that minted this one (an administrator's): revoking it revokes this too.
+    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("api_tokens.id"), index=True)
 
     user: Mapped[User] = relationship()
 
@@ -142,6 +146,7 @@ class ApplicationVersion(Base):
     created_at: Mapped[created_at]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     submitted_at: Mapped[datetime | None]
+    submitted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     decided_at: Mapped[datetime | None]
     decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     decision_reason: Mapped[str | None] = mapped_column(sa.Text)
@@ -213,3 +218,24 @@ class SupervisionTask(Base):
     note: Mapped[str | None] = mapped_column(sa.Text)
 
     application: Mapped[Application] = relationship()
+
+
+class SecurityEvent(Base):
+    """Aggregated security log: failed sign-ins, refusals (403) and look-ups of what another
+    tenant owns (404), counted per minute, kind, actor and route. The source address is kept
+    only as a keyed hash (it is personal data)."""
+
+    __tablename__ = "security_events"
+    __table_args__ = (
+        sa.UniqueConstraint("minute", "kind", "actor", "source", "route", name="uq_security_events_bucket"),
+    )
+
+    id: Mapped[intpk]
+    minute: Mapped[datetime] = mapped_column(index=True)
+    kind: Mapped[str] = mapped_column(sa.String(30))
+    actor: Mapped[str] = mapped_column(sa.String(60))  # "anonymous", "company:12", or an e-mail's hash
+    source: Mapped[str] = mapped_column(sa.String(16))  # keyed hash of the client address
+    route: Mapped[str] = mapped_column(sa.String(200))
+    count: Mapped[int] = mapped_column(default=1)
+    last_at: Mapped[datetime]
+

@@ -8,16 +8,22 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator,
+)
+from pydantic_core import PydanticCustomError
 from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
+from tierwatch.core.db import ID_MAX
 from tierwatch.core.errors import Invalid
+from tierwatch.registry.passwords import MAX_LENGTH, MIN_LENGTH, password_problem
 from tierwatch.registry.vocab import APPLICATION_FIELDS
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_NAMED = re.compile(r"^(\w+): (.+)$", re.S)
 
 
 class _In(BaseModel):
@@ -134,12 +140,29 @@ class CompanyIn(_In):
         return self
 
 
-class UserIn(_In):
+# A password is kept exactly as typed: no trimming (the model's default strips other text).
+Password = Annotated[str, StringConstraints(strip_whitespace=False, max_length=MAX_LENGTH)]
+NewPassword = Annotated[str, StringConstraints(strip_whitespace=False, min_length=MIN_LENGTH, max_length=MAX_LENGTH)]
+
+
+class _NewPassword(_In):
+    """A new password, checked against the rules of registry.passwords with the account's
+    e-mail and name."""
+
+    @model_validator(mode="after")
+    def _acceptable(self) -> "_NewPassword":
+        problem = password_problem(self.password, self.email, self.name)  # type: ignore[attr-defined]
+        if problem:
+            raise PydanticCustomError("password", "password: {problem}", {"problem": problem})
+        return self
+
+
+class UserIn(_NewPassword):
     email: str = Field(max_length=200)
     name: str = Field(min_length=1, max_length=100)
-    password: str = Field(min_length=10, max_length=200)
-    role: Literal["company", "regulator", "analyst", "admin"] = "company"
-    company_id: int | None = None
+    password: NewPassword
+    role: Literal["company", "regulator", "analyst", "admin", "partner"] = "company"
+    company_id: int | None = Field(default=None, ge=1, le=ID_MAX)
 
     @field_validator("email")
     @classmethod
@@ -152,10 +175,10 @@ class SelfRegistrationIn(_In):
     user: "AccountIn"
 
 
-class AccountIn(_In):
+class AccountIn(_NewPassword):
     email: str = Field(max_length=200)
     name: str = Field(min_length=1, max_length=100)
-    password: str = Field(min_length=10, max_length=200)
+    password: NewPassword
 
     @field_validator("email")
     @classmethod
@@ -165,12 +188,18 @@ class AccountIn(_In):
 
 class LoginIn(_In):
     email: str = Field(max_length=200)
-    password: str = Field(max_length=200)
+    password: Password
+
+
+# Tokens expire: 90 days unless asked otherwise, a year at most.
+DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS = 90, 365
+TOKEN_SCOPES = ("all", "read", "report")
 
 
 class TokenIn(_In):
     name: str = Field(default="api", min_length=1, max_length=100)
-    days: int | None = Field(default=None, ge=1, le=3650)
+    days: int = Field(default=DEFAULT_TOKEN_DAYS, ge=1, le=MAX_TOKEN_DAYS)
+    scope: Literal["all", "read", "report"] = "all"
 
 
 class ReasonIn(_In):
@@ -188,7 +217,7 @@ class ShutdownIn(_In):
 
 class CreateApplicationIn(ApplicationFields):
     name: str = Field(min_length=1, max_length=200)
-    company_id: int | None = None  # admins filing on a company's behalf
+    company_id: int | None = Field(default=None, ge=1, le=ID_MAX)  # admins filing on a company's behalf
 
 
 class OverrideIn(_In):
@@ -228,7 +257,9 @@ def field_errors(exc: ValidationError) -> list[dict[str, str]]:
         message = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             message = "unknown field"
-        if not field and ": " in message:  # model-level checks name their field first
-            field, _, message = message.partition(": ")
+        named = _NAMED.match(message)
+        if named and (not err["loc"] or err["loc"][-1] != named[1]):  # model-level checks name their field
+            field = ".".join([*map(str, err["loc"]), named[1]])
+            message = named[2]
         errors.append({"field": field, "message": message})
     return errors

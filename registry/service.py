@@ -77,11 +77,21 @@ def list_applications(
     if company_id:
         stmt = stmt.where(Application.company_id == company_id)
     if q:
-        like = f"%{q}%"
-        stmt = stmt.where(sa.or_(Application.name.like(like), Application.filing_number.like(like)))
+        # The text is literal: "%" and "_" typed by a user match themselves, not everything.
+        stmt = stmt.where(sa.or_(Application.name.contains(q, autoescape=True),
+                                 Application.filing_number.contains(q, autoescape=True)))
     total = uow.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
     rows = uow.session.scalars(stmt.order_by(Application.id.desc()).limit(limit).offset(offset))
     return list(rows), total
+
+
+def count_by_status(uow: UnitOfWork, actor: Actor) -> dict[str, int]:
+    """Applications the actor may see, per workflow status (every status, zeros included)."""
+    visible = _visible(sa.select(Application.status), actor).subquery()
+    rows = uow.session.execute(sa.select(visible.c.status, sa.func.count()).group_by(visible.c.status))
+    counts = dict.fromkeys(workflow.STATUSES, 0)
+    counts.update({status: int(n) for status, n in rows})
+    return counts
 
 
 def create_application(uow: UnitOfWork, actor: Actor, data: CreateApplicationIn) -> Application:
@@ -140,6 +150,7 @@ def transition(
     app = get_application(uow, actor, app_id, lock=True)
     version = latest_version(app)
     target = workflow.next_status(action, version.status, actor.role, reason)
+    workflow.check_decider(action, actor.user_id, {version.created_by_id, version.submitted_by_id})
     if action == "submit":
         missing = missing_for_submission(version_fields(version))
         if missing:
@@ -148,7 +159,7 @@ def transition(
     changes: dict[str, Any] = {"status": {"before": version.status, "after": target}}
     version.status = app.status = target
     if action == "submit":
-        version.submitted_at = now
+        version.submitted_at, version.submitted_by_id = now, actor.user_id
     elif action in ("approve", "return", "reject"):
         version.decided_at, version.decided_by_id, version.decision_reason = now, actor.user_id, reason
     if action == "approve":

@@ -111,7 +111,8 @@ def complete_deadline(uow: UnitOfWork, app: Application, kind: str, key: str, ac
 def open_incident_deadline(
     uow: UnitOfWork, app: Application, incident_key: str, occurred_at: datetime, within: str
 ) -> SupervisionTask:
-    """An incident happened: its report is due `within` (PT24H, PT72H ...) of it."""
+    """An incident happened: its report is due `within` (PT24H, PT72H ...) of it (the tier's
+    incident_report obligation; the company portal lists it among its tasks)."""
     due_at = occurred_at + _duration(within)
     details = {"occurred_at": occurred_at.isoformat(), "due_at": due_at.isoformat(), "within": within}
     return _upsert(uow, app, "incident_report", incident_key, china_today(due_at), details=details)[0]

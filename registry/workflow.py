@@ -50,10 +50,29 @@ def next_status(action: str, status: str, role: str | None, reason: str | None =
     if role not in transition.roles:
         raise Forbidden(f"role {role!r} may not {action}")
     if status not in transition.sources:
-        raise Conflict(f"cannot {action} a filing that is {status}")
+        first = _step_towards(transition, status)
+        then = f"; {first.replace('_', ' ')} first" if first else ""
+        raise Conflict(f"cannot {action} a filing that is {status}{then}")
     if transition.reason_required and not (reason and reason.strip()):
         raise Invalid.one("reason", f"a reason is required to {action}")
     return transition.target
+
+
+def _step_towards(transition: Transition, status: str) -> str | None:
+    """The action that leads from ``status`` to a state ``transition`` starts from, if one does."""
+    for name, step in TRANSITIONS.items():
+        if status in step.sources and step.target in transition.sources:
+            return name
+    return None
+
+
+# Four eyes: whoever filed or submitted a version does not also decide it.
+DECISIONS = frozenset({"approve", "reject"})
+
+
+def check_decider(action: str, decider_id: int | None, filed_by: set[int | None]) -> None:
+    if action in DECISIONS and decider_id is not None and decider_id in filed_by:
+        raise Forbidden(f"whoever filed or submitted this version may not {action} it; another regulator decides")
 
 
 def check_edit(status: str, role: str | None) -> None:

@@ -62,12 +62,6 @@ class Assessment(NamedTuple):
     def fired_ids(self) -> list[str]:
         return [f.rule_id for f in self.fired]
 
-    def fired_dicts(self) -> list[dict[str, Any]]:
-        return [f.as_dict() for f in self.fired]
-
-    def obligation_dicts(self) -> list[dict[str, Any]]:
-        return [o.as_dict() for o in self.obligations]
-
 
 @dataclass(frozen=True)
 class _CompiledRule:
@@ -86,10 +80,15 @@ class CompiledRuleSet:
         self.rules = tuple(rules)
         self.source = _generate(self.rules)
         namespace: dict[str, Any] = dict(HELPERS, **appdata.HELPERS, _slow=self._library_says)
-        exec(compile(self.source, f"<rules {ruleset.jurisdiction}>", "exec"), namespace)
+        # Reviewed: the source is built by risk.pyfast.Translator from the checked CEL tree only
+        # (a whitelist of node kinds and overloads; constants through repr(); names only of the
+        # fixed application fields), bounded in size (MAX_CONDITION_CHARS, MAX_LOOP_DEPTH,
+        # pyfast.MAX_UNROLLED_SOURCE). No text of the rule file reaches it unquoted.
+        exec(compile(self.source, f"<rules {ruleset.jurisdiction}>", "exec"), namespace)  # nosec B102
         self._fired_indexes = namespace["_fired"]
         # Per rule: a function building its evidence (a dict display beats a comprehension).
-        self._evidence = [eval("lambda get: {" + ", ".join(f"{n!r}: get({n!r})" for n in r.fields) + "}")
+        # (r.fields are application field names from risk.appdata.FIELD_TYPES, repr'd.)
+        self._evidence = [eval("lambda get: {" + ", ".join(f"{n!r}: get({n!r})" for n in r.fields) + "}")  # nosec B307
                           for r in self.rules]
         self._tier_obligations = {t: tier.obligations for t, tier in ruleset.tiers.items()}
         self._adds_obligations = frozenset(r.id for r in ruleset.rules if r.obligations)
@@ -179,6 +178,14 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+# Bounds on a condition, so that an uploaded rule file cannot cost minutes or gigabytes to
+# compile or to run over the registry: loops within loops multiply (three levels over lists of
+# a hundred already make a million steps per application). Real conditions: < 600 characters,
+# macros nested at most twice.
+MAX_CONDITION_CHARS = 4000
+MAX_LOOP_DEPTH = 3
+
+
 def compile_ruleset(ruleset: RuleSet) -> CompiledRuleSet:
     """Compile every condition; all failures are reported together, naming file, line and rule."""
     env = cel.NewEnv(variables=FIELD_TYPES)
@@ -186,16 +193,28 @@ def compile_ruleset(ruleset: RuleSet) -> CompiledRuleSet:
     compiled: list[_CompiledRule] = []
     for rule in ruleset.rules:
         line = rule.condition_line or rule.line
+        if len(rule.condition) > MAX_CONDITION_CHARS:
+            errors.append(RuleFileError(ruleset.filename, line, rule.id,
+                                        f"condition longer than {MAX_CONDITION_CHARS} characters"))
+            continue
         try:
             program = env.compile(rule.condition)
+            ast = decode_checked(program.serialize()) if program.return_type() == cel.Type.BOOL else None
+        except RecursionError:
+            errors.append(RuleFileError(ruleset.filename, line, rule.id, "condition nested too deeply"))
+            continue
         except RuntimeError as exc:
             errors.append(RuleFileError(ruleset.filename, line, rule.id, _compile_message(str(exc))))
             continue
-        if program.return_type() != cel.Type.BOOL:
+        if ast is None:
             errors.append(RuleFileError(ruleset.filename, line, rule.id,
                                         f"condition must be true/false, not {program.return_type().name()}"))
             continue
-        ast = decode_checked(program.serialize())
+        depth = loop_depth(ast.expr)
+        if depth > MAX_LOOP_DEPTH:
+            errors.append(RuleFileError(ruleset.filename, line, rule.id,
+                                        f"macros (exists, all, map, filter) nested {depth} deep; at most {MAX_LOOP_DEPTH}"))
+            continue
         errors += [RuleFileError(ruleset.filename, line, rule.id, m) for m in check_codes(ast)]
         translator = Translator(ast, set(FIELD_TYPES), local=appdata.local)
         try:
@@ -206,6 +225,20 @@ def compile_ruleset(ruleset: RuleSet) -> CompiledRuleSet:
     if errors:
         raise RuleSetInvalid(errors)
     return CompiledRuleSet(ruleset, compiled)
+
+
+def loop_depth(expr: Any) -> int:
+    """How deeply comprehensions (the macros' expansions) nest in a checked expression."""
+    deepest, stack = 0, [(expr, 0)]
+    while stack:  # iterative: a deep expression must not exhaust Python's stack here
+        node, depth = stack.pop()
+        c = node.comprehension
+        if c is not None:
+            depth += 1
+            deepest = max(deepest, depth)
+            stack.extend((part, depth) for part in (c.iter_range, c.accu_init, c.loop_condition, c.loop_step, c.result))
+        stack.extend((child, depth) for child in node.args)
+    return deepest
 
 
 def load_and_compile(path_or_text: str | Path, filename: str | None = None) -> CompiledRuleSet:

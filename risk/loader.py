@@ -51,6 +51,9 @@ def load_ruleset(path_or_text: str | Path, filename: str | None = None) -> RuleS
 
 
 # --- YAML with line numbers (shared with the alert rule loader: core/yamlfile.py) -----------
+# Rule files are uploaded by regulators and come through the API: core/yamlfile.py bounds their
+# cost before anything is built (no anchors or aliases, a depth, a node count and a size limit).
+
 
 def _parse_yaml(text: str, name: str) -> tuple[Any, dict[Path_, int]]:
     try:

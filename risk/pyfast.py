@@ -18,6 +18,11 @@ from tierwatch.risk.celast import NULL, CheckedAst, Comprehension, Expr
 INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
 
 
+# Unrolling `[a, b].exists(t, ...)` copies the predicate per element; past these sizes the
+# translation loops instead, so generated source stays linear in the condition's size.
+MAX_UNROLLED, MAX_UNROLLED_SOURCE = 16, 4000
+
+
 class Unsupported(Exception):
     pass
 
@@ -163,15 +168,19 @@ class Translator:
             # `xs.exists(x, x in ["a", "b"])` over strings is a set intersection.
             return f"(not {_set_literal(codes)}.isdisjoint({rng}))"
         elements = c.iter_range.args
-        if c.iter_range.kind == "list" and all(e.kind in ("ident", "const") for e in elements):
+        if (c.iter_range.kind == "list" and len(elements) <= MAX_UNROLLED
+                and all(e.kind in ("ident", "const") for e in elements)):
             # `[scenario, description].exists(t, ...)`: unrolled, left to right, as the loop runs.
             joiner = " or " if name == "exists" else " and "
-            parts = []
+            parts: list[str] = []
             for element in elements:
                 self._scopes.append({c.iter_var: self._node(element)})
                 parts.append(self._node(predicate))
                 self._scopes.pop()
-            return "(" + (joiner.join(parts) or ("False" if name == "exists" else "True")) + ")"
+                if sum(map(len, parts)) > MAX_UNROLLED_SOURCE:
+                    break  # nested unrolling multiplies: loop instead (the same result)
+            else:
+                return "(" + (joiner.join(parts) or ("False" if name == "exists" else "True")) + ")"
         self._counter += 1
         item = f"_c{self._counter}"
         self._scopes.append({c.iter_var: item})

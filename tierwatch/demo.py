@@ -20,11 +20,15 @@ CAC_FILES = (
     "cn_cac_ai_filings_sample/cac_genai_service_filings_2024-04_rows1-114.csv",
     "cn_cac_ai_filings_sample/cac_deep_synthesis_algorithm_filings_batch1_full_batch2_partial.csv",
 )
-DEMO_USERS: tuple[tuple[str, str, Literal["regulator", "analyst", "admin"]], ...] = (
+DEMO_USERS: tuple[tuple[str, str, Literal["regulator", "analyst", "admin", "company", "partner"]], ...] = (
     ("regulator@demo.tierwatch.cn", "演示监管员", "regulator"),
     ("analyst@demo.tierwatch.cn", "演示研判员", "analyst"),
     ("admin@demo.tierwatch.cn", "演示管理员", "admin"),
+    ("company@demo.tierwatch.cn", "演示企业用户", "company"),
+    ("partner@demo.tierwatch.cn", "演示合作数据源", "partner"),
 )
+DEMO_COMPANY = "广州演示人工智能科技有限公司"
+DEMO_CREDIT_CODE_BASE = "914401060000TW0A1"  # made up (Guangzhou, Tianhe); the check digit is computed
 DEMO_REPORTS = 500
 
 Echo = Callable[[str], None]
@@ -57,20 +61,26 @@ def _rule_sets(container: Container, echo: Echo) -> None:
 
 
 def _accounts(container: Container, echo: Echo) -> None:
+    from stdnum.cn import uscc
+
     from tierwatch.registry import accounts
     from tierwatch.core.actors import Actor
-    from tierwatch.registry.models import User
-    from tierwatch.registry.schemas import UserIn
+    from tierwatch.registry.models import Company, User
+    from tierwatch.registry.schemas import CompanyIn, UserIn
 
     lines = []
+    system = Actor.system("demo")
     with container.uow() as uow:
+        code = DEMO_CREDIT_CODE_BASE + uscc.calc_check_digit(DEMO_CREDIT_CODE_BASE)
+        company = uow.session.query(Company).filter_by(credit_code=code).first() or accounts.create_company(
+            uow, system, CompanyIn(name=DEMO_COMPANY, credit_code=code, province="广东省"))
         for email, name, role in DEMO_USERS:
             if uow.session.query(User).filter_by(email=email).first() is not None:
                 continue
             password = secrets.token_urlsafe(12)
-            accounts.create_user(
-                uow, Actor.system("demo"), UserIn(email=email, name=name, password=password, role=role)
-            )
+            accounts.create_user(uow, system, UserIn(
+                email=email, name=name, password=password, role=role,
+                company_id=company.id if role == "company" else None))
             lines.append(f"{role:10} {email} {password}")
         uow.commit()
     if lines:
@@ -99,11 +109,11 @@ def _filings(container: Container, echo: Echo) -> None:
 
 
 def _detector(container: Container, echo: Echo) -> None:
-    from tierwatch.antifraud.pipeline import Corpus, train_report
-    from tierwatch.antifraud.registry import ModelRegistry
+    from tierwatch.antifraud.training.pipeline import Corpus, train_report
+    from tierwatch.antifraud.model_store import ModelStore
 
     models_dir = container.settings.models_dir
-    if ModelRegistry(models_dir).active("report") is not None:
+    if ModelStore(models_dir).active("report") is not None:
         return
     echo("training the demo scam detector on synthetic reports (about a minute)...")
     outcome = train_report(models_dir, Corpus(None, synthetic=4000, seed=0), activate=True, progress=False)

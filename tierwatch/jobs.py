@@ -82,9 +82,9 @@ def fetch_reports(container: Container, report_ids: list[str]) -> dict[str, dict
 
 def retrain_detector(container: Container) -> str:
     """Retrain on analysts' labels; the candidate is promoted only if it beats the active model."""
-    from tierwatch.antifraud import service
+    from tierwatch.antifraud.training import retraining
 
-    result = service.retrain_from_labels(
+    result = retraining.retrain_from_labels(
         container.uow(), container.settings.models_dir, lambda ids: fetch_reports(container, ids),
     )
     log.info("retraining: %s", result.reason)
@@ -95,11 +95,11 @@ def detector_drift(container: Container) -> bool:
     """PSI of last week's scores and features against the active model's reference."""
     from tierwatch.antifraud import service
     from tierwatch.antifraud.bundle import report_from_files
-    from tierwatch.antifraud.registry import ModelRegistry
+    from tierwatch.antifraud.model_store import ModelStore
     from tierwatch.monitoring.models import Report
 
-    registry = ModelRegistry(container.settings.models_dir)
-    version = registry.active("report")
+    store = ModelStore(container.settings.models_dir)
+    version = store.active("report")
     if version is None:
         return False
     with container.uow() as uow:
@@ -109,7 +109,7 @@ def detector_drift(container: Container) -> bool:
             ).limit(20000)
         ))
     reports = list(fetch_reports(container, ids).values())
-    report = service.drift_report(report_from_files(registry.load_files(version)), version, reports)
+    report = service.drift_report(report_from_files(store.load_files(version)), version, reports)
     if report.alert:
         _publish_drift_alert(container, version, report)
     return bool(report.alert)

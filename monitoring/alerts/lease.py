@@ -114,7 +114,7 @@ class PostgresLease:
             try:
                 self._conn.invalidate()
                 self._conn.close()
-            except Exception:  # noqa: BLE001 - a dead connection may fail to close; it is gone anyway
+            except Exception:  # noqa: BLE001 # nosec B110 # a dead connection may fail to close; it is gone anyway
                 pass
         self._conn = None
 

@@ -107,7 +107,7 @@ def cost(search: SearchIndex, index: str, rule: AlertRule, days: float, end: dat
          rule_set: Sequence[AlertRule] = (), samples: int = 20, seed: int = 13) -> Cost:
     """What the rule costs in production: single evaluations at random ends of the period, timed
     one by one (a production cycle evaluates each end once, newest only)."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # nosec B311 # sampling for a benchmark, not security
     last = aligned_end(end - rule.schedule.buffer, rule.schedule.every)
     span = max(1, int(timedelta(days=days) / rule.schedule.every))
     took, requests = [], []

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import pytest
 
-from tierwatch.antifraud.evaluate import load_context
-from tierwatch.antifraud.generalise import leave_one_type_out
-from tierwatch.antifraud.pipeline import Corpus, register_report
-from tierwatch.antifraud.train import TrainConfig, train_report_model
+from tierwatch.antifraud.training.evaluate import load_context
+from tierwatch.antifraud.training.generalise import leave_one_type_out
+from tierwatch.antifraud.training.pipeline import Corpus, register_report
+from tierwatch.antifraud.training.train import TrainConfig, train_report_model
 
 pytestmark = [pytest.mark.data, pytest.mark.slow]
 
@@ -71,12 +71,12 @@ def test_each_scam_type_is_still_caught_when_left_out_of_training(trained):
         assert held["false_positive_rate"] <= 0.02
 
 
-def test_detector_scores_real_texts_from_the_registry(trained):
-    from tierwatch.antifraud.registry import ModelRegistry
+def test_detector_scores_real_texts_from_the_store(trained):
+    from tierwatch.antifraud.model_store import ModelStore
     from tierwatch.antifraud.scoring import Detector, Score
 
     outcome = trained[0]
-    detector = Detector.load_active(ModelRegistry(outcome.page.parents[3]).root)
+    detector = Detector.load_active(ModelStore(outcome.page.parents[3]).root)
     scam, ad = detector.score_batch([
         {"text": "您好，我是市公安局的，您的身份证涉嫌洗钱，请把资金转入安全账户配合调查"},
         {"text": "亲爱的会员，春季新品上市，老顾客享八折优惠，退订回T"},

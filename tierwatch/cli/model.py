@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from tierwatch.antifraud.registry import ModelRegistry, RegistryError
+from tierwatch.antifraud.model_store import ModelStore, ModelStoreError
 from tierwatch.cli.common import container
 
 USES = click.Choice(["report", "incident"])
@@ -29,19 +29,19 @@ models_dir_option = click.option(
     "--models-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Model registry folder [default: <TIERWATCH_DATA_DIR>/models].",
+    help="Model store folder [default: <TIERWATCH_DATA_DIR>/models].",
 )
 
 
-def _registry(models_dir: Path | None) -> ModelRegistry:
-    return ModelRegistry(models_dir or _default_models_dir())
+def _store(models_dir: Path | None) -> ModelStore:
+    return ModelStore(models_dir or _default_models_dir())
 
 
 def _checked(fn: Any, *args: Any) -> Any:
-    """Run a registry operation; its errors become one readable CLI error line."""
+    """Run a model store operation; its errors become one readable CLI error line."""
     try:
         return fn(*args)
-    except RegistryError as exc:
+    except ModelStoreError as exc:
         raise click.ClickException(str(exc)) from None
 
 
@@ -61,7 +61,7 @@ def model() -> None:
 @click.option("--generalisation/--no-generalisation", default=False, help="Also run the leave-one-type-out retraining checks.")
 def train(use: str, models_dir: Path | None, data_dir: Path | None, no_real: bool, synthetic: int, seed: int, activate: bool, generalisation: bool) -> None:
     """Train a model, evaluate it beside the baseline and register it."""
-    from tierwatch.antifraud.pipeline import Corpus, train_incident, train_report
+    from tierwatch.antifraud.training.pipeline import Corpus, train_incident, train_report
 
     root = models_dir or _default_models_dir()
     if use == "incident":
@@ -84,11 +84,11 @@ def train(use: str, models_dir: Path | None, data_dir: Path | None, no_real: boo
 def evaluate(version: str | None, models_dir: Path | None, data_dir: Path | None, generalisation: bool) -> None:
     """Evaluate a report model (default: the active one) beside a fresh baseline; writes
     evaluation.json and index.html under the model's folder."""
-    from tierwatch.antifraud.pipeline import evaluate_version
+    from tierwatch.antifraud.training.pipeline import evaluate_version
 
     try:
         doc, page = evaluate_version(models_dir or _default_models_dir(), version, data_dir, generalisation=generalisation)
-    except (RegistryError, ValueError) as exc:
+    except (ModelStoreError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     _print_targets(doc)
     click.echo(f"evaluation: {page}")
@@ -98,8 +98,10 @@ def evaluate(version: str | None, models_dir: Path | None, data_dir: Path | None
 @click.argument("version")
 @models_dir_option
 def activate(version: str, models_dir: Path | None) -> None:
-    """Make VERSION the active model of its use."""
-    previous = _checked(_registry(models_dir).activate, version)
+    """Make VERSION the active model of its use, in the model store and in the database."""
+    store = _store(models_dir)
+    previous = _checked(store.activate, version)
+    _sync_database(store, version)
     click.echo(f"active: {version} (was {previous or 'none'})")
 
 
@@ -108,8 +110,28 @@ def activate(version: str, models_dir: Path | None) -> None:
 @models_dir_option
 def rollback(use: str, models_dir: Path | None) -> None:
     """Re-activate the model that was active before the current one."""
-    version = _checked(_registry(models_dir).rollback, use)
+    store = _store(models_dir)
+    version = _checked(store.rollback, use)
+    _sync_database(store, version)
     click.echo(f"active: {version}")
+
+
+def _sync_database(store: ModelStore, version: str) -> None:
+    """Mirror the new active model into the database's model versions, as retraining does."""
+    import sqlalchemy as sa
+
+    from tierwatch.antifraud.service import sync_model_versions
+
+    try:
+        with container().uow() as uow:
+            sync_model_versions(uow.session, store)
+            uow.commit()
+    except sa.exc.SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
+        raise click.ClickException(
+            f"{version} is active in the model store, but the database's model versions were not updated "
+            f"({reason}); run `tierwatch db upgrade` or fix TIERWATCH_DATABASE_URL, then run this again"
+        ) from None
 
 
 @model.command("list")
@@ -117,7 +139,7 @@ def rollback(use: str, models_dir: Path | None) -> None:
 @models_dir_option
 def list_(use: str | None, models_dir: Path | None) -> None:
     """Registered versions, oldest first; * marks the active one."""
-    for row in _registry(models_dir).versions(use):
+    for row in _store(models_dir).versions(use):
         mark = "*" if row["active"] else " "
         numbers = ", ".join(f"{k}={v}" for k, v in row["summary"].items() if v is not None)
         click.echo(f"{mark} {row['version']}  {row['created_at'][:19]}  {numbers}")
@@ -129,7 +151,7 @@ def list_(use: str | None, models_dir: Path | None) -> None:
 @models_dir_option
 def compare(a: str, b: str, models_dir: Path | None) -> None:
     """Summary metrics of two versions side by side (b - a)."""
-    rows = _checked(_registry(models_dir).compare, a, b)
+    rows = _checked(_store(models_dir).compare, a, b)
     click.echo(f"{'metric':40} {'A':>10} {'B':>10} {'B-A':>10}")
     for key, row in rows.items():
         delta = f"{row['delta']:+.4f}" if row["delta"] is not None else ""
@@ -142,7 +164,7 @@ def compare(a: str, b: str, models_dir: Path | None) -> None:
 @click.option("--out", type=click.File("w", encoding="utf-8"), default="-")
 def generate(n: int, seed: int, out: object) -> None:
     """Write synthetic labelled reports as JSON lines."""
-    from tierwatch.antifraud.synth.generate import generate_reports
+    from tierwatch.antifraud.training.synth.generate import generate_reports
 
     for e in generate_reports(n, seed):
         row = {"report": e.report, "is_scam": e.is_scam, "scam_type": e.scam_type, "ai_technique": e.ai_technique, "family": e.subset}

@@ -10,7 +10,7 @@ import click
 from tierwatch.registry import accounts, audit as audit_trail
 from tierwatch.core.actors import Actor
 from tierwatch.core.errors import Invalid, DomainError
-from tierwatch.registry.schemas import CompanyIn, UserIn, parse
+from tierwatch.registry.schemas import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS, TOKEN_SCOPES, CompanyIn, UserIn, parse
 from tierwatch.cli.common import container
 
 ADMIN_CLI = Actor(label="cli", role="admin")
@@ -75,7 +75,7 @@ def create_company(name: str, credit_code: str | None, country: str, province: s
 @registry.command("create-user")
 @click.option("--email", required=True)
 @click.option("--name", required=True)
-@click.option("--role", type=click.Choice(["company", "regulator", "analyst", "admin"]), required=True)
+@click.option("--role", type=click.Choice(["company", "regulator", "analyst", "admin", "partner"]), required=True)
 @click.option("--company-id", type=int)
 @click.password_option(help="At least 10 characters (asked when not given).")
 def create_user(email: str, name: str, role: str, company_id: int | None, password: str) -> None:
@@ -88,8 +88,10 @@ def create_user(email: str, name: str, role: str, company_id: int | None, passwo
 @registry.command("token")
 @click.option("--email", required=True, help="The user the token acts as.")
 @click.option("--name", default="cli", show_default=True)
-@click.option("--days", type=int, help="Expire after this many days (default: never).")
-def token(email: str, name: str, days: int | None) -> None:
+@click.option("--days", type=click.IntRange(1, MAX_TOKEN_DAYS), default=DEFAULT_TOKEN_DAYS, show_default=True,
+              help="Expire after this many days.")
+@click.option("--scope", type=click.Choice(TOKEN_SCOPES), default="all", show_default=True)
+def token(email: str, name: str, days: int, scope: str) -> None:
     """Issue a personal API token for a user; it is printed once."""
     import sqlalchemy as sa
 
@@ -99,7 +101,7 @@ def token(email: str, name: str, days: int | None) -> None:
         user = uow.session.scalars(sa.select(User).where(User.email == email.lower())).first()
         if user is None:
             raise click.ClickException(f"no user {email}")
-        _token, plain = accounts.issue_token(uow, user, name, days)
+        _token, plain = accounts.issue_token(uow, user, name, days, scope)
         uow.commit()
     click.echo(plain)
 

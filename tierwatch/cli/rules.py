@@ -12,7 +12,7 @@ from tqdm import tqdm
 
 from tierwatch.core.actors import Actor
 from tierwatch.core.errors import DomainError
-from tierwatch.risk import service
+from tierwatch.risk import sandbox, service
 from tierwatch.risk.engine import load_and_compile
 from tierwatch.risk.models import RiskAssessment
 from tierwatch.risk.ruleset import ApplicationDataError, RuleRuntimeError, RuleSetInvalid, TIER_ORDER
@@ -26,6 +26,14 @@ def _fail(lines: Any) -> None:
     for line in lines:
         click.echo(str(line), err=True)
     raise click.exceptions.Exit(1)
+
+
+def _sandboxed(path: Path) -> None:
+    """The file is loaded here only after it passed the sandbox's time and memory budget."""
+    try:
+        sandbox.check(path.read_text(encoding="utf-8"), str(path))
+    except RuleSetInvalid as exc:
+        _fail(exc.errors)
 
 
 def _applications(uow: Any) -> list[tuple[int, int, dict[str, Any]]]:
@@ -65,6 +73,7 @@ def validate(files: tuple[Path, ...]) -> None:
     errors: list[Any] = []
     for path in files:
         try:
+            sandbox.check(path.read_text(encoding="utf-8"), str(path))
             compiled = load_and_compile(path)
         except RuleSetInvalid as exc:
             errors += exc.errors
@@ -81,6 +90,7 @@ def validate(files: tuple[Path, ...]) -> None:
 @click.option("--limit", default=50, show_default=True, help="moves to list; 0 lists all")
 def simulate(file: Path, limit: int) -> None:
     """What-if over the whole registry: which applications would change tier. Writes nothing."""
+    _sandboxed(file)
     with container().uow() as uow:
         apps = _applications(uow)
         try:
@@ -98,6 +108,7 @@ def simulate(file: Path, limit: int) -> None:
 def activate(file: Path, limit: int) -> None:
     """Make FILE the active version of its jurisdiction and re-tier every application.
     A file that does not validate, or a condition failing on any application, changes nothing."""
+    _sandboxed(file)
     with container().uow() as uow:
         apps = _applications(uow)
         try:

@@ -1,7 +1,7 @@
 """JSON API, mounted at /api/v1: importing this package registers every route on ``bp``."""
 
 from tierwatch.web.api import (  # noqa: F401
-    alert_admin, alerts, audit, auth, common, errors, intake, labels, registry, supervision, tier_reviews, tiers,
+    alert_admin, alerts, audit, auth, common, docs, intake, labels, registry, supervision, tier_reviews, tiers,
 )
 from tierwatch.web.api.blueprint import bp
 

@@ -14,12 +14,17 @@ from tierwatch.monitoring.alerts.model import format_duration
 from tierwatch.monitoring.alerts.models import AlertRun, AlertSilence, AlertSubscription, WebhookEndpoint
 from tierwatch.monitoring.alerts.schemas import SilenceIn, SubscriptionIn, WebhookIn
 from tierwatch.monitoring.alerts.types import group_field
+from tierwatch.web.api.alert_schemas import (
+    AlertRuleList, Deleted, EndpointList, EndpointOut, RunList, RunQuery, SilenceList, SilenceOut, SilenceQuery,
+    SubscriptionList, SubscriptionOut,
+)
 from tierwatch.web.api.blueprint import bp
 from tierwatch.web.api.common import actor, body, iso, paging
-from tierwatch.web.auth import request_uow, require_role
+from tierwatch.web.auth import REGULATOR_SIDE, allow, request_uow
 from tierwatch.web.context import container_of
+from tierwatch.web.openapi import Error, operation
 
-READERS = ("analyst", "regulator", "admin")
+READERS = REGULATOR_SIDE
 
 
 def silence_json(s: AlertSilence) -> dict[str, Any]:
@@ -57,7 +62,8 @@ def _webhook_key() -> bytes:
 
 
 @bp.get("/alert-silences")
-@require_role(*READERS)
+@allow(*READERS)
+@operation("Silences in force (all: expired and lifted ones too)", query=SilenceQuery, responses={200: SilenceList}, tags=("alerts",))
 def list_silences() -> Any:
     everything = request.args.get("all") in ("1", "true")
     return jsonify({"items": [silence_json(s) for s in service.list_silences(request_uow(), actor(),
@@ -65,7 +71,8 @@ def list_silences() -> Any:
 
 
 @bp.post("/alert-silences")
-@require_role(*READERS)
+@allow(*READERS)
+@operation("Silence a rule, a key, or a key of a rule for a while (owner, reason, at most 30 days)", body=SilenceIn, responses={201: SilenceOut}, tags=("alerts",))
 def create_silence() -> Any:
     data = body(SilenceIn)
     uow = request_uow()
@@ -78,7 +85,8 @@ def create_silence() -> Any:
 
 
 @bp.delete("/alert-silences/<int:silence_id>")
-@require_role(*READERS)
+@allow(*READERS)
+@operation("Lift a silence", responses={200: SilenceOut, 404: Error, 409: Error}, tags=("alerts",))
 def lift_silence(silence_id: int) -> Any:
     uow = request_uow()
     silence = service.revoke_silence(uow, actor(), silence_id)
@@ -90,13 +98,15 @@ def lift_silence(silence_id: int) -> Any:
 
 
 @bp.get("/alert-subscriptions")
-@require_role(*READERS)
+@allow(*READERS)
+@operation("The caller's subscriptions (an administrator: everyone's)", responses={200: SubscriptionList}, tags=("alerts",))
 def list_subscriptions() -> Any:
     return jsonify({"items": [subscription_json(s) for s in subscriptions.list_subscriptions(request_uow(), actor())]})
 
 
 @bp.post("/alert-subscriptions")
-@require_role(*READERS)
+@allow(*READERS)
+@operation("Subscribe to alert notifications by e-mail or webhook", body=SubscriptionIn, responses={201: SubscriptionOut}, tags=("alerts",))
 def create_subscription() -> Any:
     data = body(SubscriptionIn)
     uow = request_uow()
@@ -106,7 +116,8 @@ def create_subscription() -> Any:
 
 
 @bp.delete("/alert-subscriptions/<int:subscription_id>")
-@require_role(*READERS)
+@allow(*READERS)
+@operation("Unsubscribe", responses={200: Deleted, 404: Error}, tags=("alerts",))
 def delete_subscription(subscription_id: int) -> Any:
     uow = request_uow()
     subscriptions.delete_subscription(uow, actor(), subscription_id)
@@ -115,13 +126,15 @@ def delete_subscription(subscription_id: int) -> Any:
 
 
 @bp.get("/alert-webhooks")
-@require_role(*READERS)
+@allow(*READERS)
+@operation("The caller's webhook endpoints", responses={200: EndpointList}, tags=("alerts",))
 def list_endpoints() -> Any:
     return jsonify({"items": [endpoint_json(e) for e in subscriptions.list_endpoints(request_uow(), actor())]})
 
 
 @bp.post("/alert-webhooks")
-@require_role(*READERS)
+@allow(*READERS)
+@operation("A webhook endpoint; its signing secret is shown this once", body=WebhookIn, responses={201: EndpointOut}, tags=("alerts",))
 def create_endpoint() -> Any:
     data = body(WebhookIn)
     uow = request_uow()
@@ -131,7 +144,8 @@ def create_endpoint() -> Any:
 
 
 @bp.post("/alert-webhooks/<int:endpoint_id>/rotate")
-@require_role(*READERS)
+@allow(*READERS)
+@operation("A new signing secret for an endpoint, shown this once", responses={200: EndpointOut, 404: Error, 409: Error}, tags=("alerts",))
 def rotate_endpoint(endpoint_id: int) -> Any:
     uow = request_uow()
     endpoint, secret = subscriptions.rotate_secret(uow, actor(), _webhook_key(), endpoint_id)
@@ -140,7 +154,8 @@ def rotate_endpoint(endpoint_id: int) -> Any:
 
 
 @bp.delete("/alert-webhooks/<int:endpoint_id>")
-@require_role(*READERS)
+@allow(*READERS)
+@operation("Revoke a webhook endpoint", responses={200: EndpointOut, 404: Error, 409: Error}, tags=("alerts",))
 def revoke_endpoint(endpoint_id: int) -> Any:
     uow = request_uow()
     endpoint = subscriptions.revoke_endpoint(uow, actor(), endpoint_id)
@@ -152,7 +167,8 @@ def revoke_endpoint(endpoint_id: int) -> Any:
 
 
 @bp.get("/alert-runs")
-@require_role(*READERS)
+@allow(*READERS)
+@operation("Evaluation run records, newest first", query=RunQuery, responses={200: RunList}, tags=("alerts",))
 def list_runs() -> Any:
     limit, offset = paging(100, 1000)
     runs = service.list_runs(request_uow(), actor(), rule_id=request.args.get("rule_id") or None,
@@ -161,7 +177,8 @@ def list_runs() -> Any:
 
 
 @bp.get("/alert-rules")
-@require_role(*READERS)
+@allow(*READERS)
+@operation("The alert rules in force (and the errors of files that could not be loaded)", responses={200: AlertRuleList}, tags=("alerts",))
 def list_rules() -> Any:
     catalog = container_of(current_app).alert_rules
     rules = [{"id": r.id, "type": r.type, "title": {"zh": r.title.zh, "en": r.title.en}, "enabled": r.enabled,

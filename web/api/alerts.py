@@ -19,13 +19,17 @@ from tierwatch.monitoring.alerts.models import Alert, AlertEvent, AlertSuppressi
 from tierwatch.monitoring.alerts.notify import Notifier
 from tierwatch.monitoring.alerts.schemas import ActionIn, BulkIn
 from tierwatch.monitoring.models import Report
+from tierwatch.web.api.alert_schemas import AlertDetailOut, AlertList, AlertOut, AlertQuery, BulkOut
 from tierwatch.web.api.blueprint import bp
 from tierwatch.web.api.common import actor, body, int_arg, iso, paging
-from tierwatch.web.auth import request_uow, require_role
+from tierwatch.web.auth import REGULATOR_SIDE, allow, request_uow
 from tierwatch.web.context import container_of
+from tierwatch.web.openapi import Error, operation
 
-READERS = ("analyst", "regulator", "admin")
-# URL action -> the use case's action name
+# Analysts, regulators, administrators read; who may act is the use case's to say (regulators
+# read only: 403 from there).
+READERS = REGULATOR_SIDE
+# URL step -> the use case's action name
 ACTIONS = {"acknowledge": "acknowledge", "escalate": "escalate", "resolve": "resolve",
            "false-positive": "false_positive", "reopen": "reopen", "assign": "assign", "comments": "comment"}
 
@@ -95,7 +99,9 @@ def _text_matches(q: str) -> tuple[int, ...]:
 
 
 @bp.get("/alerts")
-@require_role(*READERS)
+@allow(*READERS)
+@operation("The alert queue: filters, sort, text search", query=AlertQuery, responses={200: AlertList},
+           tags=("alerts",))
 def list_alerts() -> Any:
     limit, offset = paging(50, 500)
     q = (request.args.get("q") or "").strip()
@@ -109,7 +115,9 @@ def list_alerts() -> Any:
 
 
 @bp.get("/alerts/<int:alert_id>")
-@require_role(*READERS)
+@allow(*READERS)
+@operation("An alert with its reports, timeline and held-back matches", responses={200: AlertDetailOut, 404: Error},
+           tags=("alerts",))
 def get_alert(alert_id: int) -> Any:
     detail = service.alert_detail(request_uow(), actor(), alert_id)
     return jsonify({**alert_json(detail.alert), "reports": [_report_json(r) for r in detail.reports],
@@ -117,20 +125,23 @@ def get_alert(alert_id: int) -> Any:
                     "held_back": [_held_json(s) for s in detail.suppressions]})
 
 
-@bp.post("/alerts/<int:alert_id>/<name>")
-@require_role(*READERS)
-def alert_action(alert_id: int, name: str) -> Any:
-    if name not in ACTIONS:
-        return jsonify({"error": "not_found", "message": f"no action {name!r}; one of {', '.join(ACTIONS)}"}), 404
+@bp.post("/alerts/<int:alert_id>/<any('acknowledge', 'escalate', 'resolve', 'false-positive', 'reopen', 'assign', 'comments'):step>")
+@allow(*READERS)
+@operation("Triage one alert: acknowledge, escalate (optionally opening a tier review), resolve, mark a false "
+           "positive, reopen, assign, comment", body=ActionIn,
+           responses={200: AlertOut, 201: AlertOut, 404: Error, 409: Error}, tags=("alerts",))
+def alert_action(alert_id: int, step: str) -> Any:
     data = body(ActionIn)
     uow = request_uow()
-    alert = service.act(uow, actor(), alert_id, service.Action(ACTIONS[name], **data.model_dump()), _notifier())
+    alert = service.act(uow, actor(), alert_id, service.Action(ACTIONS[step], **data.model_dump()), _notifier())
     uow.commit()
-    return jsonify(alert_json(alert)), 201 if name == "comments" else 200
+    return jsonify(alert_json(alert)), 201 if step == "comments" else 200
 
 
 @bp.post("/alerts/bulk")
-@require_role(*READERS)
+@allow(*READERS)
+@operation("The same action on several alerts; each audited on its own, the refused ones listed",
+           body=BulkIn, responses={200: BulkOut}, tags=("alerts",))
 def bulk_action() -> Any:
     data = body(BulkIn)
     fields = data.model_dump(exclude={"ids", "action"})

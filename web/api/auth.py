@@ -12,11 +12,19 @@ from tierwatch.registry.schemas import LoginIn, SelfRegistrationIn, TokenIn
 from tierwatch.web.api.blueprint import bp
 from tierwatch.web.api.common import actor, body, iso
 from tierwatch.web.api.registry import company_json, user_json
-from tierwatch.web.auth import current_user, request_uow, require_role
+from tierwatch.web.api.schemas import CreateTokenIn, RegistrationOut, TokenList, TokenOut, UserOut
+from tierwatch.web.auth import ANYONE, SIGNED_IN, allow, current_token, current_user, request_uow
+from tierwatch.web.jsonio import json_body
+from tierwatch.web.limits import rate_limit
+from tierwatch.web.openapi import Error, operation
+from tierwatch.web.security_log import note_security_event
+
+TAGS = ("accounts",)
 
 
 def token_json(token: ApiToken, plain: str | None = None) -> dict[str, Any]:
-    data = {"id": token.id, "name": token.name, "prefix": token.prefix,
+    data = {"id": token.id, "name": token.name, "prefix": token.prefix, "scope": token.scope,
+            "parent_id": token.parent_id,
             "created_at": iso(token.created_at), "expires_at": iso(token.expires_at),
             "last_used_at": iso(token.last_used_at), "revoked_at": iso(token.revoked_at)}
     if plain is not None:
@@ -25,6 +33,10 @@ def token_json(token: ApiToken, plain: str | None = None) -> dict[str, Any]:
 
 
 @bp.post("/auth/register")
+@allow(ANYONE)
+@rate_limit("PUBLIC_FORM_LIMIT")
+@operation("Register a company and its first user; answers with a first token", body=SelfRegistrationIn,
+           responses={201: RegistrationOut}, tags=TAGS)
 def register() -> Any:
     uow = request_uow()
     company, user = accounts.register_company(uow, body(SelfRegistrationIn))
@@ -39,32 +51,46 @@ class _PasswordTokenIn(LoginIn, TokenIn):
 
 
 @bp.post("/auth/tokens")
+@allow(ANYONE)
+@rate_limit("SIGNIN_LIMIT")  # it checks a password: as guessable as the sign-in page
+@operation("Create a personal API token (with e-mail and password)", body=CreateTokenIn,
+           responses={201: TokenOut, 401: Error}, tags=TAGS)
 def create_token() -> Any:
-    """A token for the signed-in caller, or, with e-mail and password, for that account."""
+    """A token for the account whose e-mail and password are given; or, without them, for an
+    administrator signed in with a token (the new token is revoked with that one)."""
     uow = request_uow()
-    user = current_user()
-    if user is not None:
-        data: TokenIn = body(TokenIn)
-    else:
-        creds = body(_PasswordTokenIn)
-        user = accounts.authenticate(uow, creds.email, creds.password)
+    data = body(_PasswordTokenIn if _has_credentials() else TokenIn)
+    if isinstance(data, _PasswordTokenIn):
+        user = accounts.authenticate(uow, data.email, data.password)
         if user is None:
+            note_security_event("signin_failed", tried=data.email)
             return jsonify({"error": "unauthorized", "message": "wrong e-mail or password"}), 401
-        data = creds
-    token, plain = accounts.issue_token(uow, user, data.name, data.days)
+        token, plain = accounts.issue_token(uow, user, data.name, data.days, data.scope)
+    else:
+        caller = current_token()
+        if caller is None:
+            return jsonify({"error": "unauthorized", "message": "send email and password"}), 401
+        token, plain = accounts.mint_token(uow, caller, data.name, data.days, data.scope)
     uow.commit()
     return jsonify(token_json(token, plain)), 201
 
 
+def _has_credentials() -> bool:
+    raw = json_body()
+    return isinstance(raw, dict) and ("email" in raw or "password" in raw)
+
+
 @bp.get("/auth/tokens")
-@require_role()
+@allow(*SIGNED_IN)
+@operation("Your tokens (never their values)", responses={200: TokenList}, tags=TAGS)
 def list_tokens() -> Any:
     tokens = accounts.list_tokens(request_uow(), actor().user_id or 0)
     return jsonify({"items": [token_json(t) for t in tokens]})
 
 
 @bp.delete("/auth/tokens/<int:token_id>")
-@require_role()
+@allow(*SIGNED_IN)
+@operation("Revoke a token (and the tokens it minted)", responses={200: TokenOut, 409: Error}, tags=TAGS)
 def revoke_token(token_id: int) -> Any:
     uow = request_uow()
     token = accounts.revoke_token(uow, actor(), token_id)
@@ -73,7 +99,8 @@ def revoke_token(token_id: int) -> Any:
 
 
 @bp.get("/me")
-@require_role()
+@allow(*SIGNED_IN)
+@operation("Who the token belongs to", responses={200: UserOut}, tags=TAGS)
 def me() -> Any:
     user = current_user()
     assert user is not None

@@ -10,9 +10,11 @@ from flask import jsonify, request
 from tierwatch.monitoring.alerts.schemas import DecisionIn
 from tierwatch.risk import reviews
 from tierwatch.risk.models import TierReview
+from tierwatch.web.api.alert_schemas import TierReviewList, TierReviewOut, TierReviewQuery
 from tierwatch.web.api.blueprint import bp
 from tierwatch.web.api.common import actor, body, int_arg, iso, paging
-from tierwatch.web.auth import request_uow, require_role
+from tierwatch.web.auth import REGULATOR_SIDE, allow, request_uow
+from tierwatch.web.openapi import Error, operation
 
 
 def review_json(r: TierReview) -> dict[str, Any]:
@@ -24,7 +26,9 @@ def review_json(r: TierReview) -> dict[str, Any]:
 
 
 @bp.get("/tier-reviews")
-@require_role("analyst", "regulator", "admin")
+@allow(*REGULATOR_SIDE)
+@operation("Tier reviews asked for (from escalated alerts)", query=TierReviewQuery, responses={200: TierReviewList},
+           tags=("tiers",))
 def list_reviews() -> Any:
     limit, offset = paging(50, 500)
     items = reviews.list_reviews(request_uow(), actor(), status=request.args.get("status") or None,
@@ -33,13 +37,16 @@ def list_reviews() -> Any:
 
 
 @bp.get("/tier-reviews/<int:review_id>")
-@require_role("analyst", "regulator", "admin")
+@allow(*REGULATOR_SIDE)
+@operation("A tier review", responses={200: TierReviewOut, 404: Error}, tags=("tiers",))
 def get_review(review_id: int) -> Any:
     return jsonify(review_json(reviews.get_review(request_uow(), actor(), review_id)))
 
 
 @bp.post("/tier-reviews/<int:review_id>/decision")
-@require_role("regulator", "admin")
+@allow("regulator", "admin")
+@operation("Decide a tier review: keep the tier, or override it (the comment is the justification)",
+           body=DecisionIn, responses={200: TierReviewOut, 404: Error, 409: Error}, tags=("tiers",))
 def decide_review(review_id: int) -> Any:
     data = body(DecisionIn)
     uow = request_uow()

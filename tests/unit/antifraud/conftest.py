@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from tierwatch.antifraud.bundle import report_artefacts
-from tierwatch.antifraud.corpus import build_corpus, split_corpus
-from tierwatch.antifraud.incidents import train_incident_model
-from tierwatch.antifraud.registry import ModelRegistry
-from tierwatch.antifraud.synth.incidents import generate_incidents
-from tierwatch.antifraud.train import ReportModel, TrainConfig, train_report_model
+from tierwatch.antifraud.bundle import ReportModel, report_artefacts
+from tierwatch.antifraud.model_store import ModelStore
+from tierwatch.antifraud.training.corpus import build_corpus, split_corpus
+from tierwatch.antifraud.training.incidents import train_incident_model
+from tierwatch.antifraud.training.synth.incidents import generate_incidents
+from tierwatch.antifraud.training.train import TrainConfig, train_report_model
 
 TINY = TrainConfig(
     text_features={"scam": 400, "scam_type": 200, "ai_technique": 100},
@@ -43,22 +43,22 @@ def incident_model():
 
 
 @pytest.fixture(scope="session")
-def _registry_template(tmp_path_factory, report_model, incident_model) -> Path:
+def _store_template(tmp_path_factory, report_model, incident_model) -> Path:
     root = tmp_path_factory.mktemp("models")
-    registry = ModelRegistry(root)
-    v1 = registry.save("report", report_artefacts(report_model), {"data_fingerprint": "ab12cd", "summary": {"pr_auc": 0.9}})
-    registry.activate(v1)
+    store = ModelStore(root)
+    v1 = store.save("report", report_artefacts(report_model), {"data_fingerprint": "ab12cd", "summary": {"pr_auc": 0.9}})
+    store.activate(v1)
     model, evaluation = incident_model
-    vi = registry.save("incident", model.artefacts(), {"data_fingerprint": "ef34ab", "summary": {"f1": evaluation["severity_macro_f1"]}})
-    registry.activate(vi)
+    vi = store.save("incident", model.artefacts(), {"data_fingerprint": "ef34ab", "summary": {"f1": evaluation["severity_macro_f1"]}})
+    store.activate(vi)
     return root
 
 
 @pytest.fixture
-def models_dir(_registry_template: Path, tmp_path: Path) -> Path:
-    """A private copy of the trained registry, so tests may tamper with it."""
+def models_dir(_store_template: Path, tmp_path: Path) -> Path:
+    """A private copy of the trained model store, so tests may tamper with it."""
     import shutil
 
     target = tmp_path / "models"
-    shutil.copytree(_registry_template, target)
+    shutil.copytree(_store_template, target)
     return target

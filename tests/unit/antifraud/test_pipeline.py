@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from tierwatch.cli.model import model as model_cli
-from tierwatch.antifraud.registry import ModelRegistry
+from tierwatch.antifraud.model_store import ModelStore
 
 
 @pytest.mark.slow
@@ -15,10 +15,10 @@ def test_train_then_evaluate_writes_report_with_baseline(tmp_path):
     runner = CliRunner()
     out = runner.invoke(model_cli, ["train", "--no-real", "--synthetic", "700", "--models-dir", str(models)])
     assert out.exit_code == 0, out.output
-    registry = ModelRegistry(models)
-    version = registry.active("report")
+    store = ModelStore(models)
+    version = store.active("report")
     assert version and f"registered {version} (active)" in out.output
-    folder = registry.folder(version) / "evaluation"
+    folder = store.folder(version) / "evaluation"
     doc = json.loads((folder / "evaluation.json").read_text(encoding="utf-8"))
     assert {"xgboost", "baseline"} <= set(doc["scam"]) and {"xgboost", "baseline"} <= set(doc["scam_type"])
     assert 0.5 < doc["scam"]["xgboost"]["all_test"]["pr_auc"] <= 1
@@ -26,7 +26,7 @@ def test_train_then_evaluate_writes_report_with_baseline(tmp_path):
     assert (folder / "index.html").read_text(encoding="utf-8").count("<img") == 4
     assert all((folder / f"{name}.png").stat().st_size > 1000 for name in ("pr_roc", "calibration", "confusion_type", "length"))
 
-    meta = registry.meta(version)
+    meta = store.meta(version)
     assert meta["params"]["seed"] == 0 and meta["corpus"]["synthetic"] == 700 and meta["features"]
 
     out = runner.invoke(model_cli, ["evaluate", "--no-generalisation", "--models-dir", str(models)])
@@ -37,7 +37,7 @@ def test_train_then_evaluate_writes_report_with_baseline(tmp_path):
 
     out = runner.invoke(model_cli, ["train", "--use", "incident", "--synthetic", "800", "--models-dir", str(models)])
     assert out.exit_code == 0, out.output
-    assert registry.active("incident")
+    assert store.active("incident")
 
 
 def test_generate_writes_labelled_json_lines():

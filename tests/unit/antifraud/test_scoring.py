@@ -100,7 +100,7 @@ def test_load_active_without_models_is_none(tmp_path):
 
 def test_large_batches_split_across_workers_give_the_same_scores(detector, monkeypatch):
     import tierwatch.antifraud.scoring as scoring
-    from tierwatch.antifraud.synth.generate import generate_reports
+    from tierwatch.antifraud.training.synth.generate import generate_reports
 
     reports = [e.report for e in generate_reports(60, seed=11)] + [{"text": ""}, "bad"]
     plain = detector.score_batch(reports, InMemoryReputation())

@@ -4,12 +4,13 @@ import pytest
 import sqlalchemy as sa
 
 from tierwatch.antifraud.bundle import report_artefacts
+from tierwatch.antifraud.model_store import ModelStore
 from tierwatch.antifraud.models import AnalystLabel, ModelVersion
-from tierwatch.antifraud.registry import ModelRegistry
 from tierwatch.antifraud.reputation import InMemoryReputation
-from tierwatch.antifraud.service import drift_report, latest_labels, record_label, retrain_from_labels, sync_model_versions
-from tierwatch.antifraud.synth.generate import generate_reports
-from tierwatch.antifraud.train import TrainConfig, train_report_model
+from tierwatch.antifraud.service import drift_report, latest_labels, record_label, sync_model_versions
+from tierwatch.antifraud.training.retraining import retrain_from_labels
+from tierwatch.antifraud.training.synth.generate import generate_reports
+from tierwatch.antifraud.training.train import TrainConfig, train_report_model
 from tierwatch.core.db import UnitOfWork, make_engine, make_session_factory
 
 WORSE = TrainConfig(
@@ -59,38 +60,38 @@ def test_too_few_labels_trains_nothing(uow, models_dir):
 
 
 def test_a_worse_retrained_model_is_not_promoted(uow, models_dir, labelled):
-    registry = ModelRegistry(models_dir)
-    active = registry.active("report")
+    store = ModelStore(models_dir)
+    active = store.active("report")
     result = retrain_from_labels(uow, models_dir, labelled, synthetic=800, seed=5, config=WORSE)
     assert result.candidate and not result.promoted
     assert result.candidate_metrics["pr_auc"] < result.active_metrics["pr_auc"]
-    assert registry.active("report") == active  # unchanged
+    assert store.active("report") == active  # unchanged
     with uow:
         row = uow.session.scalar(sa.select(ModelVersion).where(ModelVersion.version == result.candidate))
         assert row is not None and row.decision["promoted"] is False and not row.active
 
 
 def test_a_better_retrained_model_is_promoted(uow, models_dir, labelled, corpus, tiny_config):
-    registry = ModelRegistry(models_dir)
+    store = ModelStore(models_dir)
     examples, split = corpus
     weak = train_report_model(examples, split, WORSE, progress=False)
-    weak_version = registry.save("report", report_artefacts(weak), {"data_fingerprint": "000000"})
-    registry.activate(weak_version)
+    weak_version = store.save("report", report_artefacts(weak), {"data_fingerprint": "000000"})
+    store.activate(weak_version)
     result = retrain_from_labels(uow, models_dir, labelled, synthetic=800, seed=5, config=tiny_config)
     assert result.promoted, result.reason
-    assert registry.active("report") == result.candidate
+    assert store.active("report") == result.candidate
     with uow:
         active = uow.session.scalars(sa.select(ModelVersion).where(ModelVersion.active)).all()
-        assert {(r.use, r.version) for r in active} == {("report", result.candidate), ("incident", registry.active("incident"))}
+        assert {(r.use, r.version) for r in active} == {("report", result.candidate), ("incident", store.active("incident"))}
 
 
 def test_sync_keeps_one_active_per_use(uow, models_dir, report_model):
-    registry = ModelRegistry(models_dir)
-    other = registry.save("report", report_artefacts(report_model), {"data_fingerprint": "123456"})
-    for version in (other, registry.versions("report")[0]["version"]):
-        registry.activate(version)
+    store = ModelStore(models_dir)
+    other = store.save("report", report_artefacts(report_model), {"data_fingerprint": "123456"})
+    for version in (other, store.versions("report")[0]["version"]):
+        store.activate(version)
         with uow:
-            sync_model_versions(uow.session, registry)
+            sync_model_versions(uow.session, store)
             uow.commit()
     with uow:
         rows = uow.session.scalars(sa.select(ModelVersion).where(ModelVersion.use == "report")).all()

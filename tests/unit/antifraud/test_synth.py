@@ -1,8 +1,8 @@
 from collections import Counter
 
 from tierwatch.antifraud.features import Prepared, prepare
-from tierwatch.antifraud.synth.generate import generate_reports
-from tierwatch.antifraud.synth.incidents import generate_incidents
+from tierwatch.antifraud.training.synth.generate import generate_reports
+from tierwatch.antifraud.training.synth.incidents import generate_incidents
 from tierwatch.antifraud.vocab import AI_TECHNIQUES, SCAM_TYPES
 
 

@@ -3,7 +3,7 @@ import sys
 
 import numpy as np
 
-from tierwatch.antifraud.text import detect_language, hash_batch, ngram_text, unique, unique_inverse
+from tierwatch.antifraud.text import hash_batch, ngram_text, unique, unique_inverse
 
 
 def _grams(text: str) -> set[str]:
@@ -58,13 +58,6 @@ def test_empty_emoji_and_lone_surrogates_do_not_break_hashing():
     batch = hash_batch(["", "😊😊", "bad \ud800 surrogate", "x"])
     assert set(batch.doc.tolist()) <= {1, 2, 3}
     assert len(batch.n_cjk) == 4
-
-
-def test_language_detection_by_script_share():
-    texts = ["请立即转账到安全账户 OK", "please transfer the money now", "请transfer到safe account账户", "😊!!"]
-    batch = hash_batch(texts)
-    found = [detect_language(c, w) for c, w in zip(batch.n_cjk, batch.n_words)]
-    assert found == ["zh", "en", "mixed", "unknown"]
 
 
 def test_unique_helpers_match_numpy():

@@ -56,3 +56,18 @@ def test_rotation_keeps_the_old_keys_newest_first(tmp_path: Path) -> None:
 def test_key_names_cannot_reach_outside_the_directory(tmp_path: Path) -> None:
     with pytest.raises(KeyRingError):
         KeyRing(tmp_path, environ={}).key("../secret")
+
+
+def test_the_keys_command_lists_and_rotates(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from tierwatch.cli.keys import keys
+
+    env = {"TIERWATCH_DATA_DIR": str(tmp_path)}
+    listed = CliRunner().invoke(keys, ["list"], env=env)
+    assert listed.exit_code == 0 and str(tmp_path / "keys" / "contacts.key") in listed.output
+    before = KeyRing(tmp_path / "keys", environ={}).key("contacts")
+    assert CliRunner().invoke(keys, ["rotate", "contacts"], env=env).exit_code == 0
+    ring = KeyRing(tmp_path / "keys", environ={})
+    assert ring.key("contacts") != before and ring.previous("contacts") == [before]
+    assert CliRunner().invoke(keys, ["rotate", "audit"], env=env).exit_code == 2  # not by this command

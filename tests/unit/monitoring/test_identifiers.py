@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from stdnum.cn.ric import is_valid as is_cn_id_number
+from stdnum.luhn import is_valid as luhn_ok
 
 from tierwatch.monitoring.identifiers import (
     extract,
     extract_field,
-    is_cn_id_number,
-    luhn_ok,
     normalise_app_name,
     normalise_phone,
     registered_domain,
@@ -206,6 +206,37 @@ def test_normalisers():
     assert normalise_app_name(" Ｘ宝 APP ") == "x宝"
     assert registered_domain("a.b.example.com.cn") == "example.com.cn"
     assert registered_domain("WWW.Evil.COM.") == "evil.com"
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        ("a.b.example.com.cn", "example.com.cn"),  # multi-part public suffixes
+        ("www.gd.gov.cn", "gd.gov.cn"),
+        ("pay.secure-bank.org.hk", "secure-bank.org.hk"),
+        ("login.example.co.uk", "example.co.uk"),
+        ("a.b.c.example.xn--fiqs8s", "example.xn--fiqs8s"),  # IDN suffix (.中国) in punycode
+        ("x.github.io", "x.github.io"),  # private suffixes count: each site has its own owner
+        ("scam-shop.blogspot.com", "scam-shop.blogspot.com"),
+        ("github.io", "github.io"),  # a host that is itself a suffix keeps its labels
+        ("a.b.evil.invalidtld", "evil.invalidtld"),  # an ending the list does not know: last two
+    ],
+)
+def test_registered_domain_follows_the_public_suffix_list(host, expected):
+    assert registered_domain(host) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "domain"),
+    [
+        ("ｗｗｗ．ａｂｃ－ｌｏａｎ．ｃｏｍ．ｃｎ", "domain:abc-loan.com.cn"),  # full-width dots and letters
+        ("登录 pay。abc-loan。com。cn 办理", "domain:abc-loan.com.cn"),  # ideographic full stops
+        ("点击 https://my-prize.github.io/claim 领奖", "domain:my-prize.github.io"),
+        ("https://shop.example.xn--fiqs8s/pay", "domain:example.xn--fiqs8s"),
+    ],
+)
+def test_domains_in_text_with_multi_part_and_private_suffixes(text, domain):
+    assert domain in found(text)
 
 
 def test_structured_fields_fall_back_to_the_typed_value():

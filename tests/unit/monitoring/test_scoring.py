@@ -18,7 +18,7 @@ def item(text: str, **kw) -> ScoringInput:
 
 def test_scam_script_scores_high_and_says_why():
     [score] = RuleScorer().score_batch([item("自称公安说我涉嫌洗钱，让我转账到安全账户")], Known())
-    assert score.is_scam and score.probability > 0.7
+    assert score.is_scam and score.scam_probability > 0.7
     assert score.scam_type == "impersonate_authority"
     assert any("公安" in r for r in score.reasons) and score.model_version == "rules-v1"
 
@@ -37,7 +37,7 @@ class Known:
 
 def test_ordinary_message_scores_low():
     [score] = RuleScorer().score_batch([item("明天下午三点开会，请准时参加")], Known())
-    assert not score.is_scam and score.probability < 0.2
+    assert not score.is_scam and score.scam_probability < 0.2
 
 
 def test_reputation_and_ai_technique_raise_the_score():
@@ -48,18 +48,18 @@ def test_reputation_and_ai_technique_raise_the_score():
     known = RuleScorer().score_batch(
         [item(text, identifiers=("phone:+8613800138000",), ai_technique="cloned_voice")], source
     )[0]
-    assert known.probability > plain.probability + 0.3
+    assert known.scam_probability > plain.scam_probability + 0.3
     assert any("reported 12 times" in r for r in known.reasons)
     assert source.asked == [(("phone:+8613800138000",), NOW)]  # as of the report's own time
 
 
 def test_incident_reports_are_not_scam_scored():
     [score] = RuleScorer().score_batch([item("数据泄露", kind="incident")], Known())
-    assert score.probability == 0.0 and not score.is_scam
+    assert score.scam_probability == 0.0 and not score.is_scam
 
 
 def test_detector_adapter_maps_scores_and_rejections():
-    from tierwatch.antifraud.scoring import Rejected, Score
+    from tierwatch.antifraud.results import Rejected, Score
 
     class Detector:
         version = "xgb-7"
@@ -74,8 +74,8 @@ def test_detector_adapter_maps_scores_and_rejections():
          item("泄露", kind="incident")],
         Known(),
     )
-    assert (scores[0].probability, scores[0].scam_type, scores[0].model_version) == (0.91, "loan_credit", "xgb-7")
-    assert scores[1] is None and scores[2].probability == 0.0
+    assert (scores[0].scam_probability, scores[0].scam_type, scores[0].model_version) == (0.91, "loan_credit", "xgb-7")
+    assert scores[1] is None and scores[2].scam_probability == 0.0
     assert detector.seen[0]["identifiers"] == {"phone": ["+8613800138000"], "url": ["http://a.cn/x"]}
     assert len(detector.seen) == 2  # incidents are not sent to the scam detector
 
@@ -83,3 +83,16 @@ def test_detector_adapter_maps_scores_and_rejections():
 def test_without_models_the_rule_scorer_is_used(tmp_path):
     assert isinstance(load_scorer(None), RuleScorer)
     assert isinstance(load_scorer(tmp_path), RuleScorer)
+
+
+def test_rules_and_detector_return_one_score_type_with_the_same_reason_lines():
+    import re
+
+    from tierwatch.antifraud import results, scoring
+
+    [score] = RuleScorer().score_batch([item("自称公安说我涉嫌洗钱，让我转账到安全账户", amount_lost=5000.0)], Known())
+    assert type(score) is results.Score is scoring.Score
+    assert score.scam_type_probability is None and score.ai_technique is None  # the rules judge neither
+    # Stored lines read like the detector's: Chinese / English (signed weight).
+    assert all(re.fullmatch(r".+ / .+ \([+-]\d+\.\d\d\)", r) for r in score.reasons), score.reasons
+    assert "冒充公检法及政府机关用语：公安、洗钱、安全账户 / impersonate_authority: 公安、洗钱、安全账户 (+2.40)" in score.reasons

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from tierwatch.registry import audit, service, workflow
 from tierwatch.core.errors import Conflict, Forbidden, Invalid, NotFound
-from tierwatch.registry.models import Application, ApplicationVersion, AuditEntry
+from tierwatch.registry.models import Application, ApplicationVersion
 from tierwatch.registry.schemas import AmendIn, ApplicationFields, CreateApplicationIn
 from tests.unit.registry.factories import full_fields
 
@@ -138,3 +138,50 @@ def test_workflow_table_is_pure():
     assert workflow.next_status("submit", "returned", "company") == "submitted"
     with pytest.raises(Invalid):
         workflow.next_status("publish", "draft", "company")
+
+
+def test_whoever_files_or_submits_a_version_does_not_decide_it(container, world):
+    app_id = _file(container, world.admin, company_id=world.company_a)
+    _do(container, world.admin, app_id, "submit")
+    _do(container, world.admin, app_id, "start_review")  # reviewing one's own filing is allowed ...
+    with pytest.raises(Forbidden, match="another regulator"):
+        _do(container, world.admin, app_id, "approve")  # ... deciding it is not
+    with pytest.raises(Forbidden, match="another regulator"):
+        _do(container, world.admin, app_id, "reject", reason="自己驳回")
+    assert _do(container, world.regulator, app_id, "approve")[0] == "approved"
+
+
+def test_a_refused_step_names_the_step_that_comes_first(container, world):
+    app_id = _file(container, world.a)
+    _do(container, world.a, app_id, "submit")
+    with pytest.raises(Conflict, match="cannot approve a filing that is submitted; start review first"):
+        _do(container, world.regulator, app_id, "approve")
+
+
+def test_search_text_is_literal_so_wildcards_match_only_themselves(container, world):
+    _file(container, world.a, name="普通应用")
+    percent = _file(container, world.a, name="折扣100%助手")
+    with container.uow() as uow:
+        assert [a.id for a in service.list_applications(uow, world.regulator, q="%")[0]] == [percent]
+        assert service.list_applications(uow, world.regulator, q="_")[1] == 0
+        assert service.list_applications(uow, world.regulator, q="普通")[1] == 1
+
+
+def test_counts_by_status_cover_every_status_and_only_what_the_actor_sees(container, world):  # type: ignore[no-untyped-def]
+    from tierwatch.registry import service, workflow
+    from tierwatch.registry.schemas import CreateApplicationIn
+    from tests.unit.registry.factories import full_fields
+
+    with container.uow() as uow:
+        first = service.create_application(uow, world.a, CreateApplicationIn(**full_fields()))
+        service.create_application(uow, world.a, CreateApplicationIn(**full_fields(name="二号")))
+        service.create_application(uow, world.b, CreateApplicationIn(**full_fields(name="乙")))
+        service.transition(uow, world.a, first.id, "submit")
+        uow.commit()
+        assert list(service.count_by_status(uow, world.a)) == list(workflow.STATUSES)
+        assert service.count_by_status(uow, world.a)["draft"] == 1
+        assert service.count_by_status(uow, world.a)["submitted"] == 1
+        assert service.count_by_status(uow, world.b)["draft"] == 1
+        regulator = service.count_by_status(uow, world.regulator)
+        assert (regulator["draft"], regulator["submitted"], sum(regulator.values())) == (2, 1, 3)
+        assert sum(service.count_by_status(uow, world.partner).values()) == 0
