@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from tierwatch.core.db import ID_MAX
 from tierwatch.monitoring.alerts.model import parse_duration
+
+# Row ids are 32-bit INTEGER columns: a larger number is a field error, not a database error.
+RowId = Annotated[int, Field(ge=1, le=ID_MAX)]
 
 Severity = Literal["low", "medium", "high", "critical"]
 
@@ -19,7 +23,7 @@ class _In(BaseModel):
 class ActionIn(_In):
     comment: str | None = Field(default=None, max_length=4000)
     reason: str | None = Field(default=None, max_length=2000)
-    assignee_id: int | None = None
+    assignee_id: RowId | None = None
     unassign: bool = False
     tier_review: bool = False
     jurisdiction: str | None = Field(default=None, max_length=40)
@@ -29,7 +33,7 @@ class ActionIn(_In):
 
 
 class BulkIn(ActionIn):
-    ids: list[int] = Field(min_length=1, max_length=500)
+    ids: list[RowId] = Field(min_length=1, max_length=500)
     action: Literal["acknowledge", "assign", "resolve", "false_positive", "escalate", "comment"]
 
 
@@ -68,7 +72,7 @@ class SubscriptionIn(_In):
     rule_groups: list[str] = Field(default_factory=list, max_length=50)
     owners: list[str] = Field(default_factory=list, max_length=50)
     digest_only: bool = False
-    endpoint_id: int | None = None
+    endpoint_id: RowId | None = None
 
 
 class WebhookIn(_In):

@@ -33,7 +33,7 @@ def test_a_regulator_signs_in_switches_to_english_changes_the_password_and_signs
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
     assert page.get_by_role("heading", level=1).inner_text() == "监管工作台"
-    chart = page.locator("figure.chart img")
+    chart = page.locator("figure.chart img").first
     assert chart.evaluate("img => img.complete && img.naturalWidth > 0")  # the SVG loaded under the CSP
     rows = page.locator("table.data").first.locator("tbody tr")
     assert rows.count() == 8  # one row per workflow status

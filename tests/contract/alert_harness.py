@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tierwatch.core.actors import Actor
 from tierwatch.core.db import UnitOfWork, make_engine
+from tierwatch.core.keys import KeyRing
 from tierwatch.core.search import SearchIndex
 from tierwatch.monitoring.alerts import service
 from tierwatch.monitoring.alerts.cycle import CycleContext, CycleResult, run_cycle
@@ -55,6 +57,7 @@ class Deployment:
 
     sessions: sessionmaker[Session]
     search: SearchIndex
+    keys: KeyRing  # the audit trail's HMAC key (triage and registry steps are audited)
 
     def index(self, docs: Sequence[dict[str, Any]]) -> None:
         self.search.ensure_index(REPORTS_INDEX, REPORTS_SCHEMA)
@@ -71,7 +74,7 @@ class Deployment:
         return [self.cycle(rules, minute(m)) for m in range(start, stop + 1)]
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.sessions)
+        return UnitOfWork(self.sessions, keys=self.keys)
 
     def act(self, alert_id: int, action: str, at: float, **fields: Any) -> Alert:
         with self.uow() as uow:
@@ -104,7 +107,8 @@ class Deployment:
 
 
 @pytest.fixture
-def deployment(search_index: SearchIndex, migrated_sqlite: str) -> Iterator[Deployment]:
+def deployment(search_index: SearchIndex, migrated_sqlite: str, tmp_path: Path) -> Iterator[Deployment]:
     engine = make_engine(migrated_sqlite)
-    yield Deployment(sessionmaker(bind=engine, expire_on_commit=False), search_index)
+    yield Deployment(sessionmaker(bind=engine, expire_on_commit=False), search_index,
+                     KeyRing(tmp_path / "keys", environ={}))
     engine.dispose()
