@@ -23,7 +23,8 @@ from tierwatch.core.actors import Actor
 from tierwatch.core.errors import Forbidden, Invalid, NotFound
 from tierwatch.registry.events import FilingSubmitted
 from tierwatch.registry.importer import imported_pairs
-from tierwatch.registry.models import Application
+from tierwatch.registry.models import Application, ApplicationVersion
+from tierwatch.registry.service import version_fields
 from tierwatch.registry.supervision import Duty, TierDuties
 from tierwatch.risk.engine import Assessment, CompiledRuleSet, compile_ruleset, load_and_compile
 from tierwatch.risk.loader import load_ruleset
@@ -31,6 +32,7 @@ from tierwatch.risk.models import (
     ACTIVE, MIN_JUSTIFICATION, RETIRED, RiskAssessment, RuleSetVersion, TierOverride,
 )
 from tierwatch.risk.ruleset import TIER_ORDER, RuleSet
+from tierwatch.risk.stored import Previous, RowBuilder, explain_row, previous_of
 
 _ASSESSMENTS = cast(sa.Table, RiskAssessment.__table__)
 Applications = Iterable[tuple[int, int, dict[str, Any]]]  # (application id, version id, fields)
@@ -62,6 +64,7 @@ class TierChangeReport:
     version: int | None = None  # set by activation
     version_id: int | None = None
     retired_version: int | None = None
+    flagged: int = 0  # applications the new rules put in the review queue
 
     @property
     def disagreements(self) -> int:
@@ -190,6 +193,8 @@ def _report(uow: UnitOfWork, ruleset: RuleSet, results: list[tuple[int, int, Ass
         before = current.get(app_id)
         report.matrix[(before, a.tier)] += 1
         override = overrides.get(app_id)
+        if a.flags:
+            report.flagged += 1
         if before != a.tier:
             report.moves.append(Move(app_id, before, a.tier, override.tier if override else None))
     return report
@@ -199,35 +204,30 @@ def _store(uow: UnitOfWork, ruleset: RuleSet, version_id: int,
            results: list[tuple[int, int, Assessment]], progress: Progress | None) -> None:
     session = uow.session
     overrides = _overrides_in_force(uow, ruleset.jurisdiction)
+    previous = _previous_rows(uow, ruleset.jurisdiction)
     session.execute(sa.update(RiskAssessment).where(
         RiskAssessment.jurisdiction == ruleset.jurisdiction, RiskAssessment.is_current).values(is_current=False))
     if progress is not None:
         progress.reset()
         progress.set_description(f"{ruleset.jurisdiction}: storing")
-    now = utcnow()
+    build = RowBuilder(ruleset, version_id, utcnow())
     for start in range(0, len(results), _CHUNK):
         chunk = results[start:start + _CHUNK]
-        rows = [_row(ruleset, version_id, app_id, app_version, a, overrides.get(app_id), now)
+        rows = [build.row(app_id, app_version, a, overrides.get(app_id), previous.get(app_id))
                 for app_id, app_version, a in chunk]
         session.execute(sa.insert(_ASSESSMENTS), rows)  # Core executemany: no ORM per-row work
         if progress is not None:
             progress.update(len(chunk))
 
 
-def _row(ruleset: RuleSet, version_id: int, app_id: int, app_version: int, a: Assessment,
-         override: TierOverride | None, now: Any) -> dict[str, Any]:
-    tier = override.tier if override is not None else a.tier
-    obligations = a.obligations if tier == a.tier else ruleset.obligations_for(tier, a.fired_ids)
-    return {
-        "application_id": app_id, "application_version_id": app_version,
-        "rule_set_version_id": version_id, "jurisdiction": ruleset.jurisdiction,
-        "computed_tier": a.tier, "tier": tier, "score": a.score,
-        "fired_rules": [{"rule_id": f.rule_id, "evidence": f.evidence} for f in a.fired],
-        "obligations": [o.as_dict() for o in obligations],
-        "override_id": override.id if override is not None else None,
-        "disagrees_with_override": override is not None and override.tier != a.tier,
-        "is_current": True, "created_at": now,
-    }
+def _previous_rows(uow: UnitOfWork, jurisdiction: str) -> dict[int, Previous]:
+    """Current rows that carry something forward: a review of their flags, findings' dates."""
+    stmt = sa.select(RiskAssessment.application_id, RiskAssessment.application_version_id,
+                     RiskAssessment.flags, RiskAssessment.findings, RiskAssessment.flags_reviewed_at,
+                     RiskAssessment.flags_reviewed_by, RiskAssessment.flags_review_note).where(
+        RiskAssessment.jurisdiction == jurisdiction, RiskAssessment.is_current)
+    return {row.application_id: previous_of(row) for row in uow.session.execute(stmt)
+            if row.findings or row.flags_reviewed_at is not None}
 
 
 def _overrides_in_force(uow: UnitOfWork, jurisdiction: str, app_id: int | None = None) -> dict[int, TierOverride]:
@@ -249,9 +249,12 @@ def assess_application(uow: UnitOfWork, app_id: int, version_id: int,
         compiled = compiled_version(version)
         a = compiled.assess(fields, app_id)
         override = _overrides_in_force(uow, version.jurisdiction, app_id).get(app_id)
+        current = _current_row(uow, app_id, version.jurisdiction)
+        previous = previous_of(current) if current is not None else None
         uow.session.execute(sa.update(RiskAssessment).where(*_current(app_id, version.jurisdiction))
                             .values(is_current=False))
-        row = RiskAssessment(**_row(compiled.ruleset, version.id, app_id, version_id, a, override, now))
+        row = RiskAssessment(**RowBuilder(compiled.ruleset, version.id, now).row(
+            app_id, version_id, a, override, previous))
         uow.session.add(row)
         rows.append(row)
     uow.session.flush()
@@ -273,21 +276,19 @@ def effective_tier(uow: UnitOfWork, app_id: int, jurisdiction: str) -> Effective
 
 
 def explain(uow: UnitOfWork, row: RiskAssessment) -> dict[str, Any]:
-    """A stored assessment with each fired rule's reasons (zh, en) and legal basis joined in."""
+    """A stored assessment with each fired rule's reasons (zh, en), legal basis and evidence
+    (the filed values, looked up from the version it assessed), findings with deadlines, review
+    flags with their evidence, exemptions applied and the margin."""
     version = uow.session.get(RuleSetVersion, row.rule_set_version_id)
     assert version is not None  # a foreign key
-    rules = compiled_version(version).ruleset.rules_by_id
-    fired = []
-    for f in row.fired_rules:
-        rule = rules[f["rule_id"]]
-        fired.append({"rule_id": rule.id, "tier": rule.tier, "points": rule.points,
-                      "reason": rule.reason.as_dict(), "evidence": f["evidence"],
-                      "legal_basis": [b.as_dict() for b in rule.legal_basis]})
+    filed = uow.session.get(ApplicationVersion, row.application_version_id)
+    assert filed is not None  # a foreign key
+    explained = explain_row(row, compiled_version(version).ruleset, version_fields(filed))
     return {"application_id": row.application_id, "application_version_id": row.application_version_id,
             "jurisdiction": row.jurisdiction, "rule_set_version": version.version,
             "edition": version.edition, "tier": row.tier, "computed_tier": row.computed_tier,
             "score": row.score, "override_id": row.override_id,
-            "disagrees_with_override": row.disagrees_with_override, "fired_rules": fired,
+            "disagrees_with_override": row.disagrees_with_override, **explained,
             "obligations": row.obligations, "assessed_at": row.created_at.isoformat()}
 
 

@@ -54,9 +54,11 @@ def serve(host: str, port: int, threads: int) -> None:
     """Serve the web app and JSON API (waitress)."""
     import waitress
 
+    from tierwatch.risk.textmatch import load_segmenter
     from tierwatch.web import create_app
 
     app = create_app(None, container())
+    load_segmenter()  # a submission is tiered in its request: no request pays for jieba's dictionary
     click.echo(f"tierwatch web on http://{host}:{port}")
     waitress.serve(app, host=host, port=port, threads=threads, ident="tierwatch")
 

@@ -63,7 +63,10 @@ def _print_report(report: service.TierChangeReport, names: dict[int, str], limit
 
 @click.group()
 def rules() -> None:
-    """Risk-tiering rule files: validate, simulate, activate."""
+    """Risk-tiering rule files: validate, simulate, diff, activate; explain and override tiers."""
+    from tierwatch.risk.textmatch import load_segmenter
+
+    load_segmenter()
 
 
 @rules.command("validate")
@@ -79,8 +82,12 @@ def validate(files: tuple[Path, ...]) -> None:
             errors += exc.errors
             continue
         rs = compiled.ruleset
+        extra = "".join(f", {n} {what}" for n, what in (
+            (len(rs.signals), "signals"), (len(rs.text_checks), "text checks"), (len(rs.exemptions), "exemptions"),
+            (len(rs.review), "review checks"), (len(rs.findings), "findings")) if n)
         click.echo(f"{path}: ok — {rs.jurisdiction} {rs.edition}, {len(rs.rules)} rules, "
-                   f"{compiled.translated} on the fast path, combine {rs.combine.method}")
+                   f"{compiled.translated} of {len(compiled.checks)} conditions on the fast path, "
+                   f"combine {rs.combine.method}{extra}")
     if errors:
         _fail(errors)
 
@@ -177,13 +184,27 @@ def explain(application_id: int) -> None:
         _fail([f"application {application_id} has no current assessment"])
     for e in explained:
         overridden = f" (override; rules say {e['computed_tier']})" if e["override_id"] else ""
-        click.echo(f"{e['jurisdiction']} v{e['rule_set_version']}: {e['tier']}{overridden}, score {e['score']}")
+        margin = f" — {e['margin']['text']['zh']} / {e['margin']['text']['en']}" if e.get("margin") else ""
+        click.echo(f"{e['jurisdiction']} v{e['rule_set_version']}: {e['tier']}{overridden}, score {e['score']}{margin}")
         for f in e["fired_rules"]:
             click.echo(f"  {f['rule_id']}: {f['reason']['zh']}")
             click.echo(f"  {' ' * len(f['rule_id'])}  {f['reason']['en']}")
             for b in f["legal_basis"]:
                 click.echo(f"    {b['title']['zh']} {b['article']['zh']}")
+        for s in e["suspended"]:
+            click.echo(f"  set aside: {s['id']} by exemption {s['by']}")
         click.echo("  obligations: " + ", ".join(o["kind"] for o in e["obligations"]))
+        for f in e["findings"]:
+            due = "; ".join(f"{o['kind']} " + (f"due {o['due_on']}" if o.get("due_on") else f"before {o.get('before')}")
+                            for o in f["obligations"])
+            click.echo(f"  finding {f['finding_id']} (found {f['found_on']}): {due}")
+            if f["reason"]:
+                click.echo(f"    {f['reason']['zh']}")
+        for flag in e["flags"]:
+            click.echo(f"  review flag {flag['id']} [{flag['kind']}]: {flag['message']['zh']}")
+            click.echo(f"    {flag['message']['en']}")
+            if flag.get("evidence"):
+                click.echo(f"    evidence: {flag['evidence']}")
 
 
 @rules.command("override")

@@ -21,8 +21,8 @@ def run(container: Any, *args: str) -> Any:
 def test_validate(tmp_path: Path) -> None:
     ok = CliRunner().invoke(rules, ["validate", str(CN_GD), str(EU)])
     assert ok.exit_code == 0, ok.output
-    assert "cn-gd 2026.1, 31 rules, 31 on the fast path, combine score" in ok.output
-    assert "eu 2024/1689-r1" in ok.output
+    assert "cn-gd 2026.2, 27 rules, 42 of 42 conditions on the fast path, combine score" in ok.output
+    assert "eu 2024/1689-r2" in ok.output
 
     broken = tmp_path / "broken.yaml"
     broken.write_text(rule_file(("T-1", '"deepfake" in capabilities', "tier: high"),
@@ -60,6 +60,9 @@ def test_activate_list_show_simulate_explain(container: Any, world: Any) -> None
     explained = run(container, "explain", str(app_id))
     assert "eu v1: prohibited" in explained.output and "EU-ART5-F" in explained.output
     assert "《中华人民共和国个人信息保护法》 第二十八条第一款" in explained.output
+    # issue 14: the margin beside a score, review flags with their evidence
+    assert "points from high" in explained.output or "less would be" in explained.output
+    assert "review flag EU-REV-EMOTION-SETTINGS [unanswered]" in explained.output
 
 
 def test_activate_refuses_a_file_failing_at_run_time(container: Any, world: Any, tmp_path: Path) -> None:

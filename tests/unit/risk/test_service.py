@@ -72,7 +72,11 @@ def test_activation_tiers_everything_and_reports_moves(container: Any, apps: dic
         [(apps["small"], None, "low"), (apps["mid"], None, "low"), (apps["big"], None, "medium")])
     big = current(container, apps["big"])
     assert (big.tier, big.computed_tier, big.score) == ("medium", "medium", 2)
-    assert big.fired_rules == [{"rule_id": "T-SCALE", "evidence": {"monthly_active_users": 5_000_000}}]
+    # A fired rule stores the fields its condition read; explanations look the values up from
+    # the assessed version (issue 14), so the evidence is what was filed.
+    assert big.fired_rules == [{"rule_id": "T-SCALE", "fields": ["monthly_active_users"]}]
+    with container.uow() as uow:
+        assert service.explain(uow, big)["fired_rules"][0]["evidence"] == {"monthly_active_users": 5_000_000}
     assert big.obligations == [{"kind": "self_assessment", "every": "P1Y"}]
 
     second = activate(container, V2)
