@@ -9,10 +9,11 @@ rule-set version's source and are joined back by explain().
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Protocol, cast
+from typing import Any, Iterable, Mapping, Protocol, cast
 
 import sqlalchemy as sa
 
@@ -31,7 +32,8 @@ from tierwatch.risk.loader import load_ruleset
 from tierwatch.risk.models import (
     ACTIVE, MIN_JUSTIFICATION, RETIRED, RiskAssessment, RuleSetVersion, TierOverride,
 )
-from tierwatch.risk.ruleset import TIER_ORDER, RuleSet
+from tierwatch.risk.diff import RuleSetDiff, diff_rulesets, edition_conflict
+from tierwatch.risk.ruleset import TIER_ORDER, RuleFileError, RuleSet, RuleSetInvalid
 from tierwatch.risk.stored import Previous, RowBuilder, explain_row, previous_of
 
 _ASSESSMENTS = cast(sa.Table, RiskAssessment.__table__)
@@ -65,6 +67,7 @@ class TierChangeReport:
     version_id: int | None = None
     retired_version: int | None = None
     flagged: int = 0  # applications the new rules put in the review queue
+    edition_warning: str | None = None  # a changed file that kept a stored edition label
 
     @property
     def disagreements(self) -> int:
@@ -129,10 +132,14 @@ def activate_ruleset(uow: UnitOfWork, text_or_path: str | Path, actor: Actor | s
                      applications: Applications, progress: Progress | None = None) -> TierChangeReport:
     """Make the file the active version of its jurisdiction and re-tier every application.
 
-    Raises RuleSetInvalid (the file) or RuleRuntimeError / ApplicationDataError (an
-    application) before anything is written; the caller commits."""
+    Raises RuleSetInvalid (the file, or a changed file that keeps an edition label a stored
+    version already uses) or RuleRuntimeError / ApplicationDataError (an application) before
+    anything is written; the caller commits. Re-activating identical content is a rollback."""
     compiled = load_and_compile(text_or_path)
     ruleset = compiled.ruleset
+    conflict = edition_conflict(ruleset, _stored_editions(uow, ruleset.jurisdiction))
+    if conflict is not None:
+        raise RuleSetInvalid([RuleFileError(ruleset.filename, _edition_line(ruleset), None, conflict)])
     results = _assess_all(compiled, applications, progress)
     report = _report(uow, ruleset, results)
     session = uow.session
@@ -197,8 +204,57 @@ def _report(uow: UnitOfWork, ruleset: RuleSet, results: list[tuple[int, int, Ass
             report.flagged += 1
         if before != a.tier:
             report.moves.append(Move(app_id, before, a.tier, override.tier if override else None))
+    report.edition_warning = edition_conflict(ruleset, _stored_editions(uow, ruleset.jurisdiction))
     return report
 
+
+def _edition_line(ruleset: RuleSet) -> int | None:
+    for number, line in enumerate(ruleset.source_text.splitlines(), start=1):
+        if line.startswith("edition:"):
+            return number
+    return None
+
+
+def _stored_editions(uow: UnitOfWork, jurisdiction: str) -> list[tuple[int, str, str]]:
+    rows = uow.session.execute(sa.select(RuleSetVersion.version, RuleSetVersion.edition, RuleSetVersion.checksum)
+                               .where(RuleSetVersion.jurisdiction == jurisdiction))
+    return [(version, edition, checksum) for version, edition, checksum in rows]
+
+
+# --- diff ---------------------------------------------------------------------------------
+
+_REF = re.compile(r"^(?P<jurisdiction>[\w-]+)@(?:v(?P<version>\d+)|(?P<active>active))$")
+
+
+def is_version_ref(ref: str) -> bool:
+    """`cn-gd@v3` (a stored version) or `cn-gd@active`."""
+    return _REF.match(ref) is not None
+
+
+def resolve(uow: UnitOfWork, ref: str | Path) -> CompiledRuleSet:
+    """A stored version by reference (`JURISDICTION@vN`, `JURISDICTION@active`), or a rule file
+    (a path, or the text itself)."""
+    match = _REF.match(ref) if isinstance(ref, str) else None
+    if match is None:
+        return load_and_compile(ref)
+    version = int(match["version"]) if match["version"] else None
+    return compiled_version(get_version(uow, match["jurisdiction"], version))
+
+
+def diff(uow: UnitOfWork, old: str | Path, new: str | Path,
+         filings: Iterable[tuple[object, Mapping[str, Any]]] | None = None) -> RuleSetDiff:
+    """`rules diff OLD NEW`: rules added, removed or changed, and which filings move with the
+    rules causing each move, over `filings` or (None) every current application of the registry.
+    Writes nothing."""
+    before, after = resolve(uow, old), resolve(uow, new)
+    if before.jurisdiction != after.jurisdiction:
+        raise Invalid.one("new", f"cannot compare {before.jurisdiction} with {after.jurisdiction}: "
+                                 f"a diff is between two versions of one jurisdiction")
+    if filings is None:
+        from tierwatch.registry.service import iter_current_applications
+
+        filings = ((app_id, fields) for app_id, _version, fields in iter_current_applications(uow))
+    return diff_rulesets(before, after, filings, _stored_editions(uow, after.jurisdiction))
 
 def _store(uow: UnitOfWork, ruleset: RuleSet, version_id: int,
            results: list[tuple[int, int, Assessment]], progress: Progress | None) -> None:

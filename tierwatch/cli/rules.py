@@ -43,8 +43,11 @@ def _applications(uow: Any) -> list[tuple[int, int, dict[str, Any]]]:
 
 
 def _print_report(report: service.TierChangeReport, names: dict[int, str], limit: int) -> None:
+    if report.edition_warning and report.version is None:
+        click.echo(f"WARNING: activation would be refused: {report.edition_warning}", err=True)
     click.echo(f"{report.jurisdiction} {report.edition}: {report.assessed} applications assessed, "
-               f"{len(report.moves)} change tier, {report.disagreements} disagree with an override in force")
+               f"{len(report.moves)} change tier, {report.disagreements} disagree with an override in force, "
+               f"{report.flagged} flagged for review")
     befores = sorted({b for b, _a in report.matrix}, key=lambda t: -1 if t is None else TIER_ORDER.index(t))
     afters = [t for t in TIER_ORDER if any(a == t for _b, a in report.matrix)]
     if afters:
@@ -107,6 +110,60 @@ def simulate(file: Path, limit: int) -> None:
         except (RuleRuntimeError, ApplicationDataError) as exc:
             _fail([exc])
     _print_report(report, {a: f.get("name") or "" for a, _v, f in apps}, limit)
+
+
+def _ref_or_file(ref: str) -> str | Path:
+    """OLD / NEW of `rules diff`: a stored version (`cn-gd@v3`, `cn-gd@active`) or a file, which
+    passes the sandbox first."""
+    if service.is_version_ref(ref):
+        return ref
+    path = Path(ref)
+    if not path.is_file():
+        _fail([f"error: {ref} is neither a file nor a stored version (JURISDICTION@vN or JURISDICTION@active)"])
+    _sandboxed(path)
+    return path
+
+
+def read_filings(path: Path) -> list[tuple[object, dict[str, Any]]]:
+    """A JSON or YAML list of filings (each may carry an "id"), or the case suite's YAML
+    (tests/cases/tiering.yaml: its profiles with the defaults applied)."""
+    import yaml
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if isinstance(data, dict) and isinstance(data.get("cases"), list):
+        defaults = data.get("defaults") or {}
+        return [(c["id"], {**defaults, **c["profile"]}) for c in data["cases"]]
+    if not isinstance(data, list) or not all(isinstance(f, dict) for f in data):
+        raise click.BadParameter("expected a list of filings (JSON or YAML) or the case suite", param_hint="--filings")
+    return [(f.pop("id", i), f) for i, f in enumerate(data, start=1)]
+
+
+@rules.command("diff")
+@click.argument("old")
+@click.argument("new")
+@click.option("--filings", type=FILE, help="a file of filings instead of the stored registry")
+@click.option("--limit", default=50, show_default=True, help="moves to list; 0 lists all")
+@click.option("--json", "as_json", is_flag=True, help="the diff as JSON (what the API returns)")
+def diff(old: str, new: str, filings: Path | None, limit: int, as_json: bool) -> None:
+    """What changed between two rule-set versions and whom it moves. OLD and NEW are rule files
+    or stored versions (`cn-gd@v3`, `cn-gd@active`). Writes nothing."""
+    import json
+
+    from tierwatch.risk.diff import render
+
+    old_ref, new_ref = _ref_or_file(old), _ref_or_file(new)
+    given = read_filings(filings) if filings else None
+    with container().uow() as uow:
+        try:
+            result = service.diff(uow, old_ref, new_ref, given)
+        except RuleSetInvalid as exc:
+            _fail(exc.errors)
+        except (DomainError, RuleRuntimeError, ApplicationDataError) as exc:
+            _fail([f"error: {exc}"])
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2, default=str))
+    else:
+        click.echo("\n".join(render(result, limit)))
 
 
 @rules.command("activate")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -86,3 +87,36 @@ def test_override_from_the_command_line(container: Any, world: Any) -> None:
              "该客服应用已接入金融产品推荐，需按高风险监管，待变更备案后复核。")
     assert ok.exit_code == 0
     assert "override; rules say low" in run(container, "explain", str(app_id)).output
+
+
+def test_diff_of_files_and_stored_versions(container: Any, world: Any, tmp_path: Path) -> None:
+    legacy = Path(__file__).parent / "legacy_rules" / "cn-gd.yaml"
+    suite = Path(__file__).resolve().parents[2] / "cases" / "tiering.yaml"
+    # two files, over the published case suite: the version-2 reading of the same filings
+    files = run(container, "diff", str(legacy), str(CN_GD), "--filings", str(suite), "--limit", "0")
+    assert files.exit_code == 0, files.output + files.stderr
+    assert files.output.startswith("cn-gd: 2026.1 (")
+    assert "+ finding    CN-FIND-LABEL" in files.output
+    assert "66 filings assessed" in files.output
+    assert "#eu-aiii-5b-credit-scoring 个人信用评分模型: low -> high  caused by" in files.output
+
+    # stored versions over the registry, as JSON
+    file_and_submit(container, world, capabilities=["decision_making"], domain="finance", personal_info=["financial"])
+    assert run(container, "activate", str(legacy)).exit_code == 0
+    assert run(container, "activate", str(CN_GD)).exit_code == 0
+    stored = run(container, "diff", "cn-gd@v1", "cn-gd@active", "--json")
+    assert stored.exit_code == 0, stored.output + stored.stderr
+    data = json.loads(stored.output)
+    assert (data["old"]["edition"], data["new"]["edition"], data["assessed"]) == ("2026.1", "2026.2", 1)
+    assert {"kind": "finding", "id": "CN-FIND-LABEL", "change": "added"}.items() <= next(
+        i for i in data["items"] if i["id"] == "CN-FIND-LABEL").items()
+
+    # a changed file that keeps a stored label is named, and activation refuses it
+    relabelled = tmp_path / "same-label.yaml"
+    relabelled.write_text(CN_GD.read_text(encoding="utf-8").replace("points: 4", "points: 5", 1), encoding="utf-8")
+    warned = run(container, "diff", "cn-gd@active", str(relabelled))
+    assert "WARNING: activation would be refused: edition '2026.2' is already used by version 2" in warned.output
+    refused = run(container, "activate", str(relabelled))
+    assert refused.exit_code == 1 and "give the changed file a new edition label" in refused.stderr
+    assert run(container, "diff", "cn-gd@v9", str(CN_GD)).exit_code == 1
+    assert run(container, "diff", "cn-gd@active", str(EU)).exit_code == 1  # another jurisdiction

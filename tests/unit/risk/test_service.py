@@ -202,3 +202,38 @@ def test_a_failing_condition_blocks_the_submission(container: Any, world: Any) -
         registry_service.transition(uow, world.a, app_id, "submit")
     with container.uow() as uow:
         assert registry_service.get_application(uow, world.a, app_id).status == "draft"
+
+
+def test_activation_refuses_a_changed_file_that_keeps_a_stored_edition_label(container: Any,
+                                                                            apps: dict[str, int]) -> None:
+    activate(container, V1)
+    changed = V1.replace("points: 2", "points: 3")  # same edition label "t1", other content
+    with container.uow() as uow:
+        with pytest.raises(RuleSetInvalid) as info:
+            service.activate_ruleset(uow, changed, "cli", registry_service.iter_current_applications(uow))
+        [error] = info.value.errors
+        assert "edition 't1' is already used by version 1" in error.message
+        assert error.line == changed.splitlines().index('edition: "t1"') + 1
+        # a what-if still runs, and says activation would be refused
+        report = service.simulate(uow, changed, registry_service.iter_current_applications(uow))
+        assert report.edition_warning is not None and "version 1" in report.edition_warning
+    activate(container, V2)
+    rollback = activate(container, V1)  # identical content under its own label: a rollback
+    assert (rollback.version, rollback.retired_version) == (3, 2)
+
+
+def test_diff_names_the_changed_rules_and_the_moves_they_cause(container: Any, apps: dict[str, int]) -> None:
+    activate(container, V1)
+    with container.uow() as uow:
+        d = service.diff(uow, "test@active", V2)
+        assert [(i.kind, i.id, i.change, i.attributes) for i in d.items] == [
+            ("rule", "T-SCALE", "changed", ("condition", "points"))]
+        assert sorted((m.ref, m.before, m.after, m.caused_by) for m in d.moves) == sorted(
+            [(apps["mid"], "low", "high", ("T-SCALE",)), (apps["big"], "medium", "high", ("T-SCALE",))])
+        assert d.assessed == 3 and d.edition_conflict is None
+        # a file of filings instead of the registry; and a reused label is named
+        d2 = service.diff(uow, "test@v1", V1.replace("points: 2", "points: 3"),
+                          [("x", {"monthly_active_users": 2_000_000})])
+        assert d2.assessed == 1 and d2.edition_conflict is not None
+        with pytest.raises(Invalid):
+            service.diff(uow, "test@active", CN_GD)  # another jurisdiction

@@ -58,3 +58,33 @@ def test_rule_file_endpoints(client, tokens, rules):
     listed = client.get("/api/v1/rulesets", headers=tokens["a"]).json["items"]
     assert {(r["jurisdiction"], r["status"]) for r in listed} == {("cn-gd", "active"), ("eu", "active")}
     assert client.post("/api/v1/rulesets/activate", data=broken, headers=tokens["regulator"]).status_code == 403
+
+
+def test_rules_diff_over_the_registry(client, tokens, rules):
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[3]
+    credit = full_fields(name="个人信用评分", capabilities=["decision_making"], domain="finance",
+                         personal_info=["financial"], answers={"intended_purpose": ["creditworthiness"]})
+    app_id = client.post("/api/v1/applications", json=credit, headers=tokens["a"]).json["id"]
+    client.post(f"/api/v1/applications/{app_id}/submit", headers=tokens["a"])
+    text = (repo / "rules" / "cn-gd.yaml").read_text(encoding="utf-8")
+    stricter = text.replace('edition: "2026.2"', 'edition: "2026.3"').replace(
+        "thresholds: {medium: 3, high: 7}", "thresholds: {medium: 3, high: 8}")
+    assert stricter.count("2026.3") == 1 and "high: 8" in stricter
+    resp = client.post("/api/v1/rulesets/diff", data=stricter.encode(), headers=tokens["analyst"])
+    assert resp.status_code == 200, resp.json
+    d = resp.json
+    assert (d["old"]["edition"], d["new"]["edition"], d["edition_conflict"]) == ("2026.2", "2026.3", None)
+    assert [(i["kind"], i["id"]) for i in d["items"]] == [("combine", "combine")]
+    [move] = [m for m in d["moves"] if m["ref"] == app_id]
+    assert (move["before"], move["after"], move["caused_by"]) == ("high", "medium", ["combine.thresholds"])
+    # two stored versions; wrong references and other jurisdictions are field errors
+    same = client.get("/api/v1/rulesets/diff?old=cn-gd@v1&new=cn-gd@active", headers=tokens["regulator"])
+    assert same.status_code == 200 and same.json["items"] == [] and same.json["moved"] == 0
+    bad = client.get("/api/v1/rulesets/diff?old=cn-gd&new=cn-gd@active", headers=tokens["regulator"])
+    assert bad.status_code == 422 and bad.json["errors"][0]["field"] == "old"
+    other = client.get("/api/v1/rulesets/diff?old=eu@active&new=cn-gd@active", headers=tokens["regulator"])
+    assert other.status_code == 422 and other.json["errors"][0]["field"] == "new"
+    assert client.get("/api/v1/rulesets/diff?old=cn-gd@v7&new=cn-gd@active", headers=tokens["regulator"]).status_code == 404
+    assert client.post("/api/v1/rulesets/diff", data=stricter.encode(), headers=tokens["a"]).status_code == 403
