@@ -264,6 +264,25 @@ def explain(application_id: int) -> None:
                 click.echo(f"    evidence: {flag['evidence']}")
 
 
+@rules.command("queue")
+@click.option("--jurisdiction")
+@click.option("--kind", help="only filings with a flag of this kind, e.g. text_contradicts_answer")
+@click.option("--limit", default=50, show_default=True)
+def queue(jurisdiction: str | None, kind: str | None, limit: int) -> None:
+    """The review queue: filings whose current assessment carries review flags, with the evidence."""
+    from tierwatch.risk.flags import review_queue
+
+    with container().uow() as uow:
+        found = review_queue(uow, CLI_ACTOR, jurisdiction, kind, limit)
+    click.echo(f"{found.total} flagged filings; by kind: "
+               + ", ".join(f"{k} {n}" for k, n in sorted(found.by_kind.items())) if found.total else "queue empty")
+    for item in found.items:
+        click.echo(f"#{item.application_id} {item.name} ({item.company}) {item.jurisdiction} {item.tier}")
+        for flag in item.flags:
+            evidence = f"  {flag['evidence']}" if flag.get("evidence") else ""
+            click.echo(f"  {flag['id']} [{flag['kind']}] {flag['message']['zh']}{evidence}")
+
+
 @rules.command("override")
 @click.argument("application_id", type=int)
 @click.argument("jurisdiction")

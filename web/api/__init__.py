@@ -1,6 +1,8 @@
 """JSON API, mounted at /api/v1: importing this package registers every route on ``bp``."""
 
-from tierwatch.web.api import audit, auth, common, intake, labels, registry, supervision, tiers  # noqa: F401
+from tierwatch.web.api import (  # noqa: F401
+    audit, auth, common, intake, labels, registry, review_flags, supervision, tiers,
+)
 from tierwatch.web.api.blueprint import bp
 
 __all__ = ["bp"]

@@ -120,3 +120,13 @@ def test_diff_of_files_and_stored_versions(container: Any, world: Any, tmp_path:
     assert refused.exit_code == 1 and "give the changed file a new edition label" in refused.stderr
     assert run(container, "diff", "cn-gd@v9", str(CN_GD)).exit_code == 1
     assert run(container, "diff", "cn-gd@active", str(EU)).exit_code == 1  # another jurisdiction
+
+
+def test_queue_lists_flagged_filings(container: Any, world: Any) -> None:
+    app_id = file_and_submit(container, world, name="信用分", capabilities=["decision_making"], domain="finance",
+                             personal_info=["financial"], scenario="信用评分与反欺诈")
+    assert run(container, "activate", str(EU)).exit_code == 0
+    listed = run(container, "queue", "--jurisdiction", "eu")
+    assert listed.exit_code == 0, listed.output + listed.stderr
+    assert f"#{app_id} 信用分 (深圳市腾讯计算机系统有限公司) eu high" in listed.output
+    assert "EU-REV-PURPOSE [unanswered]" in listed.output

@@ -44,7 +44,9 @@ def test_existing_filings_migrate_unanswered_flagged_and_keep_their_tier(sqlite_
     from tierwatch.core.migrate import upgrade
     from tierwatch.core.settings import load_settings
     from tierwatch.registry.service import iter_current_applications
+    from tierwatch.core.actors import Actor
     from tierwatch.risk import service
+    from tierwatch.risk.flags import review_queue
 
     upgrade(sqlite_url, "0006_registry_hardening")
     upgrade(sqlite_url, "0003_risk")
@@ -83,8 +85,9 @@ def test_existing_filings_migrate_unanswered_flagged_and_keep_their_tier(sqlite_
         assert tuple(row) == (None, None, None)
     engine.dispose()
     container = build(load_settings(database_url=sqlite_url, data_dir=tmp_path, secret_key="k" * 32))
+    regulator = Actor(label="r", role="regulator")
     with container.uow() as uow:
-        [item] = service.current_assessments(uow, 1)
+        [item] = review_queue(uow, regulator, "cn-gd").items
         assert item.tier == before and [f["kind"] for f in item.flags] == ["unanswered"]
         # the old row stays explainable: its evidence is the values it stored
         [old] = service.current_assessments(uow, 1)
@@ -93,7 +96,7 @@ def test_existing_filings_migrate_unanswered_flagged_and_keep_their_tier(sqlite_
                                  iter_current_applications(uow))
         uow.commit()
     with container.uow() as uow:
-        [item] = service.current_assessments(uow, 1)
+        [item] = review_queue(uow, regulator, "cn-gd").items
         assert item.tier == before == "high"  # credit scoring: high from the profile, unanswered or not
         assert {f["id"] for f in item.flags} >= {"CN-REV-PURPOSE"}
     container.close()

@@ -88,3 +88,29 @@ def test_rules_diff_over_the_registry(client, tokens, rules):
     assert other.status_code == 422 and other.json["errors"][0]["field"] == "new"
     assert client.get("/api/v1/rulesets/diff?old=cn-gd@v7&new=cn-gd@active", headers=tokens["regulator"]).status_code == 404
     assert client.post("/api/v1/rulesets/diff", data=stricter.encode(), headers=tokens["a"]).status_code == 403
+
+
+def test_review_queue_api(client, tokens, rules):
+    scraper = full_fields(name="人脸库建设", capabilities=["biometric_identification"], domain="other",
+                          scenario="从互联网爬取人脸照片建库", answers={"untargeted_face_scraping": "no"})
+    app_id = client.post("/api/v1/applications", json=scraper, headers=tokens["a"]).json["id"]
+    client.post(f"/api/v1/applications/{app_id}/submit", headers=tokens["a"])
+    assert client.get("/api/v1/review-queue", headers=tokens["a"]).status_code == 403
+    queue = client.get("/api/v1/review-queue?jurisdiction=eu&kind=text_contradicts_answer",
+                       headers=tokens["analyst"]).json
+    [item] = [i for i in queue["items"] if i["application_id"] == app_id]
+    flag = next(f for f in item["flags"] if f["id"] == "EU-TXT-5E")
+    assert flag["kind"] == "text_contradicts_answer" and flag["evidence"]["answer"] == "no"
+    assert "爬取" in flag["evidence"]["terms"] and flag["message"]["zh"] and flag["message"]["en"]
+    assert client.get("/api/v1/review-queue?kind=nonsense", headers=tokens["analyst"]).status_code == 422
+    # the company sees its own flags with the tier, never the queue
+    mine = client.get(f"/api/v1/applications/{app_id}/tiers", headers=tokens["a"]).json["items"]
+    assert any(f["id"] == "EU-TXT-5E" for t in mine for f in t["flags"])
+    url = f"/api/v1/applications/{app_id}/tiers/eu/flags/clear"
+    reason = {"reason": "已电话核实：仅使用员工自愿上传的证件照，未从互联网抓取。"}
+    assert client.post(url, json=reason, headers=tokens["analyst"]).status_code == 403
+    short = client.post(url, json={"reason": "ok"}, headers=tokens["regulator"])
+    assert short.status_code == 422 and short.json["errors"][0]["field"] == "reason"
+    assert client.post(url, json=reason, headers=tokens["regulator"]).status_code == 200
+    after = client.get("/api/v1/review-queue?jurisdiction=eu", headers=tokens["regulator"]).json
+    assert app_id not in {i["application_id"] for i in after["items"]}
