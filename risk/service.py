@@ -66,12 +66,11 @@ class TierChangeReport:
     version: int | None = None  # set by activation
     version_id: int | None = None
     retired_version: int | None = None
+    # Applications whose override in force differs from the new computed tier, moved or not:
+    # a regulator should look at each (the override keeps its tier meanwhile).
+    disagreements: int = 0
     flagged: int = 0  # applications the new rules put in the review queue
     edition_warning: str | None = None  # a changed file that kept a stored edition label
-
-    @property
-    def disagreements(self) -> int:
-        return sum(1 for m in self.moves if m.overridden_to and m.overridden_to != m.after)
 
 
 @dataclass(frozen=True)
@@ -200,6 +199,8 @@ def _report(uow: UnitOfWork, ruleset: RuleSet, results: list[tuple[int, int, Ass
         before = current.get(app_id)
         report.matrix[(before, a.tier)] += 1
         override = overrides.get(app_id)
+        if override is not None and override.tier != a.tier:
+            report.disagreements += 1
         if a.flags:
             report.flagged += 1
         if before != a.tier:
@@ -371,6 +372,10 @@ def override_tier(uow: UnitOfWork, app_id: int, jurisdiction: str, tier: str, ju
     if len(justification) < MIN_JUSTIFICATION:
         errors.append({"field": "justification",
                        "message": f"a written justification of at least {MIN_JUSTIFICATION} characters is required"})
+    known = list(uow.session.scalars(sa.select(RuleSetVersion.jurisdiction).distinct()))
+    if jurisdiction not in known:
+        errors.append({"field": "jurisdiction", "message": f"no rule set for jurisdiction {jurisdiction!r} "
+                                                           f"(known: {', '.join(sorted(known)) or 'none yet'})"})
     if errors:
         raise Invalid(errors)
     if uow.session.get(Application, app_id) is None:

@@ -237,3 +237,26 @@ def test_diff_names_the_changed_rules_and_the_moves_they_cause(container: Any, a
         assert d2.assessed == 1 and d2.edition_conflict is not None
         with pytest.raises(Invalid):
             service.diff(uow, "test@active", CN_GD)  # another jurisdiction
+
+
+def test_disagreements_count_every_override_in_force_the_rules_contradict(
+        container: Any, world: Any, apps: dict[str, int]) -> None:
+    """Issue 14: the count used to include only applications that moved."""
+    activate(container, V1)
+    with container.uow() as uow:
+        service.override_tier(uow, apps["big"], "test", "low", JUSTIFICATION, world.regulator)  # rules: medium
+        service.override_tier(uow, apps["small"], "test", "low", JUSTIFICATION, world.regulator)  # rules: low
+        uow.commit()
+    with container.uow() as uow:
+        same = service.simulate(uow, V1, registry_service.iter_current_applications(uow))
+    assert (len(same.moves), same.disagreements) == (0, 1)  # nothing moves, one override still disagrees
+    assert activate(container, V2).disagreements == 1  # big moves to high: still the one
+
+
+def test_an_override_names_a_jurisdiction_with_rules(container: Any, world: Any, apps: dict[str, int]) -> None:
+    activate(container, V1)
+    with container.uow() as uow:
+        with pytest.raises(Invalid) as info:
+            service.override_tier(uow, apps["big"], "atlantis", "high", JUSTIFICATION, world.regulator)
+        assert [e["field"] for e in info.value.errors] == ["jurisdiction"]
+        assert "known: test" in info.value.errors[0]["message"]

@@ -39,6 +39,8 @@ def test_override_needs_a_regulator_and_a_justification(client, tokens, rules):
     assert short.status_code == 422 and short.json["errors"][0]["field"] == "justification"
     bad = client.post(url, json={**ask, "tier": "extreme"}, headers=tokens["regulator"])
     assert bad.status_code == 422 and bad.json["errors"][0]["field"] == "tier"
+    nowhere = client.post(url, json={**ask, "jurisdiction": "mars"}, headers=tokens["regulator"])
+    assert nowhere.status_code == 422 and nowhere.json["errors"][0]["field"] == "jurisdiction"  # was 201
     resp = client.post(url, json=ask, headers=tokens["regulator"])
     assert resp.status_code == 201, resp.json
     cn = next(t for t in client.get(f"/api/v1/applications/{app_id}/tiers", headers=tokens["a"]).json["items"]
