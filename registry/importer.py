@@ -94,10 +94,14 @@ def run_import(
     mapping: Path | None = None,
     actor: Actor | None = None,
     dry_run: bool = False,
+    select: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None = None,
 ) -> ImportReport:
-    """Import every row (caller commits); with dry_run map and check every row, store nothing."""
+    """Import every row (caller commits); with dry_run map and check every row, store nothing.
+    `select` picks the rows to import from the file's (the demo imports a seeded sample)."""
     actor = actor or Actor.system("import")
     rows = read_rows(path)
+    if select is not None:
+        rows = select(rows)
     mapper: Callable[[Mapping[str, Any]], MappedRow]
     if mapping is not None:
         mapper, fmt = MappingFile(mapping).map_row, f"mapping:{mapping.stem}"
