@@ -22,12 +22,15 @@ What an assessment is made of (schema version 2):
 from __future__ import annotations
 
 import gc
+import hashlib
+import json
 import re
+from bisect import bisect_left
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Iterable, Iterator, Mapping, NamedTuple
+from typing import Any, Iterable, Iterator, Mapping, NamedTuple, Sequence
 
 from cel_expr_python import cel
 
@@ -59,11 +62,11 @@ class FiredRule(NamedTuple):
     reason: Text
     legal_basis: tuple[LegalBasis, ...]
     fields: tuple[str, ...]  # the filing fields the condition read: their values are the evidence
-    evidence: Mapping[str, Any] = MappingProxyType({})  # what text checks found (terms, snippet)
+    evidence: Mapping[str, Any] = MappingProxyType({})  # a text check's: signal, terms found, question, answer
 
     def values(self, app: Mapping[str, Any]) -> dict[str, Any]:
         """The filed values this rule read, from the application version it assessed."""
-        return _values(self.fields, app)
+        return filed_values(self.fields, app)
 
     def as_dict(self) -> dict[str, Any]:
         return {"rule_id": self.rule_id, "tier": self.tier, "points": self.points,
@@ -78,7 +81,7 @@ class ReviewFlag(NamedTuple):
     kind: str  # see FLAG_KINDS
     message: Text
     fields: tuple[str, ...] = ()  # filing fields a review check read
-    evidence: Mapping[str, Any] = MappingProxyType({})  # text found, answers and justification given
+    evidence: Mapping[str, Any] = MappingProxyType({})  # a text check's: signal, terms found, question, answer
 
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "kind": self.kind, "message": self.message.as_dict(), "fields": list(self.fields),
@@ -203,9 +206,13 @@ class _UnlessRef(NamedTuple):
 
 
 _NO_FLAGS: tuple[ReviewFlag, ...] = ()
+_UNSET = object()
+_NO_DELTA: tuple[Any, ...] = ((), (), (), frozenset(), ((), ()))
+TEXT_SIGNALS = "text_signals"  # a filing's stored text matches: (signals_key, {signal: SignalHit} | None)
 _EMPTY: Mapping[str, Any] = {}
 _RULE, _REVIEW, _FINDING = 0, 1, 2
 _ASSESSMENT_CACHE = 100_000  # distinct outcomes kept per compiled rule set
+_BATCH = 512  # filings whose conditions run before their results are assembled (assess_many)
 _NOTHING: frozenset[str] = frozenset()
 _MAIN = frozenset({"rule", "review", "finding"})  # evaluated for every application
 
@@ -223,10 +230,12 @@ class CompiledRuleSet:
         self._raise_if = {c.item.id: i for i, c in enumerate(self.checks) if c.kind == "raise_if"}
         self.lexicon = Lexicon(SignalSpec(s.name, s.phrases, s.groups) for s in ruleset.signals.values()) \
             if ruleset.text_checks else None
+        self.signals_key = signals_key(ruleset) if self.lexicon is not None else None
         self.source = _generate(self.checks, ruleset.exemptions, self._unless, ruleset.text_checks,
                                 self._raise_if, self.lexicon is not None, hoisted)
         namespace: dict[str, Any] = dict(HELPERS, **appdata.HELPERS, _slow=self._library_says, _holds=_holds,
-                                         _match=self.lexicon.match if self.lexicon else None)
+                                         _match=self.lexicon.match if self.lexicon else None,
+                                         _SIGNALS_KEY=self.signals_key, _pick_answers=appdata.answer_picker(hoisted))
         # Reviewed: the source is built by risk.pyfast.Translator from the checked CEL tree only
         # (a whitelist of node kinds and overloads; constants through repr(); names only of the
         # fixed application fields), bounded in size (MAX_CONDITION_CHARS, MAX_LOOP_DEPTH,
@@ -235,7 +244,11 @@ class CompiledRuleSet:
         self._run = namespace["_run"]
         self._plan = [_plan_entry(c) for c in self.checks]
         self._assessments: dict[Any, Assessment] = {}
-        self._text_questions = tuple(dict.fromkeys(t.question for t in ruleset.text_checks))
+        # Parts of assessments (see _build): deltas, rule bases, rule outcomes, review flags, findings.
+        self._parts: tuple[dict[Any, Any], ...] = ({}, {}, {}, {}, {})
+        kinds = [c.kind for c in self.checks]  # rules, then review checks, then findings (compile order)
+        self._reviews_start = next((i for i, k in enumerate(kinds) if k != "rule"), len(kinds))
+        self._findings_start = next((i for i, k in enumerate(kinds) if k not in ("rule", "review")), len(kinds))
         self._margin_cache: dict[tuple[Any, ...], tuple[Margin, ReviewFlag | None]] = {}
         self._tier_obligations = {t: tier.obligations for t, tier in ruleset.tiers.items()}
         self._adds_obligations = frozenset(r.id for r in ruleset.rules if r.obligations)
@@ -245,11 +258,42 @@ class CompiledRuleSet:
         self._text_checks: dict[str, list[TextCheck]] = {}
         for t in ruleset.text_checks:
             self._text_checks.setdefault(t.signal, []).append(t)
+        self._signal_questions = {name: tuple(dict.fromkeys(t.question for t in checks))
+                                  for name, checks in self._text_checks.items()}
+        for name in ruleset.signals:  # a signal no text check reads keys on its phrases alone
+            self._signal_questions.setdefault(name, ())
+        self._signal_lists = frozenset(name for name, qs in self._signal_questions.items()
+                                       if any(APPLICATION_FIELDS[q][0] == "set" for q in qs))
+        self._exemption_flags = {(i, kind): flag for i, e in enumerate(ruleset.exemptions)
+                                 for kind, flag in _exemption_flags(e).items()}
         self._question_kinds = {q: APPLICATION_FIELDS[q][0] for q in ANSWER_FIELDS}
 
     @property
     def translated(self) -> int:
         return sum(1 for c in self.checks if c.python is not None)
+
+    def text_signals(self, app: Mapping[str, Any]) -> dict[str, SignalHit] | None:
+        """What this rule set's signals find in a filing's free text (None: nothing)."""
+        if self.lexicon is None:
+            return None
+        return self.lexicon.match(app.get("name") or "", app.get("scenario") or "", app.get("description") or "")
+
+    def quote(self, app: Mapping[str, Any], evidence: Mapping[str, Any]) -> dict[str, Any]:
+        """Text evidence as shown: the phrases found and the sentence of the filing they were
+        found in (matched again on the assessed version's text, as the assessment did)."""
+        hits = self.text_signals(app) or {}
+        hit = hits.get(evidence.get("signal", ""))
+        return {**evidence, "snippet": hit.snippet if hit is not None else None}
+
+    def with_text_signals(self, app: Mapping[str, Any],
+                          signals: dict[str, SignalHit] | None | object = _UNSET) -> Mapping[str, Any]:
+        """The filing with its text matches attached (`text_signals`), as stored matches are
+        handed back when a rule set's signals did not change: `assess` then reads them instead
+        of matching again. Without `signals`, they are matched here."""
+        if self.lexicon is None:
+            return app
+        found = self.text_signals(app) if signals is _UNSET else signals
+        return {**app, TEXT_SIGNALS: (self.signals_key, found)}
 
     def assess(self, app: Mapping[str, Any], app_ref: object = "?") -> Assessment:
         """Tier, fired rules with their reasons, legal basis and evidence, obligations, review
@@ -268,8 +312,13 @@ class CompiledRuleSet:
             if all(_holds(values[q], accepted) for q, accepted in e.requires):
                 void = e.id in self._unless and self._library_says(self._unless[e.id], values, app_ref)
                 claims.append((index, _justified(justifications, e.justification), void))
-        signals = self.lexicon.match(values["name"], values["scenario"], values["description"]) \
-            if self.lexicon else None
+        stored = app.get(TEXT_SIGNALS)
+        if self.lexicon is None:
+            signals = None
+        elif type(stored) is tuple and stored[0] == self.signals_key:
+            signals = stored[1]
+        else:
+            signals = self.lexicon.match(values["name"], values["scenario"], values["description"])
         raised = None
         if signals:
             raised = {t.id for t in self.ruleset.text_checks if t.signal in signals and t.id in self._raise_if
@@ -281,10 +330,20 @@ class CompiledRuleSet:
 
         The cyclic garbage collector is paused meanwhile: assessments are acyclic tuples and
         dicts, and on 100,000 applications its repeated scans of the growing result cost a
-        third of the time (see bench/README.md)."""
-        assess = self.assess
+        third of the time (see bench/README.md). Filings go through in batches, conditions for
+        the batch first, then its results: alternating the generated function and the result
+        assembly for every filing was ~20 % slower on answered filings (measured; bench/README.md)."""
+        run, explain = self._run, self._explain
+        out: list[tuple[object, Assessment]] = []
+        batch: list[tuple[object, Mapping[str, Any], Any]] = []
         with _gc_paused():
-            return [(ref, assess(app, ref)) for ref, app in apps]
+            for ref, app in apps:
+                batch.append((ref, app, run(app, ref)))
+                if len(batch) == _BATCH:
+                    out += [(ref, explain(app, *outcome)) for ref, app, outcome in batch]
+                    batch.clear()
+            out += [(ref, explain(app, *outcome)) for ref, app, outcome in batch]
+        return out
 
     def fired_rules(self, app: Mapping[str, Any], app_ref: object = "?") -> list[str]:
         """Ids of every rule, review check and finding whose condition holds (fast path)."""
@@ -309,83 +368,104 @@ class CompiledRuleSet:
                  signals: dict[str, SignalHit] | None, raised: set[str] | None) -> Assessment:
         """The assessment for these outcomes. Fact-based results carry no per-filing values
         (their evidence is the fields they read, whose values the assessed version holds), so
-        filings with the same facts-only outcome share one immutable Assessment."""
+        filings with the same outcome share one immutable Assessment."""
+        delta_key = None
         if claims is None and signals is None:
             key: Any = tuple(indexes)
         else:
-            # Text evidence and exemption claims are part of the result, so part of the key,
-            # with the answers and justifications they read.
-            answers = app.get("answers") or _EMPTY
-            key = (tuple(indexes), tuple(signals.items()) if signals else None,
-                   frozenset(raised) if raised else None,
-                   tuple(_hashable(answers.get(q)) for q in self._text_questions) if signals else None,
-                   self._claim_key(claims, answers, app.get("justifications") or _EMPTY) if claims else None)
+            # The claims and the text evidence kept (signal, phrases, the answers its checks
+            # read) are part of the result; the sentence quoted is not (see quote()).
+            delta_key = (tuple(claims) if claims else (),
+                         self._text_key(signals, app.get("answers") or _EMPTY) if signals else (),
+                         frozenset(raised) if raised else _NOTHING)
+            key = (tuple(indexes), delta_key)
         cache = self._assessments
         found = cache.get(key)
         if found is None:
             if len(cache) >= _ASSESSMENT_CACHE:
                 cache.clear()
-            found = cache[key] = self._build(app, indexes, claims, signals, raised)
+            found = cache[key] = self._build(app, indexes, claims, signals, raised, delta_key)
         return found
 
-    def _claim_key(self, claims: list[tuple[int, bool, bool]], answers: Mapping[str, Any],
-                   justifications: Mapping[str, str]) -> tuple[Any, ...]:
-        """What an exemption's outcome and flag depend on: the claim, its answers, its text."""
-        out: list[Any] = []
-        for index, justified, void in claims:
-            e = self.ruleset.exemptions[index]
-            out += [index, justified, void, *[_hashable(answers.get(q)) for q, _a in e.requires],
-                    justifications.get(e.justification)]
-        return tuple(out)
+    def _text_key(self, signals: dict[str, SignalHit], answers: Mapping[str, Any]) -> tuple[Any, ...]:
+        questions, listed = self._signal_questions, self._signal_lists
+        return tuple((name, hit.terms, tuple(_hashable(answers.get(q)) for q in questions[name]) if name in listed
+                      else tuple(map(answers.get, questions[name]))) for name, hit in signals.items())
 
-    def _build(self, app: Mapping[str, Any], indexes: list[int], claims: list[tuple[int, bool, bool]] | None,
-               signals: dict[str, SignalHit] | None, raised: set[str] | None) -> Assessment:
+    def _build(self, app: Mapping[str, Any], indexes: Sequence[int], claims: list[tuple[int, bool, bool]] | None,
+               signals: dict[str, SignalHit] | None, raised: set[str] | None, delta_key: Any = None) -> Assessment:
+        """Assemble an assessment from parts, each cached by what it depends on: the exemption
+        claims and text checks (a "delta": exemptions applied, rules text raised, their flags),
+        the rules' outcome (tier, score, margin, obligations) given the delta, the review flags,
+        the findings. Answered filings combine the parts in many ways; each part recurs."""
+        deltas, bases, outcomes, reviews_of, findings_of = self._parts
+        if sum(map(len, self._parts)) >= _ASSESSMENT_CACHE:
+            for part in self._parts:
+                part.clear()
+        if claims or signals:
+            if delta_key is None:
+                delta_key = (tuple(claims) if claims else (),
+                             self._text_key(signals, app.get("answers") or _EMPTY) if signals else (),
+                             frozenset(raised) if raised else _NOTHING)
+            delta = deltas.get(delta_key)
+            if delta is None:
+                delta = deltas[delta_key] = self._delta(claims, signals, raised or _NOTHING, app.get("answers") or _EMPTY)
+        else:
+            delta = _NO_DELTA
+        exempted, text_fired, extra_flags, gone, outcome_tag = delta
+        rules_end = bisect_left(indexes, self._reviews_start)
+        findings_start = bisect_left(indexes, self._findings_start, rules_end)
         plan = self._plan
-        fired: list[FiredRule] = []
-        flags: list[ReviewFlag] = []
-        findings: list[FindingResult] = []
-        for index in indexes:
-            kind, result = plan[index]
-            (fired if kind == _RULE else flags if kind == _REVIEW else findings).append(result)
-        suspended: list[tuple[str, str]] = []
-        exempted: list[Exemption] = []
-        answers = app.get("answers") or _EMPTY
-        if claims:
-            self._exemptions(claims, answers, app.get("justifications") or _EMPTY, flags, exempted)
-            for ex in exempted:
-                suspended += [(target, ex.id) for target in ex.suspends]
-        if signals:
-            self._text(signals, raised or _NOTHING, answers, fired, flags)
-        if suspended:
-            gone = {target for target, _e in suspended}
-            suspended = [(t, x) for t, x in suspended
-                         if any(f.rule_id == t for f in fired) or any(f.finding_id == t for f in findings)]
-            fired = [f for f in fired if f.rule_id not in gone]
-            findings = [f for f in findings if f.finding_id not in gone]
-        return self._combine(fired, tuple(flags), tuple(findings), tuple(suspended), exempted)
+        rule_idx = tuple(indexes[:rules_end])
+        base_key = (rule_idx, gone)
+        base = bases.get(base_key)
+        if base is None:
+            base = bases[base_key] = tuple(f for f in (plan[i][1] for i in rule_idx) if f.rule_id not in gone)
+        # The outcome depends on which rules fired, not on the text evidence they carry.
+        outcome_key = (base_key, outcome_tag)
+        rules = outcomes.get(outcome_key)
+        if rules is None:
+            rules = outcomes[outcome_key] = self._combine(list(base + text_fired), (), (), (), list(exempted))
+        review_idx = tuple(indexes[rules_end:findings_start])
+        reviews = reviews_of.get(review_idx)
+        if reviews is None:
+            reviews = reviews_of[review_idx] = tuple(plan[i][1] for i in review_idx)
+        finding_idx = tuple(indexes[findings_start:])
+        findings = findings_of.get((finding_idx, gone))
+        if findings is None:
+            findings = findings_of[(finding_idx, gone)] = tuple(
+                f for f in (plan[i][1] for i in finding_idx) if f.finding_id not in gone)
+        suspended: tuple[tuple[str, str], ...] = ()
+        if exempted:
+            present = {plan[i][1].rule_id for i in rule_idx} | {plan[i][1].finding_id for i in finding_idx}
+            suspended = tuple((t, e.id) for e in exempted for t in e.suspends if t in present)
+        return Assessment(rules.jurisdiction, rules.checksum, rules.tier, rules.score,
+                          base + text_fired if text_fired else base, rules.obligations,
+                          reviews + extra_flags + rules.flags if (extra_flags or rules.flags) else reviews,
+                          findings, suspended, rules.margin)
 
-    def _exemptions(self, claims: list[tuple[int, bool, bool]], answers: Mapping[str, Any],
-                    justifications: Mapping[str, str], flags: list[ReviewFlag], exempted: list[Exemption]) -> None:
+    def _delta(self, claims: list[tuple[int, bool, bool]] | None, signals: dict[str, SignalHit] | None,
+               raised: set[str] | frozenset[str], answers: Mapping[str, Any]) -> tuple[Any, ...]:
+        """(exemptions applied, rules the text raised, the flags of both, ids set aside, and what
+        of it the tier depends on)."""
+        flags: list[ReviewFlag] = []
+        exempted: list[Exemption] = []
+        fired: list[FiredRule] = []
+        if claims:
+            self._exemptions(claims, flags, exempted)
+        if signals:
+            self._text(signals, raised, answers, fired, flags)
+        gone = frozenset(t for e in exempted for t in e.suspends)
+        outcome_tag = (tuple(e.id for e in exempted), tuple(f.rule_id for f in fired))
+        return tuple(exempted), tuple(fired), tuple(flags), gone, outcome_tag
+
+    def _exemptions(self, claims: list[tuple[int, bool, bool]], flags: list[ReviewFlag],
+                    exempted: list[Exemption]) -> None:
         for index, justified, void in claims:
-            e = self.ruleset.exemptions[index]
-            evidence = {q: answers.get(q) for q, _a in e.requires}
-            evidence["justification"] = (justifications.get(e.justification) or "").strip()
-            if void:
-                flags.append(ReviewFlag(e.id, "exemption_void", Text(
-                    f"主张了豁免（{e.reason.zh}），但申报事实排除了该豁免，未予适用。",
-                    f"An exemption was claimed ({e.reason.en}) but the filed facts rule it out; not applied."),
-                    evidence=evidence))
-            elif justified:
-                exempted.append(e)
-                flags.append(ReviewFlag(e.id, "exemption_applied", Text(
-                    f"依据明确回答和书面理由适用豁免：{e.reason.zh}（须人工复核）",
-                    f"Exemption applied on explicit answers and a written justification: {e.reason.en} "
-                    f"(for review)"), evidence=evidence))
-            else:
-                flags.append(ReviewFlag(e.id, "exemption_without_justification", Text(
-                    f"主张了豁免（{e.reason.zh}），但未提供至少{MIN_JUSTIFICATION}字的书面理由，未予适用。",
-                    f"An exemption was claimed ({e.reason.en}) without a written justification of at least "
-                    f"{MIN_JUSTIFICATION} characters; not applied."), evidence=evidence))
+            kind = "exemption_void" if void else "exemption_applied" if justified else "exemption_without_justification"
+            if kind == "exemption_applied":
+                exempted.append(self.ruleset.exemptions[index])
+            flags.append(self._exemption_flags[(index, kind)])
 
     def _text(self, signals: dict[str, SignalHit], raised: set[str], answers: Mapping[str, Any],
               fired: list[FiredRule], flags: list[ReviewFlag]) -> None:
@@ -394,8 +474,10 @@ class CompiledRuleSet:
                 state = _answer_state(answers.get(t.question), t.answer, self._question_kinds[t.question])
                 if state == "agrees":
                     continue
-                evidence = {"signal": name, **hit.as_dict(), "question": t.question,
-                            "answer": answers.get(t.question)}
+                # The sentence quoted is found again when the assessment is explained
+                # (CompiledRuleSet.quote), so filings alike but for their own words share a result.
+                evidence = MappingProxyType({"signal": name, "terms": hit.terms, "question": t.question,
+                                             "answer": answers.get(t.question)})
                 if state == "denied":
                     flags.append(ReviewFlag(t.id, "text_contradicts_answer", Text(
                         f"{t.message.zh}（文字描述与申报回答不一致）",
@@ -476,6 +558,25 @@ class CompiledRuleSet:
             flag = ReviewFlag("NEAR-THRESHOLD", "near_threshold", margin.text(), evidence=MappingProxyType(
                 {"score": score, "next_tier": next_tier, "points_to_next": points_to_next}))
         return margin, flag
+
+
+def _exemption_flags(e: Exemption) -> dict[str, ReviewFlag]:
+    """The flags an exemption claim can raise, built once: their fields are the answers and the
+    written justification the claim rests on (values are read from the assessed version)."""
+    fields = (*(q for q, _a in e.requires), f"justifications.{e.justification}")
+    return {
+        "exemption_void": ReviewFlag(e.id, "exemption_void", Text(
+            f"主张了豁免（{e.reason.zh}），但申报事实排除了该豁免，未予适用。",
+            f"An exemption was claimed ({e.reason.en}) but the filed facts rule it out; not applied."), fields),
+        "exemption_applied": ReviewFlag(e.id, "exemption_applied", Text(
+            f"依据明确回答和书面理由适用豁免：{e.reason.zh}（须人工复核）",
+            f"Exemption applied on explicit answers and a written justification: {e.reason.en} (for review)"),
+            fields),
+        "exemption_without_justification": ReviewFlag(e.id, "exemption_without_justification", Text(
+            f"主张了豁免（{e.reason.zh}），但未提供至少{MIN_JUSTIFICATION}字的书面理由，未予适用。",
+            f"An exemption was claimed ({e.reason.en}) without a written justification of at least "
+            f"{MIN_JUSTIFICATION} characters; not applied."), fields),
+    }
 
 
 def _answer_state(value: Any, answer: str, kind: str) -> str:
@@ -592,6 +693,13 @@ def loop_depth(expr: Any) -> int:
     return deepest
 
 
+def signals_key(ruleset: RuleSet) -> str:
+    """What text matches depend on: every signal's phrases and term groups (not labels, not the
+    rest of the file). A re-tiering under a file whose key did not change can reuse them."""
+    content = [[s.name, list(s.phrases), [list(g) for g in s.groups]] for s in ruleset.signals.values()]
+    return hashlib.sha256(json.dumps(content, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
 def load_and_compile(path_or_text: str | Path, filename: str | None = None) -> CompiledRuleSet:
     return compile_ruleset(load_ruleset(path_or_text, filename))
 
@@ -613,9 +721,20 @@ def _plan_entry(c: _CompiledCheck) -> tuple[int | None, Any]:
     return None, None  # unless / raise_if: never listed
 
 
-def _values(fields: tuple[str, ...], app: Mapping[str, Any]) -> dict[str, Any]:
+def filed_values(fields: Iterable[str], app: Mapping[str, Any]) -> dict[str, Any]:
+    """The filed values of these fields: profile fields, answers (`answers` of the filing) and
+    written justifications ("justifications.<question>")."""
     answers = app.get("answers") or _EMPTY
-    return {f: answers.get(f) if f in ANSWER_FIELDS else app.get(f) for f in fields}
+    justifications = app.get("justifications") or _EMPTY
+    out = {}
+    for f in fields:
+        if f in ANSWER_FIELDS:
+            out[f] = answers.get(f)
+        elif f.startswith("justifications."):
+            out[f] = justifications.get(f.partition(".")[2])
+        else:
+            out[f] = app.get(f)
+    return out
 
 
 def _hashable(value: Any) -> Any:
@@ -674,7 +793,10 @@ def _generate(checks: tuple[_CompiledCheck, ...], exemptions: tuple[Exemption, .
     lines.append("    raised = None")
     if has_text:
         # Text is read last, and a text check's own condition only when its signal matched.
-        lines.append("    signals = _match(x_name, x_scenario, x_description)")
+        # Matches stored for this filing's text under the same signals are read, not redone.
+        lines += ["    signals = get('text_signals')",
+                  "    if type(signals) is tuple and signals[0] == _SIGNALS_KEY: signals = signals[1]",
+                  "    else: signals = _match(x_name, x_scenario, x_description)"]
         guarded = [t for t in text_checks if t.id in raise_if]
         if guarded:
             lines.append("    if signals is not None:")

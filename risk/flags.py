@@ -23,8 +23,11 @@ from tierwatch.core.clock import utcnow
 from tierwatch.core.db import UnitOfWork
 from tierwatch.core.errors import Forbidden, Invalid, NotFound
 from tierwatch.registry import audit
-from tierwatch.registry.models import Application, Company
-from tierwatch.risk.models import MIN_JUSTIFICATION, RiskAssessment
+from tierwatch.registry.models import Application, ApplicationVersion, Company
+from tierwatch.registry.service import version_fields
+from tierwatch.risk.models import MIN_JUSTIFICATION, RiskAssessment, RuleSetVersion
+from tierwatch.risk.service import compiled_version
+from tierwatch.risk.stored import shown_flags
 
 READERS = ("regulator", "analyst", "admin", "system")
 CLEARERS = ("regulator", "admin", "system")
@@ -40,7 +43,7 @@ class QueueItem:
     jurisdiction: str
     tier: str
     computed_tier: str
-    flags: list[dict[str, Any]]  # id, kind, message (zh, en), fields, evidence
+    flags: list[dict[str, Any]]  # id, kind, message (zh, en), fields, evidence, values of the fields
     assessed_at: datetime
 
     def as_dict(self) -> dict[str, Any]:
@@ -79,9 +82,15 @@ def review_queue(uow: UnitOfWork, actor: Actor, jurisdiction: str | None = None,
     for r in kept:
         for k in {f["kind"] for f in r[0].flags}:
             by_kind[k] = by_kind.get(k, 0) + 1
+    page = kept[offset:offset + limit]
+    versions = {v.id: version_fields(v) for v in uow.session.scalars(sa.select(ApplicationVersion).where(
+        ApplicationVersion.id.in_([a.application_version_id for a, _n, _c in page])))}
+    rule_sets = {r.id: compiled_version(r) for r in uow.session.scalars(sa.select(RuleSetVersion).where(
+        RuleSetVersion.id.in_({a.rule_set_version_id for a, _n, _c in page})))}
     items = [QueueItem(a.id, a.application_id, a.application_version_id, name, company, a.jurisdiction,
-                       a.tier, a.computed_tier, list(a.flags), a.created_at)
-             for a, name, company in kept[offset:offset + limit]]
+                       a.tier, a.computed_tier, shown_flags(a.flags, rule_sets[a.rule_set_version_id],
+                                                            versions[a.application_version_id]), a.created_at)
+             for a, name, company in page]
     return Queue(items, len(kept), by_kind)
 
 

@@ -115,3 +115,17 @@ class RiskAssessment(Base):
     flags_reviewed_at: Mapped[datetime | None]
     flags_reviewed_by: Mapped[str | None] = mapped_column(sa.String(200))
     flags_review_note: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class TextMatch(Base):
+    """What a rule set's text signals found in one filing text (name, scenario, description),
+    keyed by a hash of that text and by the signals' own key (risk.engine.signals_key): a
+    re-tiering under rules whose synonym lists did not change reads these instead of matching
+    again. Content-addressed, so an edited draft or a text filed twice needs no bookkeeping."""
+
+    __tablename__ = "text_matches"
+
+    signals_key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    text_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    matches: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON(none_as_null=True))  # NULL: nothing found
+    created_at: Mapped[created_at]

@@ -35,6 +35,9 @@ from tierwatch.risk.models import (
 from tierwatch.risk.diff import RuleSetDiff, diff_rulesets, edition_conflict
 from tierwatch.risk.ruleset import TIER_ORDER, RuleFileError, RuleSet, RuleSetInvalid
 from tierwatch.risk.stored import Previous, RowBuilder, explain_row, previous_of
+from tierwatch.risk.textstore import TextMatches, text_hash
+from tierwatch.risk.textstore import active_keys as active_text_keys
+from tierwatch.risk.textstore import prune as prune_text_matches
 
 _ASSESSMENTS = cast(sa.Table, RiskAssessment.__table__)
 Applications = Iterable[tuple[int, int, dict[str, Any]]]  # (application id, version id, fields)
@@ -123,7 +126,7 @@ def simulate(uow: UnitOfWork, text_or_path: str | Path, applications: Applicatio
              progress: Progress | None = None) -> TierChangeReport:
     """What-if: tier every application under the file and compare; writes nothing."""
     compiled = load_and_compile(text_or_path)
-    results = _assess_all(compiled, applications, progress)
+    results = _assess_all(compiled, applications, progress, TextMatches(uow, compiled))
     return _report(uow, compiled.ruleset, results)
 
 
@@ -139,7 +142,8 @@ def activate_ruleset(uow: UnitOfWork, text_or_path: str | Path, actor: Actor | s
     conflict = edition_conflict(ruleset, _stored_editions(uow, ruleset.jurisdiction))
     if conflict is not None:
         raise RuleSetInvalid([RuleFileError(ruleset.filename, _edition_line(ruleset), None, conflict)])
-    results = _assess_all(compiled, applications, progress)
+    matches = TextMatches(uow, compiled)
+    results = _assess_all(compiled, applications, progress, matches)
     report = _report(uow, ruleset, results)
     session = uow.session
     now = utcnow()
@@ -162,6 +166,8 @@ def activate_ruleset(uow: UnitOfWork, text_or_path: str | Path, actor: Actor | s
     _COMPILED.setdefault(row.checksum, compiled)
     report.version, report.version_id = number, row.id
     _store(uow, ruleset, row.id, results, progress)
+    matches.save(uow)
+    prune_text_matches(uow, active_text_keys(uow, compiled_version))
     audit.record(uow, actor, "ruleset.activate", "rule_set_version", row.id, changes={
         "jurisdiction": ruleset.jurisdiction, "version": number, "edition": ruleset.edition,
         "checksum": ruleset.checksum, "retired_version": report.retired_version,
@@ -169,15 +175,15 @@ def activate_ruleset(uow: UnitOfWork, text_or_path: str | Path, actor: Actor | s
     return report
 
 
-def _assess_all(compiled: CompiledRuleSet, applications: Applications,
-                progress: Progress | None) -> list[tuple[int, int, Assessment]]:
+def _assess_all(compiled: CompiledRuleSet, applications: Applications, progress: Progress | None,
+                matches: TextMatches) -> list[tuple[int, int, Assessment]]:
     if progress is not None:
         progress.set_description(f"{compiled.jurisdiction}: assessing")
     versions: dict[int, int] = {}
     pairs = []
     for app_id, version_id, fields in applications:
         versions[app_id] = version_id
-        pairs.append((app_id, fields))
+        pairs.append((app_id, matches.attach(fields)))
     results: list[tuple[int, int, Assessment]] = []
     for start in range(0, len(pairs), _CHUNK):
         chunk = pairs[start:start + _CHUNK]
@@ -304,7 +310,9 @@ def assess_application(uow: UnitOfWork, app_id: int, version_id: int,
     now = utcnow()
     for version in active_versions(uow):
         compiled = compiled_version(version)
-        a = compiled.assess(fields, app_id)
+        matches = TextMatches(uow, compiled, [text_hash(fields)])
+        a = compiled.assess(matches.attach(fields), app_id)
+        matches.save(uow)  # computed at submission, read by later re-tierings
         override = _overrides_in_force(uow, version.jurisdiction, app_id).get(app_id)
         current = _current_row(uow, app_id, version.jurisdiction)
         previous = previous_of(current) if current is not None else None
@@ -340,7 +348,7 @@ def explain(uow: UnitOfWork, row: RiskAssessment) -> dict[str, Any]:
     assert version is not None  # a foreign key
     filed = uow.session.get(ApplicationVersion, row.application_version_id)
     assert filed is not None  # a foreign key
-    explained = explain_row(row, compiled_version(version).ruleset, version_fields(filed))
+    explained = explain_row(row, compiled_version(version), version_fields(filed))
     return {"application_id": row.application_id, "application_version_id": row.application_version_id,
             "jurisdiction": row.jurisdiction, "rule_set_version": version.version,
             "edition": version.edition, "tier": row.tier, "computed_tier": row.computed_tier,

@@ -21,8 +21,7 @@ from typing import Any, Iterable, Mapping
 
 from tierwatch.core.clock import CHINA_TZ
 from tierwatch.registry.supervision import add_workdays
-from tierwatch.registry.vocab import ANSWER_FIELDS
-from tierwatch.risk.engine import Assessment, FindingResult
+from tierwatch.risk.engine import Assessment, CompiledRuleSet, FindingResult, filed_values
 from tierwatch.risk.models import RiskAssessment, TierOverride
 from tierwatch.risk.ruleset import LegalBasis, Obligation, RuleSet, Text
 
@@ -139,23 +138,33 @@ def _reasons(ruleset: RuleSet) -> dict[str, tuple[str | None, int, Text, tuple[L
     return out
 
 
-def values_of(fields: Iterable[str], filing: Mapping[str, Any]) -> dict[str, Any]:
-    """The filed values of these fields, answers included, from the assessed version."""
-    answers = filing.get("answers") or {}
-    return {f: answers.get(f) if f in ANSWER_FIELDS else filing.get(f) for f in fields}
+def shown_flags(flags: Iterable[Mapping[str, Any]], compiled: CompiledRuleSet,
+                filing: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Stored flags as a reviewer reads them: with the filed values of the fields they name
+    (answers, justifications) and, for text evidence, the sentence quoted from the filing."""
+    out = []
+    for f in flags:
+        shown = dict(f)
+        if f.get("fields"):
+            shown["values"] = filed_values(f["fields"], filing)
+        if (f.get("evidence") or {}).get("signal"):
+            shown["evidence"] = compiled.quote(filing, f["evidence"])
+        out.append(shown)
+    return out
 
 
-def explain_row(row: RiskAssessment, ruleset: RuleSet, filing: Mapping[str, Any]) -> dict[str, Any]:
+def explain_row(row: RiskAssessment, compiled: CompiledRuleSet, filing: Mapping[str, Any]) -> dict[str, Any]:
     """Fired rules with reasons, legal basis and evidence (the filed values looked up from the
     assessed version; a row stored before issue 14 keeps its values in `evidence`), findings
     with reasons and due dates, review flags, what exemptions set aside, and the margin."""
+    ruleset = compiled.ruleset
     reasons = _reasons(ruleset)
     fired = []
     for f in row.fired_rules:
         tier, points, reason, bases = reasons[f["rule_id"]]
-        evidence = values_of(f["fields"], filing) if "fields" in f else dict(f.get("evidence") or {})
+        evidence = filed_values(f["fields"], filing) if "fields" in f else dict(f.get("evidence") or {})
         if "fields" in f and f.get("evidence"):
-            evidence.update(f["evidence"])  # a text check: the phrases found and the sentence
+            evidence.update(compiled.quote(filing, f["evidence"]))  # a text check: phrases and sentence
         fired.append({"rule_id": f["rule_id"], "tier": tier, "points": points, "reason": reason.as_dict(),
                       "evidence": evidence, "legal_basis": _legal(bases)})
     by_id = {f.id: f for f in ruleset.findings}
@@ -165,8 +174,8 @@ def explain_row(row: RiskAssessment, ruleset: RuleSet, filing: Mapping[str, Any]
         findings.append({**f, "reason": finding.reason.as_dict() if finding else None,
                          "title": finding.title.as_dict() if finding and finding.title else None,
                          "legal_basis": _legal(finding.legal_basis) if finding else [],
-                         "evidence": values_of(f.get("fields", ()), filing)})
-    return {"fired_rules": fired, "findings": findings, "flags": list(row.flags or ()),
+                         "evidence": filed_values(f.get("fields", ()), filing)})
+    return {"fired_rules": fired, "findings": findings, "flags": shown_flags(row.flags or (), compiled, filing),
             "suspended": [{"id": target, "by": exemption} for target, exemption in row.suspended or ()],
             "margin": row.margin,
             "review": {"flagged": bool(row.flag_count), "reviewed_at": row.flags_reviewed_at.isoformat()

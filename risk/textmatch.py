@@ -112,6 +112,7 @@ class Lexicon:
         # Field text -> signals, bounded: registries repeat texts (a Dutch purpose statement shared
         # by many municipalities, the same scenario filed by several apps of one provider).
         self._cache: dict[str, dict[str, SignalHit] | None] = {}
+        self._unmatched: set[str] = set()  # short texts without a match
         self.empty = not entries
         self._find = None if self.empty else ahocorasick_rs.AhoCorasick(
             self._terms, matchkind=ahocorasick_rs.MatchKind.Standard).find_matches_as_indexes
@@ -123,25 +124,30 @@ class Lexicon:
         if self.empty:
             return None
         out = None
-        cache = self._cache
-        for index, field_text in enumerate(texts):
-            if not field_text or field_text in texts[:index]:  # a description repeating the scenario
+        cache, unmatched = self._cache, self._unmatched
+        for field_text in texts:
+            if not field_text or field_text in unmatched:
                 continue
             found = cache.get(field_text, _MISS)
             if found is _MISS:
-                if len(cache) >= CACHE_SIZE:
-                    cache.clear()
                 if len(field_text) <= _SHORT:
                     # A name or a short scenario: matched whole (sentences are still told apart
                     # inside), without splitting it first.
-                    found = cache[field_text] = self._match_one(field_text)
+                    found = self._match_one(field_text)
+                    if found is None:
+                        # Names are mostly unique: remembered apart, so they never push the
+                        # shared sentences out of the main cache.
+                        if len(unmatched) >= CACHE_SIZE:
+                            unmatched.clear()
+                        unmatched.add(field_text)
+                        continue
+                    if len(cache) >= CACHE_SIZE:
+                        cache.clear()
+                    cache[field_text] = found
                 else:
                     found = self._match_field(field_text)
-            if found:
-                if out is None:
-                    out = found  # shared with the cache: callers only read it
-                else:
-                    out = {**found, **out}  # the first text's evidence wins
+            if found and found is not out:  # (a description repeating the scenario is one text)
+                out = found if out is None else {**found, **out}  # the first text's evidence wins
         return out
 
     def _match_field(self, field_text: str) -> dict[str, SignalHit] | None:

@@ -1,4 +1,5 @@
-"""risk: review flags, findings, suspended rules and the margin beside each assessment (issue 14)
+"""risk: review flags, findings, suspended rules and the margin beside each assessment; stored
+text matches (issue 14)
 
 Existing current assessments were made before the structured questions existed, so every one of
 them is flagged `unanswered` (and enters the regulator's review queue) until the version-2 rule
@@ -43,6 +44,14 @@ def upgrade() -> None:
         batch.add_column(sa.Column("flags_reviewed_at", UTCDateTime(), nullable=True))
         batch.add_column(sa.Column("flags_reviewed_by", sa.String(200), nullable=True))
         batch.add_column(sa.Column("flags_review_note", sa.Text(), nullable=True))
+    op.create_table(
+        "text_matches",
+        sa.Column("signals_key", sa.String(64), nullable=False),
+        sa.Column("text_hash", sa.String(64), nullable=False),
+        sa.Column("matches", sa.JSON(none_as_null=True), nullable=True),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("signals_key", "text_hash", name=op.f("pk_text_matches")),
+    )
     op.create_index("ix_risk_assessments_review_queue", "risk_assessments", ["jurisdiction", "created_at"],
                     **_where("is_current AND flag_count > 0 AND flags_reviewed_at IS NULL"))
     flag_them = sa.text("UPDATE risk_assessments SET flags = :flags, flag_count = 1 WHERE is_current")
@@ -50,6 +59,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("text_matches")
     op.drop_index("ix_risk_assessments_review_queue", table_name="risk_assessments")
     with op.batch_alter_table("risk_assessments") as batch:
         for name in ("flags_review_note", "flags_reviewed_by", "flags_reviewed_at", "margin", "suspended",

@@ -146,3 +146,19 @@ def test_tricky_conditions_equal_the_library() -> None:
 def test_run_time_errors_name_the_same_rule_on_both_paths() -> None:
     compiled = load_and_compile(rule_file(*[(f"E-{i}", c, "points: 1") for i, c in enumerate(ERRORING)]))
     assert compare(compiled, 1000, seed=3) > 100
+
+
+@pytest.mark.parametrize("path", [CN_GD, EU], ids=["cn-gd", "eu"])
+def test_stored_text_matches_give_the_same_assessment(path: Any) -> None:
+    """Re-tiering reads a filing's stored matches instead of matching again: same result, on
+    both paths; matches stored under other signals are ignored."""
+    r = random.Random(3)
+    matcher, fresh = load_and_compile(path), load_and_compile(path)
+    for i in range(600):
+        app = random_app(r)
+        if isinstance(outcome(lambda: fresh.assess(app, i)), tuple):
+            continue  # a mistyped application: covered above
+        stored = matcher.with_text_signals(app)
+        assert fresh.assess(stored, i) == fresh.assess(app, i) == fresh.assess_with_library(stored, i)
+        stale = dict(stored, text_signals=("another key", {"social_scoring": None}))
+        assert fresh.assess(stale, i) == fresh.assess(app, i)

@@ -84,3 +84,16 @@ def test_clearing_needs_a_regulator_and_a_reason_and_lasts_while_the_flags_do(
         uow.commit()
     with container.uow() as uow:
         assert app_id in {i.application_id for i in review_queue(uow, world.regulator, "eu").items}
+
+
+def test_an_exemption_flag_shows_the_answer_and_the_justification_it_rests_on(container: Any, world: Any) -> None:
+    activate(container, EU)
+    why = "本系统只标记可疑交易供人工调查，不评估借款人信用，也不产生信用评分。"
+    app_id = file_and_submit(container, world, name="交易反欺诈", domain="finance", capabilities=["detection"],
+                             answers={"fraud_detection_only": "yes", "intended_purpose": ["none"]},
+                             justifications={"fraud_detection_only": why})
+    with container.uow() as uow:
+        [item] = [i for i in review_queue(uow, world.regulator, "eu").items if i.application_id == app_id]
+    [flag] = [f for f in item.flags if f["id"] == "EU-EX-FRAUD"]
+    assert flag["kind"] == "exemption_applied"
+    assert flag["values"] == {"fraud_detection_only": "yes", "justifications.fraud_detection_only": why}

@@ -97,8 +97,8 @@ def test_case_lands_where_the_law_says(jurisdiction: str, key: str, app: dict, e
         if fired[rule_id].fields:  # a fact rule: its evidence is the filed values it read
             evidence = fired[rule_id].values(app)
             assert evidence and all(evidence[name] == app.get(name) for name in evidence)
-        else:  # a text check: the phrases found, quoted from the filing's own text
-            evidence = fired[rule_id].evidence
+        else:  # a text check: the phrases found, and the sentence quoted from the filing's own text
+            evidence = compiled(jurisdiction).quote(app, fired[rule_id].evidence)
             assert evidence["terms"] and evidence["snippet"].rstrip(".") in " ".join(
                 [app.get("name", ""), app.get("scenario", ""), app.get("description", "")])
     elif move is None:

@@ -260,3 +260,44 @@ def test_an_override_names_a_jurisdiction_with_rules(container: Any, world: Any,
             service.override_tier(uow, apps["big"], "atlantis", "high", JUSTIFICATION, world.regulator)
         assert [e["field"] for e in info.value.errors] == ["jurisdiction"]
         assert "known: test" in info.value.errors[0]["message"]
+
+
+def test_text_matches_are_stored_and_read_back_while_the_signals_stay(container: Any, world: Any) -> None:
+    from tierwatch.risk.models import TextMatch
+
+    live = file_and_submit(container, world, name="站点识别", capabilities=["biometric_identification"],
+                           scenario="在车站对旅客进行实时人脸比对")
+    activate(container, EU)
+    with container.uow() as uow:
+        rows = uow.session.execute(sa.select(TextMatch.signals_key, TextMatch.matches)).all()
+        assert len(rows) == 1 and "realtime_rbi" in rows[0].matches
+        first = [(r.tier, r.flags) for r in service.current_assessments(uow, live)]
+    # a submission stores the match of its own text at once
+    other = file_and_submit(container, world, name="文明积分", scenario="对居民日常行为打分排名")
+    with container.uow() as uow:
+        assert uow.session.scalar(sa.select(sa.func.count()).select_from(TextMatch)) == 2
+        [row] = service.current_assessments(uow, other)
+        assert "EU-TXT-5C" in {f["id"] for f in row.flags}
+    # the same rules again read the stored matches: same results, nothing new stored
+    activate(container, EU.read_text(encoding="utf-8"))
+    with container.uow() as uow:
+        assert uow.session.scalar(sa.select(sa.func.count()).select_from(TextMatch)) == 2
+        assert [(r.tier, r.flags) for r in service.current_assessments(uow, live)] == first
+    # a phrase changed: a new key, matched again; the old key's rows go
+    changed = EU.read_text(encoding="utf-8").replace('edition: "2024/1689-r2"', 'edition: "2024/1689-r3"').replace(
+        "phrases:", "phrases:", 1).replace("潜意识,", "潜意识, 阈下暗示,", 1)
+    assert changed != EU.read_text(encoding="utf-8")
+    activate(container, changed)
+    with container.uow() as uow:
+        keys = set(uow.session.scalars(sa.select(TextMatch.signals_key)))
+        assert len(keys) == 1 and keys != {rows[0].signals_key}
+        assert [(r.tier, r.flags) for r in service.current_assessments(uow, live)] == first
+
+
+def test_a_mistyped_text_is_named_by_the_engine_not_by_the_text_store(container: Any) -> None:
+    from tierwatch.risk.ruleset import ApplicationDataError
+
+    with container.uow() as uow:
+        with pytest.raises(ApplicationDataError) as info:
+            service.simulate(uow, EU, [(1, 1, fields(description=["not", "a", "text"]))])
+    assert info.value.field == "description"
