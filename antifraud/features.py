@@ -64,12 +64,14 @@ class Prepared:
     text: str
     channel: str | None
     amount_lost: float | None
-    ai_technique: str | None
+    ai_technique: str | None  # the first of ai_techniques (kept for readers of one technique)
     province: int | None
     reported_at: datetime | None
     reporter_type: str | None
     identifiers: tuple[str, ...]
     notes: tuple[str, ...] = ()
+    # Every technique the reporter named (a report may name a cloned voice and a chatbot).
+    ai_techniques: tuple[str, ...] = ()
 
 
 def prepare(report: Any) -> Prepared | str:
@@ -90,11 +92,13 @@ def prepare(report: Any) -> Prepared | str:
     if len(text) > MAX_TEXT_CHARS:
         notes.append(f"text of {len(text)} characters truncated to the first {MAX_TEXT_CHARS}")
         text = text[:MAX_TEXT_CHARS]
+    techniques = _techniques(report.get("ai_techniques"), report.get("ai_technique"), notes)
     return Prepared(
         text=text,
         channel=_code(report.get("channel"), CHANNELS, "channel", notes),
         amount_lost=_amount(report.get("amount_lost"), notes),
-        ai_technique=_code(report.get("ai_technique"), AI_TECHNIQUES, "ai_technique", notes),
+        ai_technique=techniques[0] if techniques else None,
+        ai_techniques=techniques,
         province=_province(report.get("region")),
         reported_at=_when(report.get("reported_at"), notes),
         reporter_type=_code(report.get("reporter_type"), REPORTER_TYPES, "reporter_type", notes),
@@ -108,6 +112,20 @@ def _code(value: Any, allowed: Any, field: str, notes: list[str]) -> str | None:
         return value
     notes.append(f"unknown {field} {str(value)[:40]!r} ignored")
     return None
+
+
+def _techniques(many: Any, one: Any, notes: list[str]) -> tuple[str, ...]:
+    """``ai_techniques`` (a list) and the older single ``ai_technique``, known codes only, in
+    the order given, each once."""
+    given = list(many) if isinstance(many, (list, tuple)) else ([] if many is None else [many])
+    if one is not None:
+        given.append(one)
+    out: list[str] = []
+    for value in given:
+        code = _code(value, AI_TECHNIQUES, "ai_technique", notes)
+        if code is not None and code not in out:
+            out.append(code)
+    return tuple(out)
 
 
 def _amount(value: Any, notes: list[str]) -> float | None:
@@ -145,12 +163,23 @@ def _when(value: Any, notes: list[str]) -> datetime | None:
 
 
 class Featurizer:
-    """Selected n-gram buckets + the dense columns; ``to_json``/``from_json`` round-trip."""
+    """Selected n-gram buckets + the dense columns; ``to_json``/``from_json`` round-trip.
 
-    def __init__(self, buckets: list[int], names: list[str], timezone: str = "Asia/Shanghai"):
+    A model keeps the dense columns it was trained with (``dense_names``), by name: a code
+    version that adds a column (a new channel such as "in_person") still feeds an older model
+    exactly its own columns, and a value the model never saw is simply absent for it."""
+
+    def __init__(self, buckets: list[int], names: list[str], timezone: str = "Asia/Shanghai",
+                 dense_names: list[str] | None = None):
         self.buckets = np.asarray(buckets, dtype=np.int64)
         self.names = list(names)
         self.timezone = timezone
+        self.dense_names = list(DENSE if dense_names is None else dense_names)
+        unknown = [n for n in self.dense_names if n not in _DENSE_INDEX]
+        if unknown:
+            raise ValueError(f"featurizer file does not match this code version: unknown columns {unknown[:5]}")
+        # None: the model's columns are this code's, in this order (no selection needed).
+        self._columns = None if self.dense_names == DENSE else np.array([_DENSE_INDEX[n] for n in self.dense_names])
         self._tz = ZoneInfo(timezone)
         self._table = np.full(N_BUCKETS, -1, dtype=np.int32)
         self._table[self.buckets] = np.arange(len(self.buckets), dtype=np.int32)
@@ -161,7 +190,7 @@ class Featurizer:
 
     @property
     def feature_names(self) -> list[str]:
-        return [f"text:{n}" for n in self.names] + DENSE
+        return [f"text:{n}" for n in self.names] + self.dense_names
 
     def to_json(self) -> dict:
         return {
@@ -169,14 +198,14 @@ class Featurizer:
             "timezone": self.timezone,
             "buckets": self.buckets.tolist(),
             "names": self.names,
-            "dense": DENSE,
+            "dense": self.dense_names,
         }
 
     @classmethod
     def from_json(cls, data: dict) -> "Featurizer":
-        if data.get("kind") != "report-featurizer/1" or data.get("dense") != DENSE:
+        if data.get("kind") != "report-featurizer/1" or not isinstance(data.get("dense"), list):
             raise ValueError("featurizer file does not match this code version")
-        return cls(data["buckets"], data["names"], data["timezone"])
+        return cls(data["buckets"], data["names"], data["timezone"], data["dense"])
 
     def transform(
         self, items: list[Prepared], reputation: ReputationSource | None = None, parallel: bool = True
@@ -195,13 +224,19 @@ class Featurizer:
         return text_matrix(*lookup_batch([p.text for p in items], self._table), self.n_text, len(items))
 
     def dense(self, items: list[Prepared], reputation: ReputationSource | None) -> np.ndarray:
+        """The model's dense columns (``dense_names``, in its order)."""
+        out = self.all_dense(items, reputation)
+        return out if self._columns is None else out[:, self._columns]
+
+    def all_dense(self, items: list[Prepared], reputation: ReputationSource | None) -> np.ndarray:
+        """Every dense column this code computes (``DENSE``), whatever the model uses."""
         out = np.full((len(items), len(DENSE)), np.nan)
         onehot = np.zeros((len(items), N_ONEHOT))
         for i, p in enumerate(items):
             if p.channel:
                 onehot[i, _CHANNEL_COL[p.channel]] = 1.0
-            if p.ai_technique:
-                onehot[i, _TECH_COL[p.ai_technique]] = 1.0
+            for technique in p.ai_techniques or ((p.ai_technique,) if p.ai_technique else ()):
+                onehot[i, _TECH_COL[technique]] = 1.0
             if p.reporter_type:
                 onehot[i, _REPORTER_COL[p.reporter_type]] = 1.0
             row = out[i]

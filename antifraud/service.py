@@ -87,7 +87,7 @@ def drift_report(
     if not prepared:
         return compare({}, {}, threshold, version, 0)
     X = model.featurizer.transform(prepared, reputation)
-    dense = model.featurizer.dense(prepared, reputation)
+    dense = model.featurizer.all_dense(prepared, reputation)
     current = {"scam_probability": model.heads["scam"].proba(X)}
     for name in DRIFT_FEATURES:
         current[name] = dense[:, DENSE.index(name)]

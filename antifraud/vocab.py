@@ -13,6 +13,7 @@ CHANNELS = vocabulary(
     video_call=("视频通话", "video call"),
     social_media=("社交媒体", "social media"),
     website=("网站", "website"),
+    in_person=("当面接触", "in person"),
     other=("其他渠道", "other channel"),
 )
 
@@ -36,6 +37,17 @@ AI_TECHNIQUES = vocabulary(
     chatbot=("AI 聊天机器人", "chatbot"),
     generated_media=("AI 生成的文件或图片", "generated documents or images"),
     none=("未发现 AI 手段", "no AI technique"),
+)
+
+# How the money left the victim (scam reports' ``payment_method``).
+PAYMENT_METHODS = vocabulary(
+    bank_transfer=("银行转账", "bank transfer"),
+    alipay=("支付宝", "Alipay"),
+    wechat_pay=("微信支付", "WeChat Pay"),
+    cash=("现金", "cash"),
+    crypto=("虚拟货币", "cryptocurrency"),
+    gift_card=("购物卡、游戏点卡", "gift or game cards"),
+    other=("其他方式", "other"),
 )
 
 REPORTER_TYPES = vocabulary(
@@ -74,6 +86,49 @@ APP_TIERS = vocabulary(
     medium=("中风险", "medium risk"),
     high=("高风险", "high risk"),
 )
+
+# Guangdong's 21 prefecture-level cities (a report's ``region`` is "广东省" + the city's name).
+GD_CITIES = vocabulary(
+    guangzhou=("广州市", "Guangzhou"),
+    shenzhen=("深圳市", "Shenzhen"),
+    zhuhai=("珠海市", "Zhuhai"),
+    shantou=("汕头市", "Shantou"),
+    foshan=("佛山市", "Foshan"),
+    shaoguan=("韶关市", "Shaoguan"),
+    zhanjiang=("湛江市", "Zhanjiang"),
+    zhaoqing=("肇庆市", "Zhaoqing"),
+    jiangmen=("江门市", "Jiangmen"),
+    maoming=("茂名市", "Maoming"),
+    huizhou=("惠州市", "Huizhou"),
+    meizhou=("梅州市", "Meizhou"),
+    shanwei=("汕尾市", "Shanwei"),
+    heyuan=("河源市", "Heyuan"),
+    yangjiang=("阳江市", "Yangjiang"),
+    qingyuan=("清远市", "Qingyuan"),
+    dongguan=("东莞市", "Dongguan"),
+    zhongshan=("中山市", "Zhongshan"),
+    chaozhou=("潮州市", "Chaozhou"),
+    jieyang=("揭阳市", "Jieyang"),
+    yunfu=("云浮市", "Yunfu"),
+)
+GD_PROVINCE = "广东省"
+
+
+def city_region(city: str) -> str:
+    """A Guangdong city code -> the ``region`` a report carries ("shenzhen" -> "广东省深圳市")."""
+    return GD_PROVINCE + GD_CITIES[city][0]
+
+
+def city_of(region: str | None) -> str | None:
+    """The Guangdong city a ``region`` names ("广东省深圳市", "深圳", "广东深圳"), or None."""
+    if not region:
+        return None
+    text = region.strip().removeprefix(GD_PROVINCE).removeprefix("广东")
+    for code, (zh, _en) in GD_CITIES.items():
+        if text.startswith(zh) or text.startswith(zh.removesuffix("市")):
+            return code
+    return None
+
 
 PROVINCES = (
     "北京 天津 河北 山西 内蒙古 辽宁 吉林 黑龙江 上海 江苏 浙江 安徽 福建 江西 山东 河南 湖北 "

@@ -52,6 +52,9 @@ class Base(DeclarativeBase):
 
 
 intpk = Annotated[int, mapped_column(primary_key=True)]
+# The largest row id: INTEGER columns are 32 bits on PostgreSQL. Inputs naming an id are checked
+# against it, so a larger number is "not found" or a field error, never "integer out of range".
+ID_MAX = 2**31 - 1
 created_at = Annotated[datetime, mapped_column(UTCDateTime(), default=utcnow, nullable=False)]
 
 

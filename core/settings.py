@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tierwatch.core.bus import dlq_topic
@@ -45,7 +45,35 @@ class IntakeSettings(BaseSettings):
     batch_size: int = Field(default=2000, ge=1, le=10_000)
     poll_timeout: float = Field(default=0.5, gt=0)
     max_backoff: float = Field(default=10.0, gt=0)
+    # Seconds a publish waits for the broker's acknowledgement before answering "not accepted".
+    send_timeout: float = Field(default=30.0, gt=0, le=300)
+    # Kafka consumer group membership. A member silent for `session_timeout` is dropped and its
+    # partitions reassigned. After a broker outage longer than the session, the restarted
+    # coordinator waits that long for the old members before the group re-forms, so it is also
+    # the stall after the broker returns (librdkafka's 45 s default measured as ~44 s; see
+    # bench/README.md, bench_outage.py). 6 s is the broker's floor (group.min.session.timeout.ms).
+    session_timeout: float = Field(default=10.0, ge=6, le=1800)
+    heartbeat_interval: float = Field(default=3.0, gt=0)
+    # Longest a worker may spend on one batch (a database outage is waited out inside it) before
+    # the group gives its partitions to another member; its batch is then redelivered.
+    max_poll_interval: float = Field(default=300.0, gt=0, le=86_400)
     models_dir: str = ""  # trained detectors; empty = <TIERWATCH_DATA_DIR>/models; none active = rules
+
+    @field_validator("heartbeat_interval")
+    @classmethod
+    def _heartbeat_within_session(cls, value: float, info: ValidationInfo) -> float:
+        session = info.data.get("session_timeout")
+        if session is not None and value * 3 > session:
+            raise ValueError(f"must be at most a third of the session timeout ({session} s)")
+        return value
+
+    @field_validator("max_poll_interval")
+    @classmethod
+    def _poll_within_session(cls, value: float, info: ValidationInfo) -> float:
+        session = info.data.get("session_timeout")
+        if session is not None and value < session:
+            raise ValueError(f"must be at least the session timeout ({session} s)")
+        return value
 
     def kind_topics(self) -> dict[str, str]:
         """Message kind -> topic."""
@@ -79,11 +107,32 @@ class Settings(BaseSettings):
     elasticsearch_url: str = "http://127.0.0.1:9200"
     index_prefix: str = "tierwatch-"
     secret_key: str = ""  # Flask sessions and CSRF; empty = the "session" key of the key ring
+    # Cookies carry Secure, and the session cookie the __Host- prefix (which requires Secure).
+    # Turn off only to serve plain HTTP to a browser that drops Secure cookies there (README).
+    secure_cookies: bool = True
+    # Flask-Limiter's storage. memory:// is exact and free for one waitress process (its threads
+    # share the counters) but resets on restart, and N processes would each allow the full limit:
+    # run several processes behind a shared store instead (redis://host:6379, memcached://...).
+    rate_limit_storage: str = "memory://"
     keys_dir: Path | None = None  # secrets outside the database (core/keys.py); default <data dir>/keys
     timezone: str = "Asia/Shanghai"
     # Real datasets (training, demo filings); default: ../shared/data beside a source checkout.
     shared_data_dir: Path | None = Field(default=None, validation_alias="TIERWATCH_SHARED_DATA")
+    # Public pages: a number's report counts are shown only once this many different people
+    # reported it (against defamation by one person); the trends page and popular checks are
+    # computed at most once per cache period per process.
+    public_min_reporters: int = Field(default=3, ge=2, le=1000)
+    public_cache_seconds: float = Field(default=60.0, ge=0, le=3600)
+    # Prevention tips a regulator edited: <dir>/tips/<topic>.<lang>.md replace the bundled ones.
+    content_dir: Path | None = None
     intake: IntakeSettings = Field(default_factory=IntakeSettings)
+
+    @field_validator("data_dir", "keys_dir", "content_dir")
+    @classmethod
+    def _absolute(cls, value: Path | None) -> Path | None:
+        # A relative directory is taken from where the command runs, once: every path and the
+        # SQLite URL derived from it then name the same place, and messages show which place.
+        return value.expanduser().absolute() if value is not None else None
 
     @field_validator("database_url")
     @classmethod
@@ -145,6 +194,8 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         err = exc.errors()[0]
         field = "_".join(str(part) for part in err["loc"]) if err["loc"] else "?"
+        if exc.title == IntakeSettings.__name__:  # built by Settings' default factory
+            field = f"intake_{field}"
         fix = _FIXES.get(field, "see README 'Settings'")
         raise SettingsError(
             f"TIERWATCH_{field.upper()}: {err['msg']} (got {err.get('input')!r}); fix: {fix}"

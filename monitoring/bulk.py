@@ -136,13 +136,13 @@ def insert_rows(
     values = ", ".join(exprs.values())
     target = f"({', '.join(conflict)})" if conflict else ""
     action = (
-        "DO UPDATE SET " + ", ".join(f'"{c}" = {expr.format(t="t")}' for c, expr in update.items())
+        "DO UPDATE SET " + ", ".join(f'"{c}" = {expr.format(t="t")}' for c, expr in update.items())  # nosec B608 # identifiers from the Table object, values bound as one JSON parameter
         if update
         else "DO NOTHING"
     )
     back = f" RETURNING {', '.join(f't.{c}' for c in returning)}" if returning else ""
     result = session.execute(
-        sa.text(f'INSERT INTO "{table.name}" AS t ({names}) SELECT {values} FROM {source} '
+        sa.text(f'INSERT INTO "{table.name}" AS t ({names}) SELECT {values} FROM {source} '  # nosec B608 # identifiers from the Table object, values bound as one JSON parameter
                 f"ON CONFLICT {target} {action}{back}"),
         params,
     )
@@ -163,4 +163,4 @@ def update_rows(session: Session, table: sa.Table, key: Sequence[str], rows: Seq
     source, params, exprs = _recordset(table, columns, rows)
     sets = ", ".join(f'"{c}" = {exprs[c]}' for c in values)
     match = " AND ".join(f'"{table.name}"."{k}" = r."{k}"' for k in key)
-    session.execute(sa.text(f'UPDATE "{table.name}" SET {sets} FROM {source} WHERE {match}'), params)
+    session.execute(sa.text(f'UPDATE "{table.name}" SET {sets} FROM {source} WHERE {match}'), params)  # nosec B608 # identifiers from the Table object, values bound as one JSON parameter

@@ -194,14 +194,14 @@ def _merge(session: Session, targets: list[tuple[int, list[int]]]) -> dict[int, 
         mapping = dumps([{"old": o, "new": into[o]} for o in olds])
         source = "json_to_recordset(CAST(:m AS json)) AS m(old integer, new integer)"
         moved = session.execute(
-            sa.text(f"WITH u AS (UPDATE reports SET campaign_id = m.new FROM {source}"
+            sa.text(f"WITH u AS (UPDATE reports SET campaign_id = m.new FROM {source}"  # nosec B608 # a constant recordset expression, values bound
                     " WHERE reports.campaign_id = m.old RETURNING m.new AS target)"
                     " SELECT target, count(*) FROM u GROUP BY target"),
             {"m": mapping},
         )
         out = {target: int(n) for target, n in moved}
         session.execute(
-            sa.text(f"UPDATE identifiers SET campaign_id = m.new FROM {source} WHERE identifiers.campaign_id = m.old"),
+            sa.text(f"UPDATE identifiers SET campaign_id = m.new FROM {source} WHERE identifiers.campaign_id = m.old"),  # nosec B608 # a constant recordset expression, values bound
             {"m": mapping},
         )
     else:

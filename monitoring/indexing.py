@@ -27,6 +27,9 @@ REPORTS_SCHEMA = IndexSchema(
         "model_version",
         "application_id",
         "tracking_code",
+        # A keyed hash standing for the reporter (monitoring.reporters): independent reporters
+        # are counted without the index knowing who they are.
+        "reporter_key",
     ),
     date=("reported_at", "occurred_at", "received_at"),
     number=("amount_lost", "scam_probability", "affected_users"),
@@ -71,6 +74,11 @@ def report_document(row: dict[str, Any], identifiers: list[str], tier: str | Non
         doc["application_id"] = str(row["application_id"])
     if tier:
         doc["tier"] = tier
+    if row.get("ai_techniques"):
+        # Every technique named: a filter or a count on one technique finds the report.
+        doc["ai_technique"] = list(row["ai_techniques"])
+    if row.get("reporter_key"):
+        doc["reporter_key"] = row["reporter_key"]
     doc["identifiers"] = sorted(identifiers)
     doc["identifier_kinds"] = sorted({i.partition(":")[0] for i in identifiers})
     return doc

@@ -39,7 +39,7 @@ def synthetic_reports(
     n: int, *, seed: int = 0, pool: int = 2000, start: datetime | None = None, prefix: str = "syn"
 ) -> Iterator[dict[str, Any]]:
     """``n`` scam reports as JSON-ready dicts; report ids are ``{prefix}-{seed}-{i}``."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # nosec B311 # synthetic reports, reproducible by seed; not security
     phones = [f"1{rng.choice('3578')}{rng.randrange(10**9):09d}" for _ in range(pool)]
     cards = [_card(rng) for _ in range(max(1, pool // 4))]
     domains = [f"{rng.choice(['etc', 'pay', 'loan', 'jd', 'bank'])}{rng.randrange(10**4)}.{rng.choice(_TLDS)}"

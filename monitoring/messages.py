@@ -18,11 +18,13 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
     TypeAdapter,
     ValidationError,
+    field_validator,
 )
 
 from tierwatch.antifraud import vocab
@@ -35,6 +37,9 @@ ReportId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
 Identifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+# JSON has one number type: 332.0 is the integer 332 to JSON Schema (and to every JSON producer
+# that writes floats), so the strict parse takes a whole float as an int; 332.5 is still refused.
+WholeNumber = Annotated[int, BeforeValidator(lambda v: int(v) if isinstance(v, float) and v.is_integer() else v)]
 
 
 # The anti-fraud vocabulary: the API, the worker and the detectors share these exact codes.
@@ -44,6 +49,7 @@ def _codes(name: str, labels: Mapping[str, Any]) -> Any:
 
 Channel = _codes("Channel", vocab.CHANNELS)
 AiTechnique = _codes("AiTechnique", vocab.AI_TECHNIQUES)
+PaymentMethod = _codes("PaymentMethod", vocab.PAYMENT_METHODS)
 ReporterType = _codes("ReporterType", vocab.REPORTER_TYPES)
 IncidentType = _codes("IncidentType", vocab.INCIDENT_TYPES)
 Severity = _codes("Severity", vocab.SEVERITIES)
@@ -89,14 +95,42 @@ class ScamReport(_Message):
     channel: Channel  # type: ignore[valid-type]
     identifiers: ContactIdentifiers = Field(default_factory=ContactIdentifiers)
     amount_lost: float | None = Field(default=None, ge=0, le=1e12)  # CNY
+    payment_method: PaymentMethod | None = None  # type: ignore[valid-type]
+    # One technique (what partner feeds send) or several (``ai_techniques``: a cloned voice on a
+    # video call with a face swap); readers use ``techniques``, which joins both.
     ai_technique: AiTechnique | None = None  # type: ignore[valid-type]
+    # None, not [], when absent: the wire form then leaves it out, as producers before it did.
+    ai_techniques: list[AiTechnique] | None = Field(default=None, max_length=len(vocab.AI_TECHNIQUES))  # type: ignore[valid-type]
     app_name: ShortText | None = None
-    region: ShortText | None = None  # province code or name, e.g. "GD" / "广东"
+    region: ShortText | None = None  # province code or name, e.g. "GD" / "广东", "广东省深圳市"
     occurred_at: AwareDatetime | None = None
     reported_at: AwareDatetime
     reporter_type: ReporterType = ReporterType.citizen  # type: ignore[valid-type]
     source: ShortText | None = None  # partner feed name
     reporter_contact: ReporterContact | None = Field(default=None, repr=False)
+    # A keyed hash standing for the reporter (monitoring.reporters), set by the intake, never by
+    # the body: counts "independent reporters" without knowing who they are.
+    reporter_key: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")] | None = None
+
+    @field_validator("ai_techniques")
+    @classmethod
+    def _distinct_techniques(cls, value: list[Any] | None) -> list[Any] | None:
+        if value is None:
+            return None
+        if len(set(value)) != len(value):
+            raise ValueError("each technique at most once")
+        if "none" in value and len(value) > 1:
+            raise ValueError("'none' cannot be combined with a technique")
+        return value
+
+    @property
+    def techniques(self) -> list[str]:
+        """Every AI technique the report names: ``ai_techniques`` then ``ai_technique``, each
+        once; "none" only when nothing else is named."""
+        out = [str(t.value) for t in self.ai_techniques or ()]
+        if self.ai_technique is not None and self.ai_technique.value not in out:
+            out.append(str(self.ai_technique.value))
+        return [t for t in out if t != "none"] or out[:1]
 
 
 class IncidentReport(_Message):
@@ -107,7 +141,7 @@ class IncidentReport(_Message):
     occurred_at: AwareDatetime
     incident_type: IncidentType  # type: ignore[valid-type]
     severity: Severity  # type: ignore[valid-type]
-    affected_users: int = Field(ge=0)
+    affected_users: WholeNumber = Field(ge=0, le=10_000_000_000)
     description: LongText
     measures: LongText | None = None
     region: ShortText | None = None

@@ -46,7 +46,11 @@ class Report(Base):
     description: Mapped[str] = mapped_column(sa.Text)
     channel: Mapped[str | None] = mapped_column(sa.String(30))
     amount_lost: Mapped[float | None] = mapped_column(sa.Numeric(16, 2, asdecimal=False))
-    ai_technique: Mapped[str | None] = mapped_column(sa.String(40))
+    ai_technique: Mapped[str | None] = mapped_column(sa.String(40))  # the first of ai_techniques
+    ai_techniques: Mapped[list[Any] | None]  # every technique the report names
+    payment_method: Mapped[str | None] = mapped_column(sa.String(30))
+    # Keyed hash standing for the reporter (monitoring.reporters): counts independent reporters.
+    reporter_key: Mapped[str | None] = mapped_column(sa.String(32))
     app_name: Mapped[str | None] = mapped_column(sa.String(200))
     region: Mapped[str | None] = mapped_column(sa.String(200))
     occurred_at: Mapped[datetime | None]
@@ -114,3 +118,20 @@ class ReportContact(Base):
         sa.ForeignKey("reports.report_id", ondelete="CASCADE"), primary_key=True
     )
     contact: Mapped[dict[str, Any]]
+
+
+class CompanyReply(Base):
+    """A company's answer on the record to scam reports (or an alert) naming one of its
+    registered applications: the right of reply. The regulator reads it beside the reports."""
+
+    __tablename__ = "company_replies"
+    __table_args__ = (sa.Index("ix_company_replies_application_id_created_at", "application_id", "created_at"),)
+
+    id: Mapped[intpk]
+    application_id: Mapped[int] = mapped_column(sa.ForeignKey("applications.id"))
+    company_id: Mapped[int] = mapped_column(sa.ForeignKey("companies.id"), index=True)
+    subject: Mapped[str] = mapped_column(sa.String(20))  # "reports" (a month's scam reports) or "alert"
+    subject_ref: Mapped[str] = mapped_column(sa.String(60))  # the month ("2026-12") or the alert id
+    text: Mapped[str] = mapped_column(sa.Text)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[created_at]

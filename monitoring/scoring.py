@@ -39,6 +39,7 @@ class ScoringInput:
     reported_at: datetime
     identifiers: tuple[str, ...]  # "kind:value"
     reporter_type: str | None = None
+    ai_techniques: tuple[str, ...] = ()  # every technique named (ai_technique is the first)
 
 
 class Scorer(Protocol):
@@ -103,11 +104,14 @@ class RuleScorer:
             logit += 0.8
             shown = "、".join(ai_words[:3])
             reasons.append(Contribution("words:ai", f"提到 AI 手段：{shown}", f"AI wording: {shown}", 0.8))
-        if report.ai_technique in _AI_TECHNIQUES:
+        named = [t for t in (report.ai_techniques or (report.ai_technique,)) if t in _AI_TECHNIQUES]
+        if named:
+            # One bonus however many are named: several techniques are no stronger evidence of a
+            # scam than one, and the keyword part already rewards the words.
             logit += 1.0
-            reasons.append(Contribution(f"ai_technique={report.ai_technique}",
-                                        f"举报人指出 AI 手段：{AI_TECHNIQUES[report.ai_technique][0]}",
-                                        f"AI technique reported: {report.ai_technique}", 1.0))
+            reasons.append(Contribution("ai_technique=" + "+".join(named),
+                                        "举报人指出 AI 手段：" + "、".join(AI_TECHNIQUES[t][0] for t in named),
+                                        "AI technique reported: " + ", ".join(named), 1.0))
         if report.amount_lost:
             gain = 0.5 + min(math.log10(1 + report.amount_lost) / 4, 1.0)
             logit += gain
@@ -165,6 +169,7 @@ def _detector_input(report: ScoringInput) -> dict[str, Any]:
         "channel": report.channel,
         "amount_lost": report.amount_lost,
         "ai_technique": report.ai_technique,
+        "ai_techniques": list(report.ai_techniques),
         "region": report.region,
         "reported_at": report.reported_at,
         "reporter_type": report.reporter_type,

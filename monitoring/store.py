@@ -63,7 +63,8 @@ def report_identifiers(report: Report) -> list[ids.Identifier]:
 # Every column a report row carries, whatever its kind: a batch mixes kinds, and one statement
 # writes the whole batch (monitoring.bulk pads too; this keeps the row shape explicit).
 _KIND_COLUMNS = (
-    "reporter_type", "channel", "amount_lost", "ai_technique",  # scam reports
+    "reporter_type", "channel", "amount_lost", "ai_technique", "ai_techniques", "payment_method",
+    "reporter_key",  # scam reports
     "filing_number", "company", "incident_type", "severity", "affected_users", "measures",  # incidents
 )
 
@@ -86,11 +87,15 @@ def prepare(report: Report, received_at: datetime) -> Prepared:
     }
     contact = None
     if isinstance(report, ScamReport):
+        techniques = report.techniques
         row.update(
             reporter_type=report.reporter_type.value,
             channel=report.channel.value,
             amount_lost=report.amount_lost,
-            ai_technique=report.ai_technique.value if report.ai_technique else None,
+            ai_technique=techniques[0] if techniques else None,
+            ai_techniques=techniques or None,
+            payment_method=report.payment_method.value if report.payment_method else None,
+            reporter_key=report.reporter_key,
         )
         if report.reporter_contact is not None:
             contact = report.reporter_contact.model_dump(exclude_none=True)
@@ -289,6 +294,7 @@ def _score(scorer: Scorer, batch: list[Prepared], reputation: DbReputation) -> l
             channel=p.row.get("channel"),
             amount_lost=p.row.get("amount_lost"),
             ai_technique=p.row.get("ai_technique"),
+            ai_techniques=tuple(p.row.get("ai_techniques") or ()),
             region=p.row.get("region"),
             reported_at=p.row["reported_at"],
             identifiers=p.keys,
@@ -319,7 +325,8 @@ def detector_inputs(session: Session, report_ids: list[str]) -> dict[str, dict[s
         for r in session.scalars(sa.select(ReportRow).where(ReportRow.report_id.in_(chunk))):
             out[r.report_id] = {
                 "text": r.description, "channel": r.channel, "amount_lost": r.amount_lost,
-                "ai_technique": r.ai_technique, "region": r.region, "reported_at": r.reported_at,
+                "ai_technique": r.ai_technique, "ai_techniques": r.ai_techniques, "region": r.region,
+                "reported_at": r.reported_at,
                 "reporter_type": r.reporter_type, "identifiers": {},
             }
         for ident in session.scalars(sa.select(ReportIdentifier).where(ReportIdentifier.report_id.in_(chunk))):
@@ -327,3 +334,9 @@ def detector_inputs(session: Session, report_ids: list[str]) -> dict[str, dict[s
                 out[ident.report_id]["identifiers"].setdefault(ident.kind, []).append(ident.value)
     return out
 
+
+
+def find_report_id(session: Session, *, report_id: str | None = None, tracking_code: str | None = None) -> str | None:
+    """The stored report's id, found by its id or by the tracking code its reporter holds."""
+    column = ReportRow.report_id if report_id is not None else ReportRow.tracking_code
+    return session.scalar(sa.select(ReportRow.report_id).where(column == (report_id or tracking_code)))

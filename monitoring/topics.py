@@ -37,6 +37,15 @@ def _kafka_topic_configs(bus: Any, settings: IntakeSettings) -> None:
         future.result()
 
 
+def kafka_consumer_options(settings: IntakeSettings) -> dict[str, Any]:
+    """Group membership timings (librdkafka names) from TIERWATCH_INTAKE_* settings."""
+    return {
+        "session.timeout.ms": int(settings.session_timeout * 1000),
+        "heartbeat.interval.ms": int(settings.heartbeat_interval * 1000),
+        "max.poll.interval.ms": int(settings.max_poll_interval * 1000),
+    }
+
+
 def kafka_producer_options(settings: IntakeSettings) -> dict[str, Any]:
     """Producer options that let a worker dead-letter anything its topics accepted."""
     return {"message.max.bytes": settings.dead_letter_bytes, "linger.ms": 5}

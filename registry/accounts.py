@@ -16,11 +16,12 @@ from tierwatch.registry import audit
 from tierwatch.core.actors import Actor, actor_of
 from tierwatch.core.errors import Conflict, Forbidden, Invalid, NotFound
 from tierwatch.registry.models import ApiToken, Company, User
+from tierwatch.registry.passwords import PROBLEMS, password_check
 from tierwatch.registry.schemas import (
-    DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS, TOKEN_SCOPES, CompanyIn, SelfRegistrationIn, UserIn,
+    DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS, TOKEN_SCOPES, CompanyIn, UserIn,
 )
 
-TOKEN_PREFIX = "tw_"
+TOKEN_PREFIX = "tw_"  # nosec B105 # the prefix of issued tokens, not a secret
 _hasher = PasswordHasher()
 
 
@@ -42,13 +43,45 @@ def authenticate(uow: UnitOfWork, email: str, password: str) -> User | None:
     return user
 
 
+def change_password(uow: UnitOfWork, user: User, current: str, new: str) -> None:
+    """A user changes their own password: the current one proves it is them, the new one passes
+    the rules (registry.passwords). Errors are field-level with a code the web pages translate.
+    Signed-in sessions are bound to the password hash, so the web ends the other ones."""
+    errors = []
+    if not _verifies(user, current):
+        errors.append({"field": "current_password", "message": "not your current password",
+                       "code": "password.wrong"})
+    problem = password_check(new, user.email, user.name)
+    if problem:
+        errors.append({"field": "new_password", "message": PROBLEMS[problem], "code": f"password.{problem}"})
+    elif new == current:
+        errors.append({"field": "new_password", "message": "must differ from the current password",
+                       "code": "password.unchanged"})
+    if errors:
+        raise Invalid(errors)
+    user.password_hash = hash_password(new)
+    audit.record(uow, actor_of(user), "user.password_change", "user", user.id)
+
+
+def _verifies(user: User, password: str) -> bool:
+    if not user.password_hash:
+        _hasher.hash(password)
+        return False
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
 def create_company(uow: UnitOfWork, actor: Actor, data: CompanyIn, source: str = "registered") -> Company:
     if not (actor.role in ("admin", "regulator", "system")):
         raise Forbidden("only the regulator registers companies directly")
-    return _add_company(uow, actor, data, source)
+    return add_company(uow, actor, data, source)
 
 
-def _add_company(uow: UnitOfWork, actor: Actor, data: CompanyIn, source: str) -> Company:
+def add_company(uow: UnitOfWork, actor: Actor, data: CompanyIn, source: str) -> Company:
+    """A company, its credit code unique; audited. Callers decide who may (create_company, the
+    e-mail-confirmed sign-up in registry.signup)."""
     if data.credit_code and uow.session.scalars(
         sa.select(Company.id).where(Company.credit_code == data.credit_code)
     ).first():
@@ -59,18 +92,6 @@ def _add_company(uow: UnitOfWork, actor: Actor, data: CompanyIn, source: str) ->
     audit.record(uow, actor, "company.create", "company", company.id,
                  changes=audit.diff({}, data.model_dump()))
     return company
-
-
-def register_company(uow: UnitOfWork, data: SelfRegistrationIn) -> tuple[Company, User]:
-    """Self-registration: a company and its first user, in one step."""
-    _require_free_email(uow, data.user.email)
-    company = _add_company(uow, Actor(label=data.user.email, role="company"), data.company, "registered")
-    user = User(email=data.user.email, name=data.user.name, role="company", company_id=company.id,
-                password_hash=hash_password(data.user.password))
-    uow.session.add(user)
-    uow.session.flush()
-    audit.record(uow, actor_of(user), "user.create", "user", user.id, changes=_user_changes(user))
-    return company, user
 
 
 def create_user(uow: UnitOfWork, actor: Actor, data: UserIn) -> User:
@@ -201,3 +222,11 @@ def revoke_token(uow: UnitOfWork, actor: Actor, token_id: int) -> ApiToken:
 def _digest(plain: str) -> str:
     # Tokens carry 256 random bits, so a plain SHA-256 is enough (no slow hash needed).
     return hashlib.sha256(plain.encode()).hexdigest()
+
+
+def company_users(uow: UnitOfWork, actor: Actor) -> list[User]:
+    """The accounts of the actor's company (a company user sees only their own colleagues)."""
+    if actor.company_id is None:
+        raise Forbidden("only a company has colleagues here")
+    stmt = sa.select(User).where(User.company_id == actor.company_id).order_by(User.id)
+    return list(uow.session.scalars(stmt))

@@ -177,7 +177,12 @@ def list_entries(
     entity_id: object = None,
     limit: int = 100,
     before_id: int | None = None,
+    action: str | None = None,
+    actor_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> list[AuditEntry]:
+    """Newest first. ``action`` is an exact action or a prefix ending in "." ("application.")."""
     stmt = sa.select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
     if entity:
         stmt = stmt.where(AuditEntry.entity == entity)
@@ -185,8 +190,21 @@ def list_entries(
         stmt = stmt.where(AuditEntry.entity_id == str(entity_id))
     if before_id:
         stmt = stmt.where(AuditEntry.id < before_id)
+    if action:
+        stmt = stmt.where(AuditEntry.action.startswith(action, autoescape=True) if action.endswith(".")
+                          else AuditEntry.action == action)
+    if actor_id is not None:
+        stmt = stmt.where(AuditEntry.actor_id == actor_id)
+    if since is not None:
+        stmt = stmt.where(AuditEntry.at >= since)
+    if until is not None:
+        stmt = stmt.where(AuditEntry.at < until)
     return list(uow.session.scalars(stmt))
 
+
+
+# The families of actions, for the viewer's filter (an action is "<family>.<verb>").
+ACTION_FAMILIES = ("application", "company", "user", "token", "supervision", "registry", "risk", "ruleset")
 
 REGULATOR_SHOWN = "监管部门 / regulator"
 

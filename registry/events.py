@@ -27,3 +27,14 @@ class FilingApproved:
 @dataclass(frozen=True)
 class ApplicationDeregistered:
     application_id: int
+
+
+@dataclass(frozen=True)
+class SignupRequested:
+    """Someone asked for a company account with this e-mail address. ``token`` is the
+    confirmation link's secret (None when the address already has an account: that address is
+    told so instead, and the page answers the same either way). Whoever listens sends the e-mail."""
+
+    email: str
+    token: str | None
+    company_name: str

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Callable, Mapping
 
+from tierwatch.registry.vocab import APPLICATION_FIELDS
+
 # (keywords, code). Chinese, Dutch and English words in one table: the texts never mix languages,
 # and a word in the wrong language simply does not match. Latin words match whole words, or as a
 # prefix when they end in "*" (Dutch compounds: "zorgverle*" but not "zorgvuldig").
@@ -251,15 +253,51 @@ def map_uk_atrs(row: Mapping[str, Any]) -> MappedRow:
     return _infer(mapped, f"{tool} {description}", default_domain="government")
 
 
+def map_tierwatch_registry(row: Mapping[str, Any]) -> MappedRow:
+    """tierwatch's own registry export (registry.exports): field columns holding codes, lists
+    joined by ";", models as "name | filing number", yes/no. An export imports back unchanged."""
+    name, company = _need(row, "name", "company")
+    fields: dict[str, Any] = {}
+    for field_name, (kind, _vocab) in APPLICATION_FIELDS.items():
+        raw = row.get(field_name)
+        text = "" if raw is None else str(raw).strip()
+        if not text:
+            continue
+        if field_name == "models":
+            fields[field_name] = [{"name": n.strip(), "filing_number": (f.strip() or None)}
+                                  for n, _, f in (item.partition("|") for item in text.split(";") if item.strip())]
+        elif kind in ("set", "list"):
+            fields[field_name] = [item.strip() for item in text.split(";") if item.strip()]
+        elif kind == "bool":
+            if text.lower() not in ("yes", "no", "true", "false"):
+                raise RowRejected(f"{field_name}: {text!r} is not yes/no")
+            fields[field_name] = text.lower() in ("yes", "true")
+        elif kind == "int":
+            if not text.removesuffix(".0").isdigit():
+                raise RowRejected(f"{field_name}: {text!r} is not a whole number")
+            fields[field_name] = int(text.removesuffix(".0"))
+        else:
+            fields[field_name] = text
+    number = str(row.get("filing_number") or "").strip() or None
+    code = str(row.get("credit_code") or "").strip()
+    return MappedRow(company_name=company, fields=fields, filing_number=number,
+                     external_ref=number or f"{code or company}:{row.get('application_id') or name}",
+                     country=str(row.get("country") or "CN").strip() or "CN",
+                     province=str(row.get("province") or "").strip() or None,
+                     notes={"credit_code": code or None, "exported_status": row.get("status")})
+
+
 FORMATS: dict[str, Callable[[Mapping[str, Any]], MappedRow]] = {
+    "tierwatch-registry": map_tierwatch_registry,
     "cac-deep-synthesis": map_cac_deep_synthesis,
     "cac-genai": map_cac_genai,
     "nl-algoritmeregister": map_nl_algoritmeregister,
     "uk-atrs": map_uk_atrs,
 }
 # Imported filings with a real CAC number were approved by the CAC; the others await review here.
-APPROVED_FORMATS = frozenset({"cac-deep-synthesis", "cac-genai"})
+APPROVED_FORMATS = frozenset({"cac-deep-synthesis", "cac-genai", "tierwatch-registry"})
 SIGNATURES = {
+    "tierwatch-registry": {"application_id", "company", "credit_code", "filing_number", "status", "name"},
     "cac-deep-synthesis": {"algorithm_name", "entity", "main_use", "filing_no"},
     "cac-genai": {"model_name", "filing_entity", "filing_no"},
     "nl-algoritmeregister": {"organisatie", "doel", "title"},

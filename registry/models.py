@@ -276,3 +276,39 @@ class SecurityEvent(Base):
     count: Mapped[int] = mapped_column(default=1)
     last_at: Mapped[datetime]
 
+
+
+class TaskEvidence(Base):
+    """A file a company handed in for a supervision task. The bytes live under the data
+    directory at a random name (``storage_key``); the web never serves that path, only the
+    file through a view that checks who asks."""
+
+    __tablename__ = "task_evidence"
+
+    id: Mapped[intpk]
+    # Random, in download URLs instead of the sequential id: nothing to count or guess.
+    public_id: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    task_id: Mapped[int] = mapped_column(sa.ForeignKey("supervision_tasks.id"), index=True)
+    company_id: Mapped[int] = mapped_column(sa.ForeignKey("companies.id"), index=True)
+    filename: Mapped[str] = mapped_column(sa.String(200))  # as uploaded, cleaned; shown, never a path
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    storage_key: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[created_at]
+
+
+class SignupRequest(Base):
+    """A company sign-up waiting for its e-mail address to be confirmed. Only a hash of the
+    link's token is kept; the password is kept only as its argon2 hash."""
+
+    __tablename__ = "signup_requests"
+
+    id: Mapped[intpk]
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    email: Mapped[str] = mapped_column(sa.String(200), index=True)
+    data: Mapped[dict[str, Any]]  # company fields, the user's name and password hash
+    created_at: Mapped[created_at]
+    expires_at: Mapped[datetime]
+    confirmed_at: Mapped[datetime | None]

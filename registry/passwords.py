@@ -27,20 +27,37 @@ def _repeats_common(folded: str) -> bool:
     return False
 
 
-def password_problem(password: str, email: str = "", name: str = "") -> str | None:
-    """Why ``password`` may not be used, or None."""
+# Problem code -> the English message the API gives (the web pages translate by code).
+PROBLEMS = {
+    "too_short": f"at least {MIN_LENGTH} characters",
+    "too_long": f"at most {MAX_LENGTH} characters",
+    "common": "too common: it is on lists of leaked passwords",
+    "personal": "must not be your e-mail address or name",
+    "repetitive": "must not repeat one or two characters",
+    "sequence": "must not be a plain sequence of keys",
+}
+
+
+def password_check(password: str, email: str = "", name: str = "") -> str | None:
+    """Why ``password`` may not be used, as a code of PROBLEMS, or None."""
     if len(password) < MIN_LENGTH:
-        return f"at least {MIN_LENGTH} characters"
+        return "too_short"
     if len(password) > MAX_LENGTH:
-        return f"at most {MAX_LENGTH} characters"
+        return "too_long"
     folded = password.casefold()
     if folded in _common() or folded.strip() in _common() or _repeats_common(folded):
-        return "too common: it is on lists of leaked passwords"
+        return "common"
     personal = {email.casefold(), email.casefold().partition("@")[0], name.casefold()} - {""}
     if folded in personal or folded.replace(" ", "") in personal:
-        return "must not be your e-mail address or name"
+        return "personal"
     if len(set(folded)) <= 2:
-        return "must not repeat one or two characters"
+        return "repetitive"
     if any(folded in seq or folded in seq[::-1] for seq in _SEQUENCES):
-        return "must not be a plain sequence of keys"
+        return "sequence"
     return None
+
+
+def password_problem(password: str, email: str = "", name: str = "") -> str | None:
+    """Why ``password`` may not be used, in words, or None."""
+    code = password_check(password, email, name)
+    return PROBLEMS[code] if code else None

@@ -18,6 +18,7 @@ from pydantic_core import PydanticCustomError
 from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
+from tierwatch.core.db import ID_MAX
 from tierwatch.core.errors import Invalid
 from tierwatch.registry.passwords import MAX_LENGTH, MIN_LENGTH, password_problem
 from tierwatch.registry.vocab import (
@@ -208,7 +209,7 @@ class UserIn(_NewPassword):
     name: str = Field(min_length=1, max_length=100)
     password: NewPassword
     role: Literal["company", "regulator", "analyst", "admin", "partner"] = "company"
-    company_id: int | None = None
+    company_id: int | None = Field(default=None, ge=1, le=ID_MAX)
 
     @field_validator("email")
     @classmethod
@@ -263,7 +264,7 @@ class ShutdownIn(_In):
 
 class CreateApplicationIn(ApplicationFields):
     name: str = Field(min_length=1, max_length=200)
-    company_id: int | None = None  # admins filing on a company's behalf
+    company_id: int | None = Field(default=None, ge=1, le=ID_MAX)  # admins filing on a company's behalf
 
 
 class OverrideIn(_In):

@@ -11,12 +11,14 @@ import hashlib
 import hmac
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from tierwatch.registry.models import SecurityEvent
 
-KINDS = ("signin_failed", "bad_token", "forbidden", "not_found", "rate_limited")
+KINDS = ("signin_failed", "bad_token", "forbidden", "not_found", "rate_limited", "csrf_refused",
+         "password_change_failed")
 
 
 def pseudonym(key: bytes, value: str, length: int = 16) -> str:
@@ -42,3 +44,11 @@ def note(session: Session, kind: str, actor: str, source: str, route: str, at: d
         )
     )
 
+
+
+def recent(session: Session, since: datetime, kind: str | None = None, limit: int = 200) -> list[SecurityEvent]:
+    """The log since ``since``, newest minute first (the regulator's security page reads it)."""
+    stmt = sa.select(SecurityEvent).where(SecurityEvent.minute >= since)
+    if kind:
+        stmt = stmt.where(SecurityEvent.kind == kind)
+    return list(session.scalars(stmt.order_by(SecurityEvent.minute.desc(), SecurityEvent.count.desc()).limit(limit)))

@@ -110,6 +110,15 @@ def list_applications(
     return list(rows), total
 
 
+def count_by_status(uow: UnitOfWork, actor: Actor) -> dict[str, int]:
+    """Applications the actor may see, per workflow status (every status, zeros included)."""
+    visible = _visible(sa.select(Application.status), actor).subquery()
+    rows = uow.session.execute(sa.select(visible.c.status, sa.func.count()).group_by(visible.c.status))
+    counts = dict.fromkeys(workflow.STATUSES, 0)
+    counts.update({status: int(n) for status, n in rows})
+    return counts
+
+
 def create_application(uow: UnitOfWork, actor: Actor, data: CreateApplicationIn) -> Application:
     if actor.role == "company":
         company_id = actor.company_id
@@ -138,6 +147,8 @@ def update_application(uow: UnitOfWork, actor: Actor, app_id: int, data: Applica
     app = get_application(uow, actor, app_id, lock=True)
     version = latest_version(app)
     workflow.check_edit(version.status, actor.role)
+    if version.status == workflow.RETURNED:
+        version = _revise(uow, actor, app, version)
     before = version_fields(version)
     set_fields(version, data.given())
     app.name = version.name
@@ -145,6 +156,19 @@ def update_application(uow: UnitOfWork, actor: Actor, app_id: int, data: Applica
     if changes:
         audit.record(uow, actor, "application.update", "application", app.id, changes=changes)
     return app
+
+
+def _revise(uow: UnitOfWork, actor: Actor, app: Application, returned: ApplicationVersion) -> ApplicationVersion:
+    """The first edit after a return opens a new version: the returned one stays as the
+    regulator saw it, so the next review can compare the two."""
+    version = _new_version(app, returned.number + 1, version_fields(returned), actor)
+    app.status = workflow.DRAFT
+    uow.session.add(version)
+    uow.session.flush()
+    audit.record(uow, actor, "application.revise", "application", app.id,
+                 changes={"version": {"before": returned.number, "after": version.number},
+                          "status": {"before": returned.status, "after": workflow.DRAFT}})
+    return version
 
 
 def delete_draft(uow: UnitOfWork, actor: Actor, app_id: int) -> None:

@@ -108,6 +108,16 @@ def complete_deadline(uow: UnitOfWork, app: Application, kind: str, key: str, ac
         _close(uow, task, actor, note=None)
 
 
+def open_incident_deadline(
+    uow: UnitOfWork, app: Application, incident_key: str, occurred_at: datetime, within: str
+) -> SupervisionTask:
+    """An incident happened: its report is due `within` (PT24H, PT72H ...) of it (the tier's
+    incident_report obligation; the company portal lists it among its tasks)."""
+    due_at = occurred_at + _duration(within)
+    details = {"occurred_at": occurred_at.isoformat(), "due_at": due_at.isoformat(), "within": within}
+    return _upsert(uow, app, "incident_report", incident_key, china_today(due_at), details=details)[0]
+
+
 # --- scheduled jobs ---------------------------------------------------------------------
 
 def generate_due_tasks(uow: UnitOfWork, now: datetime, tiers: TierSource) -> int:
@@ -168,6 +178,63 @@ def list_tasks(
     return list(uow.session.scalars(stmt.limit(limit).offset(offset)))
 
 
+@dataclass(frozen=True)
+class CalendarFilter:
+    status: str | None = None  # open, overdue, done; None: open and overdue
+    kind: str | None = None
+    company_id: int | None = None
+    area: str | None = None  # registry.regions code of the company
+    due_from: date | None = None
+    due_until: date | None = None
+
+
+@dataclass(frozen=True)
+class CalendarEntry:
+    task: SupervisionTask
+    application_name: str
+    company_name: str
+    week: str  # ISO week of the due day, "2026-W07"
+
+
+MAX_CALENDAR = 2000
+
+
+def calendar_entries(uow: UnitOfWork, actor: Actor, filters: CalendarFilter, limit: int = MAX_CALENDAR) -> list[CalendarEntry]:
+    """Tasks across companies (a company: its own) by due day, with names, for the calendar."""
+    from tierwatch.registry.regions import area_filter
+
+    stmt = (sa.select(SupervisionTask, Application.name, Company.name)
+            .join(Application, Application.id == SupervisionTask.application_id)
+            .join(Company, Company.id == SupervisionTask.company_id)
+            .order_by(SupervisionTask.due_on, SupervisionTask.id).limit(limit))
+    if not actor.is_regulator:
+        stmt = stmt.where(SupervisionTask.company_id == (actor.company_id or -1))
+    stmt = stmt.where(SupervisionTask.status == filters.status) if filters.status else \
+        stmt.where(SupervisionTask.status.in_((OPEN, OVERDUE)))
+    if filters.kind:
+        stmt = stmt.where(SupervisionTask.kind == filters.kind)
+    if filters.company_id:
+        stmt = stmt.where(SupervisionTask.company_id == filters.company_id)
+    if filters.area:
+        stmt = stmt.where(area_filter(Company.credit_code, filters.area))
+    if filters.due_from:
+        stmt = stmt.where(SupervisionTask.due_on >= filters.due_from)
+    if filters.due_until:
+        stmt = stmt.where(SupervisionTask.due_on <= filters.due_until)
+    out = []
+    for task, app_name, company_name in uow.session.execute(stmt):
+        year, week, _ = task.due_on.isocalendar()
+        out.append(CalendarEntry(task, app_name, company_name, f"{year}-W{week:02d}"))
+    return out
+
+
+def get_task(uow: UnitOfWork, actor: Actor, task_id: int) -> SupervisionTask:
+    task = uow.session.get(SupervisionTask, task_id)
+    if task is None or (not actor.is_regulator and task.company_id != actor.company_id):
+        raise NotFound(f"task {task_id} not found")
+    return task
+
+
 def complete_task(uow: UnitOfWork, actor: Actor, task_id: int, note: str | None) -> SupervisionTask:
     task = uow.session.get(SupervisionTask, task_id)
     if task is None or (not actor.is_regulator and task.company_id != actor.company_id):
@@ -207,6 +274,11 @@ def _parts(value: str) -> tuple[int, int, int, int, int]:
     if not match or value in ("P", "PT"):
         raise ValueError(f"not an ISO 8601 duration: {value!r}")
     return tuple(int(g or 0) for g in match.groups())  # type: ignore[return-value]
+
+
+def _duration(value: str) -> timedelta:
+    years, months, weeks, days, hours = _parts(value)
+    return timedelta(days=365 * years + 30 * months + 7 * weeks + days, hours=hours)
 
 
 def _sampled(app_id: int, ob: Duty, today: date) -> bool:

@@ -198,7 +198,7 @@ HELPERS: dict[str, Any] = {"_bad": _bad, "_as_list": _as_list, "_records": _reco
 def _normalizer() -> Callable[[Mapping[str, Any], object], dict[str, Any]]:
     source = "\n".join(["def normalize(app, ref):", *normalizer_lines(), f"    return {values_expr()}"])
     namespace = dict(HELPERS, _pick_answers=answer_picker())
-    exec(compile(source, "<risk.appdata>", "exec"), namespace)
+    exec(compile(source, "<risk.appdata>", "exec"), namespace)  # nosec B102 # source generated from APPLICATION_FIELDS in code; names emitted with repr()
     return namespace["normalize"]  # type: ignore[no-any-return]
 
 

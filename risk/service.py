@@ -493,3 +493,43 @@ def tier_imported(uow: UnitOfWork, app_ids: Iterable[int]) -> str:
         assess_application(uow, app_id, version_id, fields)
     names = ", ".join(f"{v.jurisdiction} v{v.version}" for v in active)
     return f"tiered {len(ids)} applications under {names}"
+
+
+# --- what the portals ask ------------------------------------------------------------------
+
+
+def preview(uow: UnitOfWork, fields: dict[str, Any]) -> list[dict[str, Any]]:
+    """The tiers a draft would get under every active rule set, explained as explain() does;
+    nothing is stored. Unanswered fields read as the rule files say (unset)."""
+    out = []
+    for version in active_versions(uow):
+        compiled = compiled_version(version)
+        a = compiled.assess(fields, "preview")
+        rules = compiled.ruleset.rules_by_id
+        fired = [{"rule_id": f.rule_id, "tier": rules[f.rule_id].tier, "points": rules[f.rule_id].points,
+                  "reason": rules[f.rule_id].reason.as_dict(), "evidence": f.evidence,
+                  "legal_basis": [b.as_dict() for b in rules[f.rule_id].legal_basis]} for f in a.fired]
+        out.append({"jurisdiction": version.jurisdiction, "rule_set_version": version.version,
+                    "edition": version.edition, "tier": a.tier, "computed_tier": a.tier, "score": a.score,
+                    "override_id": None, "disagrees_with_override": False, "fired_rules": fired,
+                    "obligations": [o.as_dict() for o in a.obligations]})
+    return out
+
+
+def overrides_of(uow: UnitOfWork, app_id: int) -> list[TierOverride]:
+    """Every override of an application, newest first (those in force and ended ones)."""
+    stmt = sa.select(TierOverride).where(TierOverride.application_id == app_id).order_by(TierOverride.id.desc())
+    return list(uow.session.scalars(stmt))
+
+
+def rollback(uow: UnitOfWork, jurisdiction: str, version: int, actor: Actor | str,
+             applications: Applications, progress: Progress | None = None) -> TierChangeReport:
+    """Make an earlier version's rules active again: activated as a new version with the same
+    text (history keeps every step), re-tiering every application."""
+    old = get_version(uow, jurisdiction, version)
+    if old.status == ACTIVE:
+        raise Invalid.one("version", f"version {version} of {jurisdiction} is the active one")
+    report = activate_ruleset(uow, old.source_text, actor, applications, progress)
+    audit.record(uow, actor, "ruleset.rollback", "rule_set_version", report.version_id,
+                 changes={"jurisdiction": jurisdiction, "to_version": version, "new_version": report.version})
+    return report

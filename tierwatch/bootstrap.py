@@ -60,7 +60,7 @@ class Container:
     def bus(self) -> EventBus:
         if self.settings.bus == "kafka":
             from tierwatch.core.bus.kafka import KafkaBus
-            from tierwatch.monitoring.topics import kafka_producer_options
+            from tierwatch.monitoring.topics import kafka_consumer_options, kafka_producer_options
 
             # The producer may send dead letters as large as anything the intake topics accept.
             return KafkaBus(
@@ -68,10 +68,14 @@ class Container:
                 topic_prefix=self.settings.kafka_topic_prefix,
                 partitions=self.settings.kafka_partitions,
                 producer_options=kafka_producer_options(self.settings.intake),
+                consumer_options=kafka_consumer_options(self.settings.intake),
+                send_timeout=self.settings.intake.send_timeout,
             )
         from tierwatch.core.bus.sql import SqlBus
 
-        return SqlBus(self.engine, partitions=self.settings.kafka_partitions)
+        # The same group-membership timing as on Kafka: a member silent this long loses its partitions.
+        return SqlBus(self.engine, partitions=self.settings.kafka_partitions,
+                      session_timeout=self.settings.intake.session_timeout)
 
     @cached_property
     def search(self) -> SearchIndex:

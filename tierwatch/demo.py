@@ -15,8 +15,10 @@ written justification, every finding and the knife-edge scores.
 from __future__ import annotations
 
 import json
+import random
 import secrets
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -32,14 +34,18 @@ NL_FILE = "nl_algoritmeregister_2026-08/algoritmes.csv"
 UK_FILE = "uk_atrs_records_2026-08/atrs_records.json"
 NL_SAMPLE, NL_SEED = 150, 2026  # 1,465 entries in use or in development: a sample keeps the mix readable
 CASE_SUITE = Path(__file__).resolve().parent.parent / "tests" / "cases" / "tiering.yaml"
-DEMO_COMPANY = "粤示例智能科技有限公司（演示数据，虚构）"
-DEMO_CREDIT_CODE_BASE = "91440101MA5GEN000"  # fictitious; the check digit is computed
+GENERATED_COMPANY = "粤示例智能科技有限公司（演示数据，虚构）"
+GENERATED_CREDIT_CODE_BASE = "91440101MA5GEN000"  # fictitious; the check digit is computed
 GENERATED_USERS = 50_000  # monthly users of a generated filing whose profile states none (below every scale rule)
-DEMO_USERS: tuple[tuple[str, str, Literal["regulator", "analyst", "admin"]], ...] = (
+DEMO_USERS: tuple[tuple[str, str, Literal["regulator", "analyst", "admin", "company", "partner"]], ...] = (
     ("regulator@demo.tierwatch.cn", "演示监管员", "regulator"),
     ("analyst@demo.tierwatch.cn", "演示研判员", "analyst"),
     ("admin@demo.tierwatch.cn", "演示管理员", "admin"),
+    ("company@demo.tierwatch.cn", "演示企业用户", "company"),
+    ("partner@demo.tierwatch.cn", "演示合作数据源", "partner"),
 )
+DEMO_COMPANY = "广州演示人工智能科技有限公司"
+DEMO_CREDIT_CODE_BASE = "914401060000TW0A1"  # made up (Guangzhou, Tianhe); the check digit is computed
 DEMO_REPORTS = 500
 
 Echo = Callable[[str], None]
@@ -74,20 +80,26 @@ def _rule_sets(container: Container, echo: Echo) -> None:
 
 
 def _accounts(container: Container, echo: Echo) -> None:
+    from stdnum.cn import uscc
+
     from tierwatch.registry import accounts
     from tierwatch.core.actors import Actor
-    from tierwatch.registry.models import User
-    from tierwatch.registry.schemas import UserIn
+    from tierwatch.registry.models import Company, User
+    from tierwatch.registry.schemas import CompanyIn, UserIn
 
     lines = []
+    system = Actor.system("demo")
     with container.uow() as uow:
+        code = DEMO_CREDIT_CODE_BASE + uscc.calc_check_digit(DEMO_CREDIT_CODE_BASE)
+        company = uow.session.query(Company).filter_by(credit_code=code).first() or accounts.create_company(
+            uow, system, CompanyIn(name=DEMO_COMPANY, credit_code=code, province="广东省"))
         for email, name, role in DEMO_USERS:
             if uow.session.query(User).filter_by(email=email).first() is not None:
                 continue
             password = secrets.token_urlsafe(12)
-            accounts.create_user(
-                uow, Actor.system("demo"), UserIn(email=email, name=name, password=password, role=role)
-            )
+            accounts.create_user(uow, system, UserIn(
+                email=email, name=name, password=password, role=role,
+                company_id=company.id if role == "company" else None))
             lines.append(f"{role:10} {email} {password}")
         uow.commit()
     if lines:
@@ -100,8 +112,6 @@ def _accounts(container: Container, echo: Echo) -> None:
 
 
 def _filings(container: Container, echo: Echo) -> None:
-    import random
-
     from tierwatch.registry.importer import run_import
     from tierwatch.risk.service import tier_imported
 
@@ -112,7 +122,7 @@ def _filings(container: Container, echo: Echo) -> None:
 
     def nl_sample(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         in_use = [r for r in rows if r.get("status") in ("in_gebruik", "ontwikkeling")]
-        return random.Random(NL_SEED).sample(in_use, min(NL_SAMPLE, len(in_use)))
+        return random.Random(NL_SEED).sample(in_use, min(NL_SAMPLE, len(in_use)))  # nosec B311 # a fixed demo sample; not security
 
     sources: list[tuple[str, Any]] = [(rel, None) for rel in CAC_FILES]
     sources += [(NL_FILE, nl_sample), (UK_FILE, None)]
@@ -141,11 +151,11 @@ def _generated_filings(container: Container, echo: Echo) -> None:
         return
     suite = yaml.safe_load(CASE_SUITE.read_text(encoding="utf-8"))
     with container.uow() as uow:
-        if uow.session.query(Company).filter_by(name=DEMO_COMPANY).first() is not None:
+        if uow.session.query(Company).filter_by(name=GENERATED_COMPANY).first() is not None:
             return
         admin = uow.session.query(User).filter_by(email=DEMO_USERS[2][0]).one()
-        code = DEMO_CREDIT_CODE_BASE + uscc.calc_check_digit(DEMO_CREDIT_CODE_BASE)
-        company = accounts.create_company(uow, actor_of(admin), CompanyIn(name=DEMO_COMPANY, credit_code=code),
+        code = GENERATED_CREDIT_CODE_BASE + uscc.calc_check_digit(GENERATED_CREDIT_CODE_BASE)
+        company = accounts.create_company(uow, actor_of(admin), CompanyIn(name=GENERATED_COMPANY, credit_code=code),
                                           source="demo")
         for case in suite["cases"]:
             fields = {**suite["defaults"], **case["profile"], "company_id": company.id}
@@ -157,7 +167,7 @@ def _generated_filings(container: Container, echo: Echo) -> None:
             app = registry.create_application(uow, actor_of(admin), CreateApplicationIn(**fields))
             registry.transition(uow, actor_of(admin), app.id, "submit")
         uow.commit()
-    echo(f"{len(suite['cases'])} generated filings of {DEMO_COMPANY} submitted and tiered")
+    echo(f"{len(suite['cases'])} generated filings of {GENERATED_COMPANY} submitted and tiered")
 
 
 def _tier_summary(container: Container, echo: Echo) -> None:
@@ -190,11 +200,27 @@ def _detector(container: Container, echo: Echo) -> None:
     echo(f"detector {outcome.version} active")
 
 
+def _recent_in_guangdong(report: dict[str, Any], i: int, now: datetime) -> dict[str, Any]:
+    """A synthetic report moved into the last 12 weeks (more of them lately, as a wave builds)
+    and, mostly, into one of Guangdong's cities: the trends page then has something to show."""
+    from tierwatch.antifraud.vocab import GD_CITIES, city_region
+
+    rng = random.Random(i)  # nosec B311 # spreads demo reports over weeks and cities; not security
+    age = timedelta(days=84) * (1 - (i / DEMO_REPORTS) ** 0.5) + timedelta(minutes=rng.randrange(60))
+    cities = list(GD_CITIES)
+    shifted = {**report, "reported_at": (now - age).isoformat(), "occurred_at": (now - age - timedelta(hours=6)).isoformat()}
+    if rng.random() < 0.85:
+        shifted["region"] = city_region(cities[min(int(rng.expovariate(0.25)), len(cities) - 1)])
+    return shifted
+
+
 def _reports(container: Container, echo: Echo) -> None:
     from tierwatch.monitoring.intake import publish_raw
     from tierwatch.monitoring.loadgen import synthetic_reports
     topic = container.settings.intake.scam_topic
     container.bus.ensure_topics([topic])
-    lines = (json.dumps(r, ensure_ascii=False).encode() for r in synthetic_reports(DEMO_REPORTS, seed=7, prefix="demo"))
+    now = datetime.now(UTC)
+    lines = (json.dumps(_recent_in_guangdong(r, i, now), ensure_ascii=False).encode()
+             for i, r in enumerate(synthetic_reports(DEMO_REPORTS, seed=7, prefix="demo")))
     sent = publish_raw(container.bus, topic, lines)
     echo(f"{sent} demo scam reports queued (ids are fixed, so a re-run adds no duplicates)")

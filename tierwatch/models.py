@@ -5,3 +5,4 @@ import tierwatch.registry.models  # noqa: F401
 import tierwatch.monitoring.models  # noqa: F401
 import tierwatch.risk.models  # noqa: F401
 import tierwatch.antifraud.models  # noqa: F401
+import tierwatch.monitoring.public.models  # noqa: F401

@@ -19,7 +19,7 @@ from typing import Any
 
 from tierwatch.bootstrap import Container
 from tierwatch.monitoring.linking import AppRow, ApplicationLinker, load_applications
-from tierwatch.monitoring.scoring import load_scorer
+from tierwatch.monitoring.scoring import ActiveModelScorer
 from tierwatch.monitoring.worker import Stats, Worker
 
 log = logging.getLogger(__name__)
@@ -38,10 +38,11 @@ def build_worker(container: Container, stop: threading.Event, batch_size: int | 
         container.bus,
         container.search,
         container.uow,
-        load_scorer(container.settings.models_dir),
+        ActiveModelScorer(container.settings.models_dir),  # follows `tierwatch model activate`
         ApplicationLinker(load_apps),
         intake,
         stop=stop,
+        pseudonym_key=container.keys.key("pseudonym"),
     )
 
 

@@ -78,7 +78,10 @@ def length_checks(model: ReportModel, ctx, test: list[Example], y: np.ndarray, m
     rho = {}
     for cls, name in ((1, "scam"), (0, "benign")):
         m = tel & (y == cls)
-        rho[name] = float(spearmanr(length[m], models["xgboost"][0][m]).statistic) if m.sum() > 2 else None
+        scores = models["xgboost"][0][m]
+        # Undefined (and a warning) when either side is constant, e.g. every score the same.
+        varies = m.sum() > 2 and np.ptp(length[m]) > 0 and np.ptp(scores) > 0
+        rho[name] = float(spearmanr(length[m], scores).statistic) if varies else None
     out["spearman_score_vs_length_within_class"] = rho
     return out
 

@@ -131,7 +131,7 @@ def train_report_model(
     for name in tqdm(heads, desc="training heads", disable=not progress):
         fitted[name] = fit_head(name, classes[name], X_train, y_train.head(name), X_valid, y_valid.head(name), config)
     model = ReportModel(featurizer, fitted)
-    model.reference = drift_reference(model, X_valid, featurizer.dense(p_valid, reputation))
+    model.reference = drift_reference(model, X_valid, featurizer.all_dense(p_valid, reputation))
     return model
 
 

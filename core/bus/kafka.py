@@ -51,6 +51,7 @@ class KafkaBus:
         replication_factor: int = 1,
         consumer_options: dict[str, Any] | None = None,
         producer_options: dict[str, Any] | None = None,
+        send_timeout: float = SEND_TIMEOUT_S,
     ):
         self.bootstrap = bootstrap
         self.prefix = topic_prefix
@@ -58,6 +59,10 @@ class KafkaBus:
         self.replication_factor = replication_factor
         self.consumer_options = dict(consumer_options or {})
         self.producer_options = dict(producer_options or {})
+        # How long publish/publish_many wait for acknowledgements. What is not acknowledged by
+        # then stays queued in the producer and may still be delivered (message.timeout.ms):
+        # callers retry with the same report ids, which the worker stores once.
+        self.send_timeout = send_timeout
         self._producer: Producer | None = None
         self._admin: AdminClient | None = None
         self._known: set[str] = set()
@@ -104,7 +109,7 @@ class KafkaBus:
         self.ensure_topics([topic])
         _produce(self.producer, self.prefix + topic, value, key, headers or None, delivered)
         # Another thread's poll/flush may serve our delivery report, so wait on the event too.
-        deadline = time.monotonic() + SEND_TIMEOUT_S
+        deadline = time.monotonic() + self.send_timeout
         while not done.is_set():
             if time.monotonic() > deadline:
                 raise KafkaException(KafkaError(KafkaError._MSG_TIMED_OUT, "no delivery report"))
@@ -125,7 +130,7 @@ class KafkaBus:
         for key, value in items:
             _produce(producer, name, value, key, None, delivered)
             count += 1
-        if count and producer.flush(SEND_TIMEOUT_S) > 0:
+        if count and producer.flush(self.send_timeout) > 0:
             raise KafkaException(KafkaError(KafkaError._MSG_TIMED_OUT, "records still unacknowledged"))
         if errors:
             raise KafkaException(errors[0])
@@ -179,7 +184,7 @@ class KafkaBus:
 
     def close(self) -> None:
         if self._producer is not None:
-            self._producer.flush(SEND_TIMEOUT_S)  # deliver what is still queued, within a bound
+            self._producer.flush(self.send_timeout)  # deliver what is still queued, within a bound
             self._producer = None
         self._admin = None
 

@@ -181,18 +181,18 @@ class FtsIndex:
         marks = ", ".join("?" * (2 + len(typed)))
         updates = ", ".join(f"{c} = excluded.{c}" for c in ["doc", *(t.col(f) for f in typed)])
         upsert = (
-            f"INSERT INTO {t.docs} ({cols}) VALUES ({marks})"
+            f"INSERT INTO {t.docs} ({cols}) VALUES ({marks})"  # nosec B608 # table names from _Tables (quoted identifiers), values bound
             f" ON CONFLICT(id) DO UPDATE SET {updates} RETURNING rowid"
         )
         fts_cols = ", ".join(["rowid", *(t.col(f) for f in s.text)])
-        fts_insert = f"INSERT INTO {t.fts} ({fts_cols}) VALUES ({', '.join('?' * (1 + len(s.text)))})"
+        fts_insert = f"INSERT INTO {t.fts} ({fts_cols}) VALUES ({', '.join('?' * (1 + len(s.text)))})"  # nosec B608 # table names from _Tables (quoted identifiers), values bound
         # The last copy of a repeated id wins, as in an Elasticsearch bulk request.
         latest = list({doc["id"]: doc for doc in rows}.values())
         with self._write() as conn:
             # FTS5 flushes its pending index data whenever another table's statement runs in the
             # same transaction, so the FTS writes come last, all together (about 5x faster).
             rowids = [conn.execute(upsert, self._typed_values(s, doc)).fetchone()[0] for doc in latest]
-            conn.executemany(f"DELETE FROM {t.kw} WHERE doc_id = ?", [(d["id"],) for d in latest])
+            conn.executemany(f"DELETE FROM {t.kw} WHERE doc_id = ?", [(d["id"],) for d in latest])  # nosec B608 # table names from _Tables (quoted identifiers), values bound
             conn.executemany(
                 f"INSERT OR IGNORE INTO {t.kw} (field, value, doc_id) VALUES (?, ?, ?)",
                 [
@@ -203,7 +203,7 @@ class FtsIndex:
                     if v is not None
                 ],
             )
-            conn.executemany(f"DELETE FROM {t.fts} WHERE rowid = ?", [(r,) for r in rowids])
+            conn.executemany(f"DELETE FROM {t.fts} WHERE rowid = ?", [(r,) for r in rowids])  # nosec B608 # table names from _Tables (quoted identifiers), values bound
             # List items are joined by a newline; terms never contain whitespace, so no term can
             # match across two items.
             conn.executemany(
@@ -227,12 +227,12 @@ class FtsIndex:
         removed = 0
         with self._write() as conn:
             for doc_id in dict.fromkeys(doc_ids):
-                row = conn.execute(f"DELETE FROM {t.docs} WHERE id = ? RETURNING rowid", (doc_id,)).fetchone()
+                row = conn.execute(f"DELETE FROM {t.docs} WHERE id = ? RETURNING rowid", (doc_id,)).fetchone()  # nosec B608 # table names from _Tables (quoted identifiers), values bound
                 if row is None:
                     continue
                 removed += 1
-                conn.execute(f"DELETE FROM {t.kw} WHERE doc_id = ?", (doc_id,))
-                conn.execute(f"DELETE FROM {t.fts} WHERE rowid = ?", (row[0],))
+                conn.execute(f"DELETE FROM {t.kw} WHERE doc_id = ?", (doc_id,))  # nosec B608 # table names from _Tables (quoted identifiers), values bound
+                conn.execute(f"DELETE FROM {t.fts} WHERE rowid = ?", (row[0],))  # nosec B608 # table names from _Tables (quoted identifiers), values bound
         return removed
 
     def refresh(self, name: str) -> None:
@@ -241,7 +241,7 @@ class FtsIndex:
     def get(self, name: str, doc_id: str) -> dict[str, Any] | None:
         t = self._get_tables(name)
         with self._conn() as conn:
-            row = conn.execute(f"SELECT doc FROM {t.docs} WHERE id = ?", (doc_id,)).fetchone()
+            row = conn.execute(f"SELECT doc FROM {t.docs} WHERE id = ?", (doc_id,)).fetchone()  # nosec B608 # table names from _Tables (quoted identifiers), values bound
         return json.loads(row[0]) if row else None
 
     def _from(self, t: _Tables, query: SearchQuery | None) -> tuple[str, list[Any], bool]:
@@ -268,7 +268,7 @@ class FtsIndex:
                 fts_params += [_like_pattern(term)] * len(s.text)
             score = f"bm25({t.fts})" if long_terms else "0"
             sql += (
-                f" JOIN (SELECT rowid, {score} AS score FROM {t.fts} WHERE {' AND '.join(where)})"
+                f" JOIN (SELECT rowid, {score} AS score FROM {t.fts} WHERE {' AND '.join(where)})"  # nosec B608 # table names from _Tables (quoted identifiers), values bound
                 " AS m ON m.rowid = d.rowid"
             )
             params += fts_params
@@ -281,7 +281,7 @@ class FtsIndex:
                 conds.append("0")
             elif s.kind_of(field_name) == "keyword":
                 conds.append(
-                    f"d.id IN (SELECT doc_id FROM {t.kw} WHERE field = ? AND value IN ({marks}))"
+                    f"d.id IN (SELECT doc_id FROM {t.kw} WHERE field = ? AND value IN ({marks}))"  # nosec B608 # table names from _Tables (quoted identifiers), values bound
                 )
                 params += [field_name, *values]
             else:
@@ -308,7 +308,7 @@ class FtsIndex:
             # Like Elasticsearch: a multi-valued field sorts by its smallest value ascending,
             # by its largest descending.
             agg = "MAX" if desc else "MIN"
-            key = f"(SELECT {agg}(value) FROM {t.kw} WHERE doc_id = d.id AND field = ?)"
+            key = f"(SELECT {agg}(value) FROM {t.kw} WHERE doc_id = d.id AND field = ?)"  # nosec B608 # table names from _Tables (quoted identifiers), values bound
             params = [field_name, field_name]
         else:
             key = f"d.{t.col(field_name)}"
@@ -340,7 +340,7 @@ class FtsIndex:
         require_kind(t.schema, field_name, "keyword", "terms aggregation")
         where, params, _ = self._from(t, query)
         sql = (
-            f"SELECT value, COUNT(*) AS n FROM {t.kw} WHERE field = ?"
+            f"SELECT value, COUNT(*) AS n FROM {t.kw} WHERE field = ?"  # nosec B608 # table names from _Tables (quoted identifiers), values bound
             f" AND doc_id IN (SELECT d.id{where}) GROUP BY value ORDER BY n DESC, value LIMIT ?"
         )
         with self._conn() as conn:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+import http.client
 import json
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 from tierwatch.core.services.jvm import Echo, JavaService, maven_build, pom_property
@@ -47,9 +46,13 @@ class ElasticsearchService(JavaService):
         ]
 
     def ready(self) -> bool:
+        # Plain HTTP to our own node on the loopback: no URL (nor scheme) to open.
+        connection = http.client.HTTPConnection(HOST, HTTP_PORT, timeout=2)
         try:
-            with urllib.request.urlopen(f"http://{HOST}:{HTTP_PORT}/_cluster/health", timeout=2) as response:
-                health = json.load(response)
-        except (OSError, urllib.error.URLError, ValueError):
+            connection.request("GET", "/_cluster/health")
+            health = json.load(connection.getresponse())
+        except (OSError, http.client.HTTPException, ValueError):
             return False
+        finally:
+            connection.close()
         return health.get("status") in ("green", "yellow")

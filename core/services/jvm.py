@@ -7,20 +7,25 @@ import hashlib
 import shutil
 import subprocess
 import time
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from pathlib import Path
+
+import defusedxml.ElementTree as ET  # a pom needs no entities or DTDs: refuse them
+from defusedxml import DefusedXmlException
 
 from tierwatch.core.services.layout import HOST, Layout
 from tierwatch.core.services.process import (
     ServiceError,
+    cmdline,
     fingerprint,
     log_tail,
+    pid_alive,
     port_in_use,
     read_pid_file,
     rss_mb,
     spawn,
     terminate,
+    wait_until,
 )
 
 Echo = Callable[[str], None]
@@ -37,7 +42,7 @@ def pom_property(pom: Path, name: str) -> str:
     ns = {"m": "http://maven.apache.org/POM/4.0.0"}
     try:
         root = ET.parse(pom).getroot()
-    except (OSError, ET.ParseError) as error:
+    except (OSError, ET.ParseError, DefusedXmlException) as error:
         raise ServiceError(f"cannot read {pom} ({error}); run from a tierwatch checkout") from error
     value = root.findtext(f"m:properties/m:{name}", default="", namespaces=ns).strip()
     if not value:
@@ -152,6 +157,9 @@ class JavaService:
         argv = self.configure(java, self.lib_dir)
         argv[1:1] = class_data_sharing(java, self.lib_dir)
         pid = spawn(argv, self.log_file)
+        # Until the child has exec'd, its command line reads empty, and running_pid() would take
+        # the pid file for a stale one (seen on two busy cores): wait for the exec first.
+        wait_until(lambda: bool(cmdline(pid)) or not pid_alive(pid), 10, interval=0.02)
         self.pid_file.write_text(f"{pid}\n")
 
     def wait_ready(self, timeout: float) -> None:

@@ -61,12 +61,15 @@ logger.authorizer.level = warn
 
 
 class KafkaService(JavaService):
+    """The development broker by default; a fault test runs its own with other ports and its
+    state under another ``layout.state_dir`` (so it can be stopped without touching this one)."""
+
     name = "kafka"
-    ports = (BROKER_PORT, CONTROLLER_PORT)
     ready_timeout = 90.0
 
-    def __init__(self, layout: Layout) -> None:
+    def __init__(self, layout: Layout, *, broker_port: int = BROKER_PORT, controller_port: int = CONTROLLER_PORT) -> None:
         super().__init__(layout)
+        self.ports = (broker_port, controller_port)
         self.project_dir = layout.source_dir / "kafka"
         self.version = pom_property(self.project_dir / "pom.xml", "kafka.version")
         self.data_dir = self.state_dir / "data"
@@ -82,7 +85,7 @@ class KafkaService(JavaService):
     def configure(self, java: str, lib: Path) -> list[str]:
         properties = self.state_dir / "server.properties"
         properties.write_text(SERVER_PROPERTIES.format(
-            host=HOST, broker_port=BROKER_PORT, controller_port=CONTROLLER_PORT, data_dir=self.data_dir))
+            host=HOST, broker_port=self.ports[0], controller_port=self.ports[1], data_dir=self.data_dir))
         log4j = self.state_dir / "log4j2.properties"
         log4j.write_text(LOG4J2_PROPERTIES)
         classpath = f"{lib}/*"
@@ -105,9 +108,9 @@ class KafkaService(JavaService):
             raise ServiceError(f"kafka storage format failed: {(done.stderr or done.stdout).strip()[-500:]}")
 
     def ready(self) -> bool:
-        if not _api_versions_ok(HOST, BROKER_PORT):
+        if not _api_versions_ok(HOST, self.ports[0]):
             return False
-        return _topics_listable(f"{HOST}:{BROKER_PORT}")
+        return _topics_listable(f"{HOST}:{self.ports[0]}")
 
 
 def _cluster_id() -> str:

@@ -17,19 +17,22 @@ from tierwatch.core.services.process import ServiceError, port_in_use, rss_mb
 
 PORT = 5432
 ROLE = "tierwatch"
-PASSWORD = "tierwatch"
+PASSWORD = "tierwatch"  # nosec B105 # the local development cluster's documented password (services/README.md)
 DATABASES = ("tierwatch", "tierwatch_test")
 URL = f"postgresql+psycopg://{ROLE}:{PASSWORD}@{HOST}:{PORT}/{DATABASES[0]}"
 
 # Idempotent: psql's \gexec runs the CREATE only when the SELECT returns it. CREATEDB lets tests
 # make throw-away databases. The password is re-set each time so it is always the documented one.
-PROVISION_SQL = f"""\
+PROVISION_SQL = (
+    f"""\
 SELECT format('CREATE ROLE %I LOGIN', '{ROLE}') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{ROLE}') \\gexec
 ALTER ROLE {ROLE} LOGIN CREATEDB PASSWORD '{PASSWORD}';
-""" + "".join(
-    f"SELECT 'CREATE DATABASE {db} OWNER {ROLE}' WHERE NOT EXISTS "
-    f"(SELECT FROM pg_database WHERE datname = '{db}') \\gexec\n"
-    for db in DATABASES
+"""  # nosec B608 # constants of this module, no outside input
+    + "".join(
+        f"SELECT 'CREATE DATABASE {db} OWNER {ROLE}' WHERE NOT EXISTS "  # nosec B608 # constants, as above
+        f"(SELECT FROM pg_database WHERE datname = '{db}') \\gexec\n"
+        for db in DATABASES
+    )
 )
 
 
@@ -191,3 +194,82 @@ class PostgresService:
                               input=PROVISION_SQL, capture_output=True, text=True, cwd="/")
         if done.returncode != 0:
             raise ServiceError(f"creating role/databases {ROLE} failed: {done.stderr.strip()}")
+
+
+class ScratchCluster:
+    """A PostgreSQL cluster of its own: ``initdb`` into ``base_dir``, ``pg_ctl`` on ``port``.
+
+    For tests that stop, crash and restart the server (tests/faults/) without touching the
+    shared `15 main` that `tierwatch services up` manages. Same server settings as that one,
+    smaller buffers. As root, the server runs as the ``postgres`` user (it refuses root)."""
+
+    def __init__(self, base_dir: Path, port: int) -> None:
+        self.base_dir, self.port = base_dir, port
+        self.data_dir = base_dir / "data"
+        self.socket_dir = base_dir / "sockets"
+        self.log_file = base_dir / "postgres.log"
+        self.bin_dir = _newest_bin_dir()
+
+    def url(self, database: str = DATABASES[0]) -> str:
+        return f"postgresql+psycopg://{ROLE}:{PASSWORD}@{HOST}:{self.port}/{database}"
+
+    def init(self) -> None:
+        """Create the cluster (once), its role ``tierwatch`` (CREATEDB) and database ``tierwatch``."""
+        self.base_dir.mkdir(parents=True, exist_ok=True)
+        self.base_dir.chmod(0o755)  # the server user must reach its data and socket directories
+        if not (self.data_dir / "PG_VERSION").exists():
+            for path in (self.data_dir, self.socket_dir):
+                path.mkdir(exist_ok=True)
+                _give_to_server_user(path)
+            self._run("initdb", "-D", str(self.data_dir), "-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8",
+                      "--auth-local=trust", "--auth-host=scram-sha-256")
+            settings = {**SERVER_SETTINGS, "shared_buffers": "128MB", "port": str(self.port),
+                        "listen_addresses": HOST, "unix_socket_directories": str(self.socket_dir)}
+            with (self.data_dir / "postgresql.conf").open("a") as conf:
+                conf.write("# tierwatch ScratchCluster (core/services/postgres.py)\n")
+                conf.writelines(f"{name} = '{value}'\n" for name, value in settings.items())
+        self.start()
+        done = subprocess.run([*self._as_server_user(), str(self.bin_dir / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1",
+                               "-h", str(self.socket_dir), "-p", str(self.port), "-U", "postgres", "-d", "postgres"],
+                              input=PROVISION_SQL, capture_output=True, text=True, cwd="/")
+        if done.returncode != 0:
+            raise ServiceError(f"creating role/databases {ROLE} failed: {done.stderr.strip()}")
+
+    def start(self, timeout: float = 60) -> None:
+        self._run("pg_ctl", "-D", str(self.data_dir), "-l", str(self.log_file), "-w", "-t", str(int(timeout)), "start")
+
+    def stop(self, mode: str = "fast") -> None:
+        """``fast`` ends every session and shuts down cleanly; ``immediate`` is a crash (the
+        next start recovers from the WAL)."""
+        self._run("pg_ctl", "-D", str(self.data_dir), "-m", mode, "-w", "stop")
+
+    def running(self) -> bool:
+        return subprocess.run([str(self.bin_dir / "pg_isready"), "-q", "-h", HOST, "-p", str(self.port)]).returncode == 0
+
+    def _run(self, tool: str, *args: str) -> None:
+        if tool != "initdb":
+            self.log_file.touch()
+            _give_to_server_user(self.log_file)
+        done = subprocess.run([*self._as_server_user(), str(self.bin_dir / tool), *args],
+                              capture_output=True, text=True, stdin=subprocess.DEVNULL, cwd="/")
+        if done.returncode != 0:
+            message = (done.stderr or done.stdout).strip().replace("\n", " ")[-500:]
+            raise ServiceError(f"{tool} {' '.join(args[-1:])} failed: {message}")
+
+    @staticmethod
+    def _as_server_user() -> list[str]:
+        return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+
+
+def _newest_bin_dir() -> Path:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]))
+    if not found:
+        raise ServiceError("PostgreSQL server binaries not found under /usr/lib/postgresql; "
+                           "as root run `apt-get install -y postgresql`")
+    return found[-1].parent
+
+
+def _give_to_server_user(path: Path) -> None:
+    if os.geteuid() == 0:
+        server = pwd.getpwnam("postgres")
+        os.chown(path, server.pw_uid, server.pw_gid)

@@ -7,7 +7,7 @@ existing filing starts with every question unanswered (NULL), never "no". The ri
 fallbacks (the filed profile stands in for an unanswered question), so no tier drops.
 
 Revision ID: 0014_registry_structured_answers
-Revises: 0006_registry_hardening
+Revises: 0020_registry_portal (the registry branch stays one chain: portals first)
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014_registry_structured_answers"
-down_revision = "0006_registry_hardening"
+down_revision = "0020_registry_portal"
 branch_labels = None
 depends_on = None
 

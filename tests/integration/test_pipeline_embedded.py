@@ -152,6 +152,39 @@ def test_search_outage_is_waited_out_and_nothing_is_committed_before(env):
     assert stats.retries == 3 and env.search.count(REPORTS_INDEX) == 300 and env.stored() == (300, 300)
 
 
+def test_an_attempt_the_database_loses_takes_back_what_it_indexed_early(env):
+    """Documents go to the index while the database writes; when that transaction fails, they
+    are removed before the retry, so search never keeps a report whose row was not written."""
+    seen_before_retry: list[int] = []
+
+    class CommitFailsOnce(UnitOfWork):
+        attempts = 0
+
+        def __enter__(self) -> UnitOfWork:
+            if CommitFailsOnce.attempts == 1:  # the retry begins: nothing of the failed attempt is left
+                seen_before_retry.append(_count(env.search))
+            return super().__enter__()
+
+        def commit(self) -> None:
+            CommitFailsOnce.attempts += 1
+            if CommitFailsOnce.attempts == 1:
+                deadline = time.monotonic() + 10
+                while _count(env.search) < 40 and time.monotonic() < deadline:
+                    time.sleep(0.01)  # the early bulk request is on its way: let it land first
+                seen_before_retry.append(_count(env.search))
+                raise sa.exc.OperationalError("COMMIT", {}, ConnectionResetError("server closed the connection"))
+            super().commit()
+
+    env.publish(list(synthetic_reports(40, seed=7)))
+    worker = Worker(env.bus, env.search, lambda: CommitFailsOnce(env.factory), RuleScorer(),
+                    ApplicationLinker(lambda: []), env.settings)
+    stats = worker.run(exit_when_idle=0.5)
+    # 40 documents were in the index while the first transaction failed, none when the retry
+    # began (it indexes them again), and all 40 at the end.
+    assert seen_before_retry == [40, 0] and stats.retries == 1
+    assert env.stored() == (40, 40) and env.search.count(REPORTS_INDEX) == 40
+
+
 def test_stop_during_an_outage_leaves_the_batch_for_the_next_worker(env):
     class Down:
         def __init__(self, inner):

@@ -9,35 +9,26 @@ stopped under them; afterwards every report must be stored and indexed exactly o
 from __future__ import annotations
 
 import json
-import os
 import random
 import secrets
 import signal
-import subprocess
-import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from tierwatch.core.bus import dlq_topic
 from tierwatch.core.bus.kafka import KafkaBus
-from tierwatch.core.db import make_engine
-from tierwatch.core.search.common import IndexNotFound
 from tierwatch.core.search.elastic import ElasticIndex
-from tierwatch.monitoring.indexing import REPORTS_INDEX
 from tierwatch.monitoring.loadgen import synthetic_reports
-from tierwatch.monitoring.models import Report
 from tierwatch.core.settings import IntakeSettings
 from tierwatch.monitoring.topics import ensure_topics
 from tests.pg import fresh_database
+from tests.stream import Stream
 
 pytestmark = [pytest.mark.kafka, pytest.mark.elasticsearch, pytest.mark.postgres, pytest.mark.slow]
 
-REPO = Path(__file__).resolve().parents[2]
 SCAM = "reports.scam"
 MiB = 1024 * 1024
 
@@ -48,17 +39,13 @@ def database(postgres_url: str) -> Iterator[str]:
         yield url
 
 
-class Pipeline:
+class Pipeline(Stream):
     """One test's topics, index and worker processes."""
 
     def __init__(self, database: str, kafka: str, es_url: str, tmp: Path):
         tag = secrets.token_hex(4)
-        self.tag, self.tmp, self.database = tag, tmp, database
         self.topic_prefix, self.index_prefix = f"t{tag}.", f"t{tag}-"
-        self.env = {
-            **os.environ,
-            "PYTHONPATH": str(REPO),
-            "TIERWATCH_DATABASE_URL": database,
+        env = {
             "TIERWATCH_BUS": "kafka",
             "TIERWATCH_SEARCH": "elasticsearch",
             "TIERWATCH_KAFKA_BOOTSTRAP": kafka,
@@ -66,96 +53,23 @@ class Pipeline:
             "TIERWATCH_KAFKA_TOPIC_PREFIX": self.topic_prefix,
             "TIERWATCH_KAFKA_PARTITIONS": "6",
             "TIERWATCH_INDEX_PREFIX": self.index_prefix,
-            "TIERWATCH_DATA_DIR": str(tmp),
+            "TIERWATCH_INTAKE_BATCH_SIZE": str(IntakeSettings().batch_size),
             "TIERWATCH_INTAKE_MAX_BACKOFF": "2",
         }
-        self.bus = KafkaBus(kafka, topic_prefix=self.topic_prefix, partitions=6,
-                            producer_options={"message.max.bytes": 6 * MiB, "linger.ms": 5})
-        self.search = ElasticIndex(es_url, prefix=self.index_prefix)
-        self.engine = make_engine(database)
-        self.workers: list[subprocess.Popen] = []
-        self.logs: list[Path] = []
-
-    def start_worker(self) -> subprocess.Popen:
-        n = len(self.workers)
-        log = self.tmp / f"worker-{n}.log"
-        self.logs.append(log)
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "tierwatch.cli", "worker", "--no-jobs", "--stats-file", str(self.stats_file(n))],
-            cwd=REPO, env=self.env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
-        )
-        self.workers.append(proc)
-        return proc
-
-    def stats_file(self, n: int) -> Path:
-        return self.tmp / f"stats-{n}.json"
+        bus = KafkaBus(kafka, topic_prefix=self.topic_prefix, partitions=6,
+                       producer_options={"message.max.bytes": 6 * MiB, "linger.ms": 5})
+        super().__init__(tmp, env, bus, ElasticIndex(es_url, prefix=self.index_prefix), database, tag=tag)
 
     def stats(self, n: int) -> dict:
         return json.loads(self.stats_file(n).read_text())
 
-    def publish(self, items: list[tuple[str | None, bytes]], rate: float | None = None) -> None:
+    def publish(self, items: list[tuple[str | None, bytes]], rate: float | None = None) -> None:  # type: ignore[override]
         ensure_topics(self.bus, IntakeSettings())  # as a deployment does: sizes and retention set
         started = time.monotonic()
         for i in range(0, len(items), 500):
             self.bus.publish_many(SCAM, items[i : i + 500])
             if rate:
                 time.sleep(max(0.0, started + (i + 500) / rate - time.monotonic()))
-
-    def publish_in_background(self, items: list[tuple[str | None, bytes]], rate: float | None = None) -> threading.Thread:
-        thread = threading.Thread(target=self.publish, args=(items, rate), daemon=True)
-        thread.start()
-        return thread
-
-    def stored(self) -> tuple[int, int]:
-        with self.engine.connect() as conn:
-            return conn.execute(
-                sa.select(sa.func.count(), sa.func.count(sa.distinct(Report.report_id)))
-                .where(Report.report_id.like(f"{self.tag}-%"))
-            ).one()
-
-    def indexed(self) -> int:
-        try:
-            self.search.refresh(REPORTS_INDEX)
-            return self.search.count(REPORTS_INDEX)
-        except IndexNotFound:
-            return 0
-
-    def wait_for(self, what: str, done: Callable[[], bool], timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while not done():
-            for proc, log in zip(self.workers, self.logs):
-                if proc.poll() not in (None, -signal.SIGKILL, 0):
-                    pytest.fail(f"worker exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"timed out waiting for {what}; stored={self.stored()} indexed={self.indexed()}")
-            time.sleep(0.5)
-
-    def wait_complete(self, n: int, timeout: float = 240) -> None:
-        self.wait_for(f"{n} reports stored and indexed", lambda: self.stored()[1] >= n and self.indexed() >= n,
-                      timeout)
-
-    def stop_workers(self) -> None:
-        for proc in self.workers:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in self.workers:
-            try:
-                proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-
-    def close(self) -> None:
-        for proc in self.workers:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-        self.bus.close()
-        try:
-            self.search.delete_index(REPORTS_INDEX)
-        except Exception:  # noqa: BLE001 - Elasticsearch may be the thing a test stopped
-            pass
-        self.search.close()
-        self.engine.dispose()
 
 
 @pytest.fixture

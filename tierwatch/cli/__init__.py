@@ -51,16 +51,37 @@ def cli() -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
 def serve(host: str, port: int, threads: int) -> None:
-    """Serve the web app and JSON API (waitress)."""
+    """Serve the web app and JSON API (waitress). A fresh data directory or empty database is
+    initialised first (migrations); one that is behind the code is refused with the fix."""
     import waitress
 
     from tierwatch.risk.textmatch import load_segmenter
     from tierwatch.web import create_app
 
+    _ready_database()
     app = create_app(None, container())
     load_segmenter()  # a submission is tiered in its request: no request pays for jieba's dictionary
-    click.echo(f"tierwatch web on http://{host}:{port}")
-    waitress.serve(app, host=host, port=port, threads=threads, ident="tierwatch")
+    server = waitress.create_server(app, host=host, port=port, threads=threads, ident="tierwatch")
+    # Said once the socket is bound, so the line is true when a script waits for it.
+    click.echo(f"tierwatch web on http://{host}:{port} (data directory {container().settings.data_dir})")
+    server.run()
+
+
+def _ready_database() -> None:
+    from tierwatch.core.migrate import schema_state, upgrade
+
+    settings = container().settings
+    url = settings.resolved_database_url
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    state = schema_state(url)
+    if state == "fresh":
+        upgrade(url, keys=container().keys)
+        click.echo(f"initialised a new database at {_redact(url)}")
+    elif state == "behind":
+        raise click.ClickException(f"the database at {_redact(url)} is older than this code: run `tierwatch db upgrade`")
+    elif state == "foreign":
+        raise click.ClickException(f"the database at {_redact(url)} holds tables that are not tierwatch's "
+                                   "(no migration record): point TIERWATCH_DATABASE_URL at an empty or tierwatch database")
 
 
 @cli.group()
@@ -183,6 +204,9 @@ def main() -> None:
         exc.show()
         sys.exit(exc.exit_code)
     except Exception as exc:
+        if _is_missing_table(exc) and os.environ.get("TIERWATCH_DEBUG") != "1":
+            click.echo(f"error: {_not_initialised()}", err=True)
+            sys.exit(2)
         known = _UNREACHABLE.get(type(exc).__name__)
         if known is None or os.environ.get("TIERWATCH_DEBUG") == "1":
             raise
@@ -190,6 +214,26 @@ def main() -> None:
         first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
         click.echo(f"error: {variable}: cannot reach the backend ({first_line}); fix: {fix}", err=True)
         sys.exit(2)
+
+
+def _is_missing_table(exc: BaseException) -> bool:
+    # SQLite: OperationalError "no such table"; PostgreSQL: ProgrammingError from UndefinedTable.
+    orig = getattr(exc, "orig", None)
+    return "no such table" in str(exc) or type(orig).__name__ == "UndefinedTable"
+
+
+def _not_initialised() -> str:
+    """A reachable database without tierwatch's tables is not "unreachable": say what it is, and
+    where it is (a relative data directory is taken from the current directory)."""
+    from tierwatch.core.settings import load_settings
+
+    settings = load_settings()
+    where = f"the database at {_redact(settings.resolved_database_url)}"
+    raw = os.environ.get("TIERWATCH_DATA_DIR", "var")
+    relative = "" if os.path.isabs(raw) or os.environ.get("TIERWATCH_DATABASE_URL") else (
+        f" (TIERWATCH_DATA_DIR={raw} is relative: taken from the current directory, {os.getcwd()})")
+    return (f"{where} has no tierwatch tables{relative}; run `tierwatch db upgrade` to create them, "
+            "or run from the directory that holds your data")
 
 
 if __name__ == "__main__":

@@ -10,11 +10,15 @@ from tierwatch.registry import audit
 from tierwatch.web.api.blueprint import bp
 from tierwatch.web.api.common import actor, int_arg, paging
 from tierwatch.web.api.registry import entry_json
-from tierwatch.web.auth import request_uow, require_role
+from tierwatch.web.api.schemas import AuditList, AuditQuery, ChainCheckOut
+from tierwatch.web.auth import allow, request_uow
+from tierwatch.web.openapi import operation
 
 
 @bp.get("/audit")
-@require_role("regulator", "analyst", "admin")
+@allow("regulator", "analyst", "admin")
+@operation("The audit trail, newest first (page with before_id)", query=AuditQuery, responses={200: AuditList},
+           tags=("audit",))
 def list_audit() -> Any:
     limit, _ = paging(100, 1000)
     uow = request_uow()
@@ -27,7 +31,8 @@ def list_audit() -> Any:
 
 
 @bp.get("/audit/verify")
-@require_role("regulator", "admin")
+@allow("regulator", "admin")
+@operation("Check the audit trail's hash chain", responses={200: ChainCheckOut}, tags=("audit",))
 def verify_audit() -> Any:
     result = audit.verify_chain(request_uow())
     return jsonify({"ok": result.ok, "checked": result.checked,

@@ -4,16 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify, request
+from flask import jsonify
 
-from tierwatch.registry import accounts
+from tierwatch.registry import accounts, signup
 from tierwatch.registry.models import ApiToken
 from tierwatch.registry.schemas import LoginIn, SelfRegistrationIn, TokenIn
 from tierwatch.web.api.blueprint import bp
 from tierwatch.web.api.common import actor, body, iso
 from tierwatch.web.api.registry import company_json, user_json
-from tierwatch.web.auth import current_token, current_user, request_uow, require_role
+from tierwatch.web.api.schemas import (
+    ConfirmSignupIn, CreateTokenIn, RegistrationOut, SignupAccepted, TokenList, TokenOut, UserOut,
+)
+from tierwatch.web.auth import ANYONE, SIGNED_IN, allow, current_token, current_user, request_uow
+from tierwatch.web.jsonio import json_body
+from tierwatch.web.limits import rate_limit
+from tierwatch.web.openapi import Error, operation
 from tierwatch.web.security_log import note_security_event
+
+TAGS = ("accounts",)
 
 
 def token_json(token: ApiToken, plain: str | None = None) -> dict[str, Any]:
@@ -27,12 +35,31 @@ def token_json(token: ApiToken, plain: str | None = None) -> dict[str, Any]:
 
 
 @bp.post("/auth/register")
+@allow(ANYONE)
+@rate_limit("PUBLIC_FORM_LIMIT")
+@operation("Ask for a company account: a confirmation link is e-mailed to the address. The answer is "
+           "the same whether or not the address already has an account", body=SelfRegistrationIn,
+           responses={202: SignupAccepted}, tags=TAGS)
 def register() -> Any:
     uow = request_uow()
-    company, user = accounts.register_company(uow, body(SelfRegistrationIn))
+    signup.request_signup(uow, body(SelfRegistrationIn))
+    uow.commit()
+    return jsonify({"status": "confirmation_sent",
+                    "message": "if this address can be used, a confirmation link was sent to it"}), 202
+
+
+@bp.post("/auth/register/confirm")
+@allow(ANYONE)
+@rate_limit("PUBLIC_FORM_LIMIT")
+@operation("Confirm a sign-up with the e-mailed link's token; answers with the company, its first user "
+           "and a first token", body=ConfirmSignupIn, responses={201: RegistrationOut, 404: Error}, tags=TAGS)
+def confirm_registration() -> Any:
+    uow = request_uow()
+    user = signup.confirm_signup(uow, body(ConfirmSignupIn).token)
     token, plain = accounts.issue_token(uow, user, "registration")
     uow.commit()
-    return jsonify({"company": company_json(company), "user": user_json(user),
+    assert user.company is not None
+    return jsonify({"company": company_json(user.company), "user": user_json(user),
                     "token": token_json(token, plain)}), 201
 
 
@@ -41,6 +68,10 @@ class _PasswordTokenIn(LoginIn, TokenIn):
 
 
 @bp.post("/auth/tokens")
+@allow(ANYONE)
+@rate_limit("SIGNIN_LIMIT")  # it checks a password: as guessable as the sign-in page
+@operation("Create a personal API token (with e-mail and password)", body=CreateTokenIn,
+           responses={201: TokenOut, 401: Error}, tags=TAGS)
 def create_token() -> Any:
     """A token for the account whose e-mail and password are given; or, without them, for an
     administrator signed in with a token (the new token is revoked with that one)."""
@@ -62,19 +93,21 @@ def create_token() -> Any:
 
 
 def _has_credentials() -> bool:
-    raw = request.get_json(silent=True)
+    raw = json_body()
     return isinstance(raw, dict) and ("email" in raw or "password" in raw)
 
 
 @bp.get("/auth/tokens")
-@require_role()
+@allow(*SIGNED_IN)
+@operation("Your tokens (never their values)", responses={200: TokenList}, tags=TAGS)
 def list_tokens() -> Any:
     tokens = accounts.list_tokens(request_uow(), actor().user_id or 0)
     return jsonify({"items": [token_json(t) for t in tokens]})
 
 
 @bp.delete("/auth/tokens/<int:token_id>")
-@require_role()
+@allow(*SIGNED_IN)
+@operation("Revoke a token (and the tokens it minted)", responses={200: TokenOut, 409: Error}, tags=TAGS)
 def revoke_token(token_id: int) -> Any:
     uow = request_uow()
     token = accounts.revoke_token(uow, actor(), token_id)
@@ -83,7 +116,8 @@ def revoke_token(token_id: int) -> Any:
 
 
 @bp.get("/me")
-@require_role()
+@allow(*SIGNED_IN)
+@operation("Who the token belongs to", responses={200: UserOut}, tags=TAGS)
 def me() -> Any:
     user = current_user()
     assert user is not None

@@ -12,37 +12,36 @@ from tierwatch.core.errors import Conflict, Forbidden, Invalid, NotFound
 from tierwatch.registry.schemas import parse
 from tierwatch.risk.ruleset import ApplicationDataError, RuleRuntimeError
 from tierwatch.web.api.blueprint import bp
-from tierwatch.web.auth import close_request_uow, current_actor
+from tierwatch.web.auth import current_actor
+from tierwatch.web.jsonio import ID_MAX, json_body
 from tierwatch.web.security_log import note_security_event
 
 M = TypeVar("M", bound=BaseModel)
+MAX_OFFSET = 10_000_000  # deeper than any list; past it, page with filters (before_id, status)
 
 
 def body(model: type[M]) -> M:
     """The request's JSON body validated into `model` (Invalid -> 422 with field errors)."""
-    data = request.get_json(silent=True)
-    if data is None and not request.get_data():
-        data = {}
-    return parse(model, data)
+    return parse(model, json_body())
 
 
 def actor() -> Actor:
     found = current_actor()
-    assert found is not None, "views call actor() only behind @require_role"
+    assert found is not None, "views call actor() only behind @allow(...) without ANYONE"
     return found
 
 
 def paging(default: int = 50, most: int = 500) -> tuple[int, int]:
     errors = []
     values = {}
-    for name, low, fallback in (("limit", 1, default), ("offset", 0, 0)):
+    for name, low, high, fallback in (("limit", 1, ID_MAX, default), ("offset", 0, MAX_OFFSET, 0)):
         raw = request.args.get(name)
         try:
-            values[name] = int(raw) if raw is not None else fallback
-            if values[name] < low:
+            values[name] = _int(raw) if raw is not None else fallback
+            if not low <= values[name] <= high:
                 raise ValueError
         except ValueError:
-            errors.append({"field": name, "message": f"must be an integer >= {low}"})
+            errors.append({"field": name, "message": f"must be an integer from {low} to {high}"})
     if errors:
         raise Invalid(errors)
     return min(values["limit"], most), values["offset"]
@@ -53,9 +52,20 @@ def int_arg(name: str) -> int | None:
     if raw is None or raw == "":
         return None
     try:
-        return int(raw)
+        value = _int(raw)
     except ValueError:
         raise Invalid.one(name, "must be an integer") from None
+    if not 0 <= value <= ID_MAX:  # ids are 32-bit INTEGER columns
+        raise Invalid.one(name, f"must be from 0 to {ID_MAX}")
+    return value
+
+
+def _int(raw: str) -> int:
+    # ASCII digits only: int() also reads "١٢" and " 12_0 ", which no client means.
+    text = raw.strip()
+    if not text.lstrip("-").isascii() or not text.lstrip("-").isdigit() or len(text) > 20:
+        raise ValueError(raw)
+    return int(text)
 
 
 def iso(value: Any) -> str | None:
@@ -96,5 +106,3 @@ def _rule_failed(exc: RuleRuntimeError) -> Any:
     # work rolls back); the regulator must fix the rule file, so this is a conflict, not bad input.
     return jsonify({"error": "rule_failed", "rule_id": exc.rule_id, "message": str(exc)}), 409
 
-
-bp.teardown_app_request(close_request_uow)

@@ -13,9 +13,14 @@ from tierwatch.registry.schemas import AmendIn, ApplicationFields, CompanyIn, Cr
 from tierwatch.registry.schemas import ShutdownIn, UserIn
 from tierwatch.web.api.blueprint import bp
 from tierwatch.web.api.common import actor, body, int_arg, iso, paging
-from tierwatch.web.auth import request_uow, require_role
+from tierwatch.web.api.schemas import (
+    ApplicationList, ApplicationOut, ApplicationQuery, AuditList, CompanyList, CompanyOut, PagingQuery, UserOut,
+    VersionOut,
+)
+from tierwatch.web.auth import SIGNED_IN, allow, request_uow
+from tierwatch.web.openapi import Error, operation
 
-REGULATOR_SIDE = ("regulator", "analyst", "admin")
+TAGS = ("registry",)
 
 
 def company_json(company: Company) -> dict[str, Any]:
@@ -62,7 +67,9 @@ def application_json(app: Application, *, full: bool = True) -> dict[str, Any]:
 # --- companies and users ------------------------------------------------------------------
 
 @bp.get("/companies")
-@require_role()
+@allow(*SIGNED_IN)
+@operation("Companies you may see (a company user: their own)", query=PagingQuery,
+           responses={200: CompanyList}, tags=TAGS)
 def list_companies() -> Any:
     limit, offset = paging()
     companies = accounts.list_companies(request_uow(), actor(), limit, offset)
@@ -70,7 +77,8 @@ def list_companies() -> Any:
 
 
 @bp.post("/companies")
-@require_role("regulator", "admin")
+@allow("regulator", "admin")
+@operation("Register a company (regulator)", body=CompanyIn, responses={201: CompanyOut}, tags=TAGS)
 def create_company() -> Any:
     uow = request_uow()
     company = accounts.create_company(uow, actor(), body(CompanyIn))
@@ -79,13 +87,15 @@ def create_company() -> Any:
 
 
 @bp.get("/companies/<int:company_id>")
-@require_role()
+@allow(*SIGNED_IN)
+@operation("One company", responses={200: CompanyOut}, tags=TAGS)
 def get_company(company_id: int) -> Any:
     return jsonify(company_json(accounts.get_company(request_uow(), actor(), company_id)))
 
 
 @bp.post("/users")
-@require_role("admin", "company")
+@allow("admin", "company")
+@operation("Add a user (a company user: a colleague)", body=UserIn, responses={201: UserOut}, tags=TAGS)
 def create_user() -> Any:
     uow = request_uow()
     user = accounts.create_user(uow, actor(), body(UserIn))
@@ -96,7 +106,8 @@ def create_user() -> Any:
 # --- applications -------------------------------------------------------------------------
 
 @bp.get("/applications")
-@require_role()
+@allow(*SIGNED_IN)
+@operation("Applications you may see", query=ApplicationQuery, responses={200: ApplicationList}, tags=TAGS)
 def list_applications() -> Any:
     limit, offset = paging()
     status = request.args.get("status") or None
@@ -111,7 +122,8 @@ def list_applications() -> Any:
 
 
 @bp.post("/applications")
-@require_role("company", "admin")
+@allow("company", "admin")
+@operation("Start a filing (a draft)", body=CreateApplicationIn, responses={201: ApplicationOut}, tags=TAGS)
 def create_application() -> Any:
     uow = request_uow()
     app = service.create_application(uow, actor(), body(CreateApplicationIn))
@@ -120,13 +132,16 @@ def create_application() -> Any:
 
 
 @bp.get("/applications/<int:app_id>")
-@require_role()
+@allow(*SIGNED_IN)
+@operation("One application with its versions", responses={200: ApplicationOut}, tags=TAGS)
 def get_application(app_id: int) -> Any:
     return jsonify(application_json(service.get_application(request_uow(), actor(), app_id)))
 
 
 @bp.patch("/applications/<int:app_id>")
-@require_role("company", "admin")
+@allow("company", "admin")
+@operation("Edit a draft or returned filing", body=ApplicationFields, responses={200: ApplicationOut, 409: Error},
+           tags=TAGS)
 def update_application(app_id: int) -> Any:
     uow = request_uow()
     app = service.update_application(uow, actor(), app_id, body(ApplicationFields))
@@ -135,7 +150,8 @@ def update_application(app_id: int) -> Any:
 
 
 @bp.delete("/applications/<int:app_id>")
-@require_role("company", "admin")
+@allow("company", "admin")
+@operation("Delete a draft", responses={204: None, 409: Error}, tags=TAGS)
 def delete_draft(app_id: int) -> Any:
     uow = request_uow()
     service.delete_draft(uow, actor(), app_id)
@@ -144,7 +160,8 @@ def delete_draft(app_id: int) -> Any:
 
 
 @bp.get("/applications/<int:app_id>/versions/<int:number>")
-@require_role()
+@allow(*SIGNED_IN)
+@operation("One version of an application", responses={200: VersionOut}, tags=TAGS)
 def get_version(app_id: int, number: int) -> Any:
     app = service.get_application(request_uow(), actor(), app_id)
     for version in app.versions:
@@ -159,7 +176,9 @@ _ACTION_PATH = "/applications/<int:app_id>/<any(" + ", ".join(f"'{a}'" for a in 
 
 
 @bp.post(_ACTION_PATH)
-@require_role()
+@allow(*SIGNED_IN)
+@operation("A workflow step: submit, start-review, approve, return, reject, deregister", body=ReasonIn,
+           responses={200: ApplicationOut, 409: Error}, tags=TAGS)
 def transition(app_id: int, action: str) -> Any:
     uow = request_uow()
     reason = body(ReasonIn).reason
@@ -169,7 +188,9 @@ def transition(app_id: int, action: str) -> Any:
 
 
 @bp.post("/applications/<int:app_id>/amend")
-@require_role("company", "admin")
+@allow("company", "admin")
+@operation("Amend an approved filing (a new version)", body=AmendIn, responses={201: ApplicationOut, 409: Error},
+           tags=TAGS)
 def amend(app_id: int) -> Any:
     uow = request_uow()
     app = service.amend(uow, actor(), app_id, body(AmendIn))
@@ -178,7 +199,8 @@ def amend(app_id: int) -> Any:
 
 
 @bp.post("/applications/<int:app_id>/shutdown")
-@require_role("company", "admin")
+@allow("company", "admin")
+@operation("Declare the service stopped", body=ShutdownIn, responses={200: ApplicationOut, 409: Error}, tags=TAGS)
 def shutdown(app_id: int) -> Any:
     uow = request_uow()
     app = service.declare_shutdown(uow, actor(), app_id, body(ShutdownIn))
@@ -187,7 +209,8 @@ def shutdown(app_id: int) -> Any:
 
 
 @bp.get("/applications/<int:app_id>/audit")
-@require_role()
+@allow(*SIGNED_IN)
+@operation("An application's audit trail", query=PagingQuery, responses={200: AuditList}, tags=TAGS)
 def application_audit(app_id: int) -> Any:
     uow = request_uow()
     service.get_application(uow, actor(), app_id)  # visibility check

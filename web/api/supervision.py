@@ -12,7 +12,9 @@ from tierwatch.registry.models import SupervisionTask
 from tierwatch.registry.schemas import CompleteTaskIn
 from tierwatch.web.api.blueprint import bp
 from tierwatch.web.api.common import actor, body, int_arg, iso, paging
-from tierwatch.web.auth import request_uow, require_role
+from tierwatch.web.api.schemas import TaskList, TaskOut, TaskQuery
+from tierwatch.web.auth import SIGNED_IN, allow, request_uow
+from tierwatch.web.openapi import Error, operation
 
 STATUSES = (supervision.OPEN, supervision.OVERDUE, supervision.DONE)
 
@@ -25,7 +27,9 @@ def task_json(task: SupervisionTask) -> dict[str, Any]:
 
 
 @bp.get("/tasks")
-@require_role()
+@allow(*SIGNED_IN)
+@operation("Supervision tasks (a company: its own)", query=TaskQuery, responses={200: TaskList},
+           tags=("supervision",))
 def list_tasks() -> Any:
     limit, offset = paging(100, 1000)
     status = request.args.get("status") or None
@@ -39,7 +43,8 @@ def list_tasks() -> Any:
 
 
 @bp.post("/tasks/<int:task_id>/complete")
-@require_role()
+@allow(*SIGNED_IN)
+@operation("Mark a task done", body=CompleteTaskIn, responses={200: TaskOut, 409: Error}, tags=("supervision",))
 def complete_task(task_id: int) -> Any:
     uow = request_uow()
     task = supervision.complete_task(uow, actor(), task_id, body(CompleteTaskIn).note)

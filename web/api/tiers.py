@@ -17,13 +17,22 @@ from tierwatch.risk.models import RuleSetVersion
 from tierwatch.risk.ruleset import RuleSetInvalid, RuleRuntimeError, ApplicationDataError
 from tierwatch.web.api.blueprint import bp
 from tierwatch.web.api.common import actor, body, iso
-from tierwatch.web.auth import request_uow, require_role
+from tierwatch.web.api.schemas import (
+    OverrideEnded, OverrideOut, RuleFileOk, RuleSetList, RuleSetQuery, TierChangeOut, TierList,
+)
+from tierwatch.web.auth import SIGNED_IN, allow, request_uow
+from tierwatch.web.openapi import Error, operation
+
+TAGS = ("tiers",)
+RULE_FILE = ("application/yaml", "text/plain")
 
 MAX_RULE_FILE = 1_000_000  # bytes
 
 
 @bp.get("/applications/<int:app_id>/tiers")
-@require_role()
+@allow(*SIGNED_IN)
+@operation("An application's tiers under each regime, with the rules that fired", responses={200: TierList},
+           tags=TAGS)
 def application_tiers(app_id: int) -> Any:
     uow = request_uow()
     service.get_application(uow, actor(), app_id)  # visibility: 404 for other companies
@@ -32,7 +41,9 @@ def application_tiers(app_id: int) -> Any:
 
 
 @bp.post("/applications/<int:app_id>/tiers/override")
-@require_role("regulator", "admin")
+@allow("regulator", "admin")
+@operation("Override a tier, with a written justification", body=OverrideIn,
+           responses={201: OverrideOut, 409: Error}, tags=TAGS)
 def override_tier(app_id: int) -> Any:
     uow = request_uow()
     data = body(OverrideIn)
@@ -45,7 +56,8 @@ def override_tier(app_id: int) -> Any:
 
 
 @bp.delete("/applications/<int:app_id>/tiers/<jurisdiction>/override")
-@require_role("regulator", "admin")
+@allow("regulator", "admin")
+@operation("End a tier override", body=ReasonIn, responses={200: OverrideEnded, 409: Error}, tags=TAGS)
 def end_override(app_id: int, jurisdiction: str) -> Any:
     uow = request_uow()
     reason = body(ReasonIn).reason or ""
@@ -62,21 +74,26 @@ def version_json(row: RuleSetVersion) -> dict[str, Any]:
 
 
 @bp.get("/rulesets")
-@require_role()
+@allow(*SIGNED_IN)
+@operation("Rule-set versions", query=RuleSetQuery, responses={200: RuleSetList}, tags=TAGS)
 def list_rulesets() -> Any:
     rows = risk_service.list_versions(request_uow(), request.args.get("jurisdiction") or None)
     return jsonify({"items": [version_json(r) for r in rows]})
 
 
 @bp.post("/rulesets/validate")
-@require_role("regulator", "analyst", "admin")
+@allow("regulator", "analyst", "admin")
+@operation("Validate a rule file (the YAML as the body); errors name their line", raw_body=RULE_FILE,
+           responses={200: RuleFileOk}, tags=TAGS)
 def validate_ruleset() -> Any:
     _rule_text()  # checked in the sandbox: nothing else to do
     return jsonify({"ok": True, "errors": []})
 
 
 @bp.post("/rulesets/simulate")
-@require_role("regulator", "analyst", "admin")
+@allow("regulator", "analyst", "admin")
+@operation("What-if: which applications a rule file would move between tiers", raw_body=RULE_FILE,
+           responses={200: TierChangeOut}, tags=TAGS)
 def simulate_ruleset() -> Any:
     uow = request_uow()
     report = risk_service.simulate(uow, _rule_text(), service.iter_current_applications(uow))
@@ -84,7 +101,9 @@ def simulate_ruleset() -> Any:
 
 
 @bp.post("/rulesets/activate")
-@require_role("admin")
+@allow("admin")
+@operation("Activate a rule file (re-tiers every application)", raw_body=RULE_FILE,
+           responses={201: TierChangeOut, 409: Error}, tags=TAGS)
 def activate_ruleset() -> Any:
     uow = request_uow()
     report = risk_service.activate_ruleset(uow, _rule_text(), actor(), service.iter_current_applications(uow))

@@ -1,5 +1,5 @@
-"""The public pages' blueprint; the view modules add their routes to it."""
+"""The public pages' blueprint (citizens, no sign-in); the view modules add their routes to it."""
 
 from flask import Blueprint
 
-bp = Blueprint("public", __name__, template_folder="../templates")
+bp = Blueprint("public", __name__)

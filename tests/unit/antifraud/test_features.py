@@ -93,3 +93,35 @@ def test_reputation_counts_feed_the_features():
     X = f.transform([prepare(REPORT)], InMemoryReputation.from_reports(earlier)).toarray()[0]
     dense = dict(zip(DENSE, X[f.n_text :]))
     assert dense["rep_phone_count"] == 3 and dense["rep_regions_max"] == 2 and dense["night"] == 1
+
+
+def test_a_model_trained_before_a_new_channel_gets_exactly_its_own_columns():
+    from tierwatch.antifraud.features import DENSE
+
+    assert "channel=in_person" in DENSE
+    older = [n for n in DENSE if n != "channel=in_person"]  # what a model trained before it stored
+    f = _featurizer()
+    old = Featurizer.from_json({**f.to_json(), "dense": older})
+    items = [prepare({**REPORT, "channel": "in_person"}), prepare(REPORT)]
+    X = old.transform(items).toarray()
+    assert X.shape[1] == f.n_text + len(older) and old.feature_names[f.n_text:] == older
+    row = dict(zip(old.feature_names, X[0]))
+    assert not any(row[f"channel={c}"] for c in ("phone", "sms", "other"))  # unseen value: no channel
+    assert dict(zip(old.feature_names, X[1]))["channel=phone"] == 1.0
+    new = f.transform(items).toarray()
+    assert dict(zip(f.feature_names, new[0]))["channel=in_person"] == 1.0
+    try:
+        Featurizer.from_json({**f.to_json(), "dense": older + ["channel=pigeon"]})
+    except ValueError as exc:
+        assert "channel=pigeon" in str(exc)
+    else:
+        raise AssertionError("a column this code cannot compute must be refused")
+
+
+def test_every_named_technique_is_a_feature():
+    p = prepare({**REPORT, "ai_technique": "cloned_voice", "ai_techniques": ["face_swap_video", "cloned_voice"]})
+    assert (p.ai_technique, p.ai_techniques) == ("face_swap_video", ("face_swap_video", "cloned_voice"))
+    f = _featurizer()
+    row = dict(zip(f.feature_names, f.transform([p]).toarray()[0]))
+    assert row["suspected=face_swap_video"] == row["suspected=cloned_voice"] == 1.0
+    assert row["suspected=chatbot"] == 0.0

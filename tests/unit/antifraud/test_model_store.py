@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from tierwatch.antifraud.bundle import report_artefacts, report_from_files
-from tierwatch.antifraud.cli import model as model_cli
+from tierwatch.cli.model import model as model_cli
 from tierwatch.antifraud.features import prepare
 from tierwatch.antifraud.model_store import ModelStore, ModelStoreError
 from tierwatch.antifraud.models import ModelVersion

@@ -6,13 +6,29 @@ import pytest
 from tierwatch.core.settings import SettingsError, load_settings
 
 
-def test_defaults_run_on_one_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_defaults_run_on_one_machine(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     for var in ("TIERWATCH_BUS", "TIERWATCH_SEARCH", "TIERWATCH_DATABASE_URL", "TIERWATCH_DATA_DIR"):
         monkeypatch.delenv(var, raising=False)
+    monkeypatch.chdir(tmp_path)
     settings = load_settings()
     assert settings.bus == "sql"
     assert settings.search == "fts"
-    assert settings.resolved_database_url == "sqlite:///var/tierwatch.db"
+    assert settings.secure_cookies is True and settings.rate_limit_storage == "memory://"
+    assert settings.resolved_database_url == f"sqlite:///{tmp_path}/var/tierwatch.db"
+
+
+def test_a_relative_data_directory_is_taken_from_where_the_command_runs(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("TIERWATCH_DATA_DIR", "data/tw")
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings()
+    assert settings.data_dir == tmp_path / "data" / "tw" and settings.data_dir.is_absolute()
+    assert settings.resolved_keys_dir == tmp_path / "data" / "tw" / "keys"
+    assert load_settings(keys_dir="k").keys_dir == tmp_path / "k"
+
+
+def test_secure_cookies_can_be_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TIERWATCH_SECURE_COOKIES", "0")
+    assert load_settings().secure_cookies is False
 
 
 def test_environment_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -70,6 +86,35 @@ def test_cli_reports_unreachable_database_in_one_line(tmp_path) -> None:  # type
     assert proc.stderr.startswith("error: TIERWATCH_DATABASE_URL: cannot reach")
     assert "Traceback" not in proc.stderr
     assert "u:p" not in proc.stderr  # the password is not echoed
+
+
+def test_kafka_group_timings_reach_the_consumer(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tierwatch.bootstrap import build
+
+    monkeypatch.setenv("TIERWATCH_BUS", "kafka")
+    monkeypatch.setenv("TIERWATCH_INTAKE_SESSION_TIMEOUT", "12")
+    monkeypatch.setenv("TIERWATCH_INTAKE_SEND_TIMEOUT", "4.5")
+    bus = build(load_settings()).bus  # built, not connected
+    assert bus.consumer_options == {"session.timeout.ms": 12000, "heartbeat.interval.ms": 3000,
+                                    "max.poll.interval.ms": 300000}
+    assert bus.send_timeout == 4.5
+
+
+@pytest.mark.parametrize(
+    ("var", "value", "message"),
+    [
+        ("TIERWATCH_INTAKE_HEARTBEAT_INTERVAL", "5", "at most a third of the session timeout"),
+        ("TIERWATCH_INTAKE_MAX_POLL_INTERVAL", "8", "at least the session timeout"),
+        ("TIERWATCH_INTAKE_SESSION_TIMEOUT", "2", "greater than or equal to 6"),
+        ("TIERWATCH_INTAKE_BATCH_SIZE", "0", "greater than or equal to 1"),
+    ],
+)
+def test_intake_timings_are_checked_and_named(monkeypatch: pytest.MonkeyPatch, var: str, value: str,
+                                              message: str) -> None:
+    monkeypatch.setenv(var, value)
+    with pytest.raises(SettingsError) as err:
+        load_settings()
+    assert str(err.value).startswith(f"{var}: ") and message in str(err.value)
 
 
 def test_what_tierwatch_writes_is_readable_by_its_owner_only(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -93,6 +93,78 @@ def test_broker_failure_is_503_not_202(client, container, monkeypatch):
     assert resp.status_code == 503 and resp.headers["Retry-After"] == "5"
 
 
+KEY = "5f0c7c1e-6a39-4c8e-9d0e-2b7a1f4e8c11"
+
+
+def stored_reports(container) -> dict[str, int]:
+    """Run a worker over the embedded bus until idle; report_id -> rows stored."""
+    import threading
+
+    from tierwatch.monitoring.models import Report as ReportRow
+    from tierwatch.worker import build_worker
+
+    build_worker(container, threading.Event()).run(exit_when_idle=0.5)
+    with container.uow() as uow:
+        rows = uow.session.execute(sa.select(ReportRow.report_id, sa.func.count()).group_by(ReportRow.report_id))
+        return dict(rows.all())
+
+
+def test_a_retry_with_the_same_idempotency_key_is_the_same_single_report(client, container):
+    first = client.post("/api/v1/reports/scam", json=SCAM, headers={"Idempotency-Key": KEY})
+    again = client.post("/api/v1/reports/scam", json={**SCAM, "description": SCAM["description"] + "（重试）"},
+                        headers={"Idempotency-Key": KEY})
+    assert first.status_code == again.status_code == 202
+    assert first.get_json() == again.get_json()  # same report_id, same tracking code
+    assert len(published(container, "reports.scam")) == 2  # both reached the bus, as after a timeout
+    other = client.post("/api/v1/reports/scam", json=SCAM, headers={"Idempotency-Key": KEY[::-1]}).get_json()
+    assert other["report_id"] != first.get_json()["report_id"]
+    assert stored_reports(container) == {first.get_json()["report_id"]: 1, other["report_id"]: 1}
+
+
+def test_idempotency_keys_are_scoped_by_sender_and_endpoint(client, container, tokens):
+    anonymous = client.post("/api/v1/reports/scam", json=SCAM, headers={"Idempotency-Key": KEY}).get_json()
+    signed_in = client.post("/api/v1/reports/scam", json=SCAM,
+                            headers={"Idempotency-Key": KEY, **tokens["regulator"]}).get_json()
+    incident = client.post("/api/v1/reports/incident", json=INCIDENT,
+                           headers={"Idempotency-Key": KEY, **tokens["regulator"]}).get_json()
+    assert len({anonymous["report_id"], signed_in["report_id"], incident["report_id"]}) == 3
+
+
+def test_a_client_report_id_wins_over_the_key(client):
+    body = client.post("/api/v1/reports/scam", json={**SCAM, "report_id": "partner-77-000124"},
+                       headers={"Idempotency-Key": KEY}).get_json()
+    assert body["report_id"] == "partner-77-000124"
+
+
+def test_a_malformed_idempotency_key_is_a_field_level_422(client, container):
+    resp = client.post("/api/v1/reports/scam", json=SCAM, headers={"Idempotency-Key": "abc"})
+    assert resp.status_code == 422
+    assert [e["field"] for e in resp.get_json()["errors"]] == ["Idempotency-Key"]
+    assert published(container, "reports.scam") == []
+
+
+def test_a_bulk_retry_with_the_same_key_repeats_every_receipt(client, container, tokens):
+    items = [{**SCAM, "kind": "scam"}, {**SCAM, "kind": "scam", "region": "广西"}, {**INCIDENT, "kind": "incident"}]
+    headers = {"Idempotency-Key": KEY, **tokens["regulator"]}
+    first = client.post("/api/v1/reports/bulk", json={"reports": items}, headers=headers).get_json()
+    again = client.post("/api/v1/reports/bulk", json={"reports": items}, headers=headers).get_json()
+    assert first == again and len({r["report_id"] for r in first["receipts"]}) == 3
+    bad = client.post("/api/v1/reports/bulk", json={"reports": items},
+                      headers={**headers, "Idempotency-Key": "short"}).get_json()
+    assert bad["errors"] == [{"field": "Idempotency-Key", "message": bad["errors"][0]["message"]}]
+    assert sorted(stored_reports(container).values()) == [1, 1, 1]
+
+
+def test_the_form_token_path_gives_the_api_key_path_the_same_report_id():
+    from tierwatch.monitoring.intake import build_report
+
+    data = {k: v for k, v in SCAM.items() if k != "reporter_contact"}
+    token = "Zk3pX9qLr2Vt8mWc1Hs0Ng"  # what a form's hidden field would carry
+    first = build_report("scam", data, idempotency_key=token, reporter_type="citizen", source="web")
+    again = build_report("scam", data, idempotency_key=token, reporter_type="citizen", source="web")
+    assert first.report_id == again.report_id and first.report_id.startswith("ik-")
+
+
 def _token(container, world, key):
     from tierwatch.registry import accounts
     from tierwatch.registry.models import User

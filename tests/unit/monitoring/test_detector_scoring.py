@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from tierwatch.antifraud.bundle import report_artefacts
-from tierwatch.antifraud.cli import model as model_cli
+from tierwatch.cli.model import model as model_cli
 from tierwatch.antifraud.model_store import ModelStore
 from tierwatch.antifraud.reputation import InMemoryReputation
 from tierwatch.antifraud.training.train import TrainConfig, train_report_model

@@ -112,3 +112,14 @@ def test_tracking_code_is_stable_and_readable():
     assert code != tracking_code_for("r-2026-000002")
     assert code.startswith("TW-") and len(code) == 13
     assert not set(code[3:]) & set("01IO")
+
+
+@pytest.mark.parametrize(("count", "ok"), [(332.0, True), (332, True), (332.5, False), ("332", False),
+                                           (1e11, False)])
+def test_a_whole_float_is_an_integer_as_in_json_schema(count, ok) -> None:  # type: ignore[no-untyped-def]
+    raw = json.dumps({**INCIDENT, "affected_users": count}).encode()
+    if ok:
+        assert parse_report(raw).affected_users == 332
+    else:
+        with pytest.raises(InvalidMessage, match="affected_users"):
+            parse_report(raw)

@@ -56,6 +56,7 @@ class World:
     analyst: Actor
     a: Actor  # user of company A
     b: Actor  # user of company B
+    partner: Actor  # a partner feed's account
     company_a: int
     company_b: int
 
@@ -99,7 +100,7 @@ def make_world(container: Container) -> World:
         users = {}
         for key, role, company in (("admin", "admin", None), ("regulator", "regulator", None),
                                    ("analyst", "analyst", None), ("a", "company", a.id),
-                                   ("b", "company", b.id)):
+                                   ("b", "company", b.id), ("partner", "partner", None)):
             user = accounts.create_user(uow, system, UserIn(
                 email=f"{key}@example.cn", name=key, password=PASSWORD, role=role, company_id=company))
             users[key] = actor_of(user)

@@ -73,8 +73,13 @@ def test_return_requires_reason_then_resubmit(container, world):
         uow.commit()
     assert _do(container, world.a, app_id, "submit")[0] == "submitted"
     with container.uow() as uow:
-        entry = audit.list_entries(uow, entity="application", entity_id=app_id)[2]
-        assert (entry.action, entry.reason) == ("application.return", "补充安全评估报告")
+        entries = audit.list_entries(uow, entity="application", entity_id=app_id)
+        assert [e.action for e in entries[:4]] == ["application.submit", "application.update",
+                                                   "application.revise", "application.return"]
+        assert entries[3].reason == "补充安全评估报告"
+        # The returned version stays as the regulator saw it; the edit went into version 2.
+        app = service.get_application(uow, world.a, app_id)
+        assert [(v.number, v.status, v.version) for v in app.versions] == [(1, "returned", "1.0"), (2, "submitted", "1.1")]
 
 
 def test_roles_and_states_are_enforced(container, world):
@@ -165,3 +170,23 @@ def test_search_text_is_literal_so_wildcards_match_only_themselves(container, wo
         assert [a.id for a in service.list_applications(uow, world.regulator, q="%")[0]] == [percent]
         assert service.list_applications(uow, world.regulator, q="_")[1] == 0
         assert service.list_applications(uow, world.regulator, q="普通")[1] == 1
+
+
+def test_counts_by_status_cover_every_status_and_only_what_the_actor_sees(container, world):  # type: ignore[no-untyped-def]
+    from tierwatch.registry import service, workflow
+    from tierwatch.registry.schemas import CreateApplicationIn
+    from tests.unit.registry.factories import full_fields
+
+    with container.uow() as uow:
+        first = service.create_application(uow, world.a, CreateApplicationIn(**full_fields()))
+        service.create_application(uow, world.a, CreateApplicationIn(**full_fields(name="二号")))
+        service.create_application(uow, world.b, CreateApplicationIn(**full_fields(name="乙")))
+        service.transition(uow, world.a, first.id, "submit")
+        uow.commit()
+        assert list(service.count_by_status(uow, world.a)) == list(workflow.STATUSES)
+        assert service.count_by_status(uow, world.a)["draft"] == 1
+        assert service.count_by_status(uow, world.a)["submitted"] == 1
+        assert service.count_by_status(uow, world.b)["draft"] == 1
+        regulator = service.count_by_status(uow, world.regulator)
+        assert (regulator["draft"], regulator["submitted"], sum(regulator.values())) == (2, 1, 3)
+        assert sum(service.count_by_status(uow, world.partner).values()) == 0

@@ -53,7 +53,7 @@ def test_every_tier_under_both_regimes_in_realistic_proportions(tmp_path: Path, 
         assert 0 < cac_high < 185 / 2
         # each generated filing gets the tier the case suite expects of it, through the real use cases
         suite = yaml.safe_load(demo.CASE_SUITE.read_text(encoding="utf-8"))
-        company = uow.session.scalars(sa.select(Company).where(Company.name == demo.DEMO_COMPANY)).one()
+        company = uow.session.scalars(sa.select(Company).where(Company.name == demo.GENERATED_COMPANY)).one()
         apps = uow.session.scalars(sa.select(Application).where(Application.company_id == company.id)
                                    .order_by(Application.id)).all()
         for app, case in zip(apps, suite["cases"], strict=True):

@@ -51,3 +51,32 @@ def test_unknown_scam_type_is_422_with_field(client, tokens, report_id):  # type
         "report_id": report_id, "is_scam": True, "scam_type": "space_pirates"})
     assert resp.status_code == 422
     assert [e["field"] for e in resp.json["errors"]] == ["scam_type"]
+
+
+def test_an_analyst_labels_a_report_by_the_tracking_code_pages_show(client, tokens, container, report_id):  # type: ignore[no-untyped-def]
+    resp = client.post("/api/v1/labels", headers=tokens["analyst"], json={
+        "tracking_code": "TW-LABEL00001", "is_scam": False, "note": "正常客服来电"})
+    assert resp.status_code == 201, resp.json
+    assert resp.json["report_id"] == report_id and resp.json["analyst"] == "analyst@example.cn"
+    with container.uow() as uow:
+        assert uow.session.get(AnalystLabel, resp.json["id"]).report_id == report_id
+
+
+@pytest.mark.parametrize("verdict", ["yes", "true", 1, "1", None])
+def test_is_scam_must_be_a_json_boolean_as_in_intake(client, tokens, container, report_id, verdict):  # type: ignore[no-untyped-def]
+    resp = client.post("/api/v1/labels", headers=tokens["analyst"], json={"report_id": report_id, "is_scam": verdict})
+    assert resp.status_code == 422 and [e["field"] for e in resp.json["errors"]] == ["is_scam"]
+    with container.uow() as uow:
+        assert uow.session.query(AnalystLabel).count() == 0
+
+
+@pytest.mark.parametrize("reference", [{}, {"report_id": "r-label-1", "tracking_code": "TW-LABEL00001"},
+                                       {"tracking_code": "TW-label00001"}])
+def test_exactly_one_well_formed_reference_names_the_report(client, tokens, report_id, reference):  # type: ignore[no-untyped-def]
+    resp = client.post("/api/v1/labels", headers=tokens["analyst"], json={**reference, "is_scam": True})
+    assert resp.status_code == 422 and [e["field"] for e in resp.json["errors"]] == ["tracking_code"]
+
+
+def test_an_unknown_tracking_code_is_404(client, tokens, report_id):  # type: ignore[no-untyped-def]
+    resp = client.post("/api/v1/labels", headers=tokens["analyst"], json={"tracking_code": "TW-2222222222", "is_scam": True})
+    assert resp.status_code == 404

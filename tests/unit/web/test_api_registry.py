@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from tierwatch.registry.events import SignupRequested
 from tierwatch.registry.models import Application, AuditEntry, Company, User
 from tests.unit.registry.factories import BAIDU, PASSWORD, full_fields
 
@@ -81,18 +82,30 @@ def test_invalid_self_registration_is_refused_whole(client, container):
     assert (_count(container, Company), _count(container, User)) == before
 
 
-def test_self_registration_then_token_login(client):
+def test_self_registration_then_token_login(client, container):
+    sent: list[SignupRequested] = []
+    container.handlers[SignupRequested] = (lambda _uow, event: sent.append(event),)
     resp = client.post("/api/v1/auth/register", json={
         "company": {"name": "北京百度网讯科技有限公司", "credit_code": BAIDU, "province": "北京市"},
         "user": {"email": "ops@baidu.example", "name": "李四", "password": PASSWORD}})
+    assert resp.status_code == 202, resp.json
+    # An address with an account gets the very same answer (nothing tells the two apart).
+    known = client.post("/api/v1/auth/register", json={
+        "company": {"name": "另一家公司", "credit_code": "91440101MA59UC1B0L"},
+        "user": {"email": "a@example.cn", "name": "王五", "password": PASSWORD}})
+    assert (known.status_code, known.json) == (resp.status_code, resp.json)
+    assert [(m.email, m.token is not None) for m in sent] == [("ops@baidu.example", True), ("a@example.cn", False)]
+    assert client.post("/api/v1/auth/register/confirm", json={"token": "guessed"}).status_code == 404
+    resp = client.post("/api/v1/auth/register/confirm", json={"token": sent[0].token})
     assert resp.status_code == 201, resp.json
+    assert client.post("/api/v1/auth/register/confirm", json={"token": sent[0].token}).status_code == 404  # once
     token = resp.json["token"]["token"]
     me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).json
     assert me["role"] == "company" and me["company_id"] == resp.json["company"]["id"]
     # the same credit code cannot register twice
     again = client.post("/api/v1/auth/register", json={
         "company": {"name": "另一家", "credit_code": BAIDU}, "user": {"email": "x@y.cn", "name": "王五", "password": PASSWORD}})
-    assert again.status_code == 422 and again.json["errors"][0]["field"] == "credit_code"
+    assert again.status_code == 422 and again.json["errors"][0]["field"] == "company.credit_code"
     wrong = client.post("/api/v1/auth/tokens", json={"email": "ops@baidu.example", "password": "wrong password"})
     assert wrong.status_code == 401
     ok = client.post("/api/v1/auth/tokens", json={"email": "ops@baidu.example", "password": PASSWORD, "name": "ci"})

@@ -1,0 +1,1 @@
+from tests.unit.registry.factories import _template, container, world  # noqa: F401
