@@ -14,11 +14,17 @@ from tierwatch.risk import flags
 from tierwatch.risk.engine import FLAG_KINDS
 from tierwatch.web.api.blueprint import bp
 from tierwatch.web.api.common import actor, body, iso, paging
-from tierwatch.web.auth import request_uow, require_role
+from tierwatch.web.api.schemas import FlagsClearedOut, ReviewQueueOut, ReviewQueueQuery
+from tierwatch.web.auth import allow, request_uow
+from tierwatch.web.openapi import operation
+
+TAGS = ("tiers",)
 
 
 @bp.get("/review-queue")
-@require_role("regulator", "analyst", "admin")
+@allow("regulator", "analyst", "admin")
+@operation("The review queue: flagged current assessments with their evidence, not yet cleared",
+           query=ReviewQueueQuery, responses={200: ReviewQueueOut}, tags=TAGS)
 def review_queue() -> Any:
     limit, offset = paging(50, 500)
     kind = request.args.get("kind") or None
@@ -31,7 +37,9 @@ def review_queue() -> Any:
 
 
 @bp.post("/applications/<int:app_id>/tiers/<jurisdiction>/flags/clear")
-@require_role("regulator", "admin")
+@allow("regulator", "admin")
+@operation("Clear an assessment's review flags, with a written reason", body=ReasonIn,
+           responses={200: FlagsClearedOut}, tags=TAGS)
 def clear_review_flags(app_id: int, jurisdiction: str) -> Any:
     uow = request_uow()
     row = flags.clear_flags(uow, actor(), app_id, jurisdiction, body(ReasonIn).reason or "")

@@ -18,7 +18,8 @@ from tierwatch.risk.ruleset import RuleSetInvalid, RuleRuntimeError, Application
 from tierwatch.web.api.blueprint import bp
 from tierwatch.web.api.common import actor, body, iso
 from tierwatch.web.api.schemas import (
-    OverrideEnded, OverrideOut, RuleFileOk, RuleSetList, RuleSetQuery, TierChangeOut, TierList,
+    DiffFileQuery, DiffVersionsQuery, OverrideEnded, OverrideOut, RuleFileOk, RuleSetDiffOut, RuleSetList,
+    RuleSetQuery, TierChangeOut, TierList,
 )
 from tierwatch.web.auth import SIGNED_IN, allow, request_uow
 from tierwatch.web.openapi import Error, operation
@@ -112,7 +113,10 @@ def activate_ruleset() -> Any:
 
 
 @bp.post("/rulesets/diff")
-@require_role("regulator", "analyst", "admin")
+@allow("regulator", "analyst", "admin")
+@operation("Diff: the rules a rule file adds, removes or changes against a stored version, and which "
+           "applications would move, with the rules that caused each move", raw_body=RULE_FILE,
+           query=DiffFileQuery, responses={200: RuleSetDiffOut, 404: Error}, tags=TAGS)
 def diff_ruleset() -> Any:
     """The uploaded rule file (raw YAML body) against `?old=` (a stored version `cn-gd@v3`, or by
     default the active version of the file's jurisdiction), over the stored registry."""
@@ -123,7 +127,9 @@ def diff_ruleset() -> Any:
 
 
 @bp.get("/rulesets/diff")
-@require_role("regulator", "analyst", "admin")
+@allow("regulator", "analyst", "admin")
+@operation("Diff of two stored rule-set versions over the stored registry", query=DiffVersionsQuery,
+           responses={200: RuleSetDiffOut, 404: Error}, tags=TAGS)
 def diff_versions() -> Any:
     """Two stored versions: `?old=cn-gd@v1&new=cn-gd@active`, over the stored registry."""
     old, new = (_stored_ref(request.args.get(name) or "", name) for name in ("old", "new"))
