@@ -6,7 +6,7 @@ without importing the composition root (tierwatch.bootstrap builds the real one)
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from tierwatch.core.bus import EventBus
 from tierwatch.core.db import UnitOfWork
@@ -26,6 +26,11 @@ class AppContext(Protocol):
 
     @property
     def search(self) -> SearchIndex: ...
+
+    @property
+    def alert_rules(self) -> Any:
+        """The alert rules in force (monitoring.alerts.catalog.RuleCatalog)."""
+        ...
 
     def uow(self) -> UnitOfWork: ...
 

@@ -1,6 +1,7 @@
 """Settings read from TIERWATCH_* environment variables, with defaults that run on one machine.
 
-One object: ``Settings`` holds the intake knobs (``TIERWATCH_INTAKE_*``) as ``settings.intake``.
+One object: ``Settings`` holds the intake knobs (``TIERWATCH_INTAKE_*``) as ``settings.intake`` and
+the alerting ones (``TIERWATCH_ALERT_*``) as ``settings.alerts``.
 The composition root (``tierwatch.bootstrap``) reads it once and hands it to whoever needs it.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tierwatch.core.bus import dlq_topic
@@ -94,6 +95,38 @@ class IntakeSettings(BaseSettings):
         return self.max_message_bytes + 64 * 1024
 
 
+_SLA = r"^[1-9][0-9]{0,5}[smhdw],[1-9][0-9]{0,5}[smhdw]$"
+
+
+class AlertSettings(BaseSettings):
+    """Alerting (``TIERWATCH_ALERT_*``): where the rule files are, the evaluator's lease, SLA
+    clocks per severity ("ack,resolve" as compact durations), SMTP and webhook delivery."""
+
+    model_config = SettingsConfigDict(env_prefix="TIERWATCH_ALERT_", extra="ignore", frozen=True)
+
+    rules_dir: Path | None = None  # None: the starter rules shipped in tierwatch.rules/alerts
+    evaluate_seconds: int = Field(default=5, ge=1, le=300)  # how often a worker tries to lead
+    lease_seconds: int = Field(default=30, ge=5, le=600)  # embedded (SQLite) lease lifetime
+    sla_critical: str = Field(default="15m,4h", pattern=_SLA)
+    sla_high: str = Field(default="1h,24h", pattern=_SLA)
+    sla_medium: str = Field(default="4h,3d", pattern=_SLA)
+    sla_low: str = Field(default="1d,7d", pattern=_SLA)
+    digest_hour: int = Field(default=8, ge=0, le=23)  # local time (Settings.timezone)
+    base_url: str = "http://127.0.0.1:8000"  # links in notifications
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_from: str = "tierwatch-alerts@localhost"
+    smtp_user: str = ""
+    smtp_password: SecretStr = SecretStr("")  # environment only, never the database
+    smtp_starttls: bool = False
+    send_timeout: float = Field(default=10.0, gt=0)
+
+    def sla(self, severity: str) -> tuple[str, str]:
+        """(acknowledge within, resolve within) for a severity, as compact durations."""
+        ack, _, resolve = getattr(self, f"sla_{severity}").partition(",")
+        return ack, resolve
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TIERWATCH_", extra="ignore", frozen=True)
 
@@ -126,6 +159,7 @@ class Settings(BaseSettings):
     # Prevention tips a regulator edited: <dir>/tips/<topic>.<lang>.md replace the bundled ones.
     content_dir: Path | None = None
     intake: IntakeSettings = Field(default_factory=IntakeSettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
 
     @field_validator("data_dir", "keys_dir", "content_dir")
     @classmethod

@@ -7,6 +7,16 @@ from typing import Any
 from tierwatch.core.search import IndexSchema
 
 REPORTS_INDEX = "reports"
+# identifier kind -> the keyword field holding that kind's values (without the "kind:" prefix)
+IDENTIFIER_FIELDS = {
+    "phone": "ident_phone",
+    "url": "ident_url",
+    "domain": "ident_domain",
+    "account": "ident_account",
+    "payment_account": "ident_payment_account",
+}
+# Keyword fields that may hold several values in one document.
+MULTI_VALUED = frozenset({"identifiers", "identifier_kinds", *IDENTIFIER_FIELDS.values()})
 
 REPORTS_SCHEMA = IndexSchema(
     text=("description", "measures"),
@@ -27,9 +37,12 @@ REPORTS_SCHEMA = IndexSchema(
         "model_version",
         "application_id",
         "tracking_code",
-        # A keyed hash standing for the reporter (monitoring.reporters): independent reporters
-        # are counted without the index knowing who they are.
+        # The campaign a report joined, a keyed hash standing for the reporter (monitoring.reporters:
+        # independent reporters counted without the index knowing who they are) and one field per
+        # identifier kind, so a rule can count phone numbers without URLs.
+        "campaign_id",
         "reporter_key",
+        *IDENTIFIER_FIELDS.values(),
     ),
     date=("reported_at", "occurred_at", "received_at"),
     number=("amount_lost", "scam_probability", "affected_users"),
@@ -81,4 +94,10 @@ def report_document(row: dict[str, Any], identifiers: list[str], tier: str | Non
         doc["reporter_key"] = row["reporter_key"]
     doc["identifiers"] = sorted(identifiers)
     doc["identifier_kinds"] = sorted({i.partition(":")[0] for i in identifiers})
+    for kind, field_name in IDENTIFIER_FIELDS.items():
+        values = sorted(v for k, _, v in (i.partition(":") for i in identifiers) if k == kind)
+        if values:
+            doc[field_name] = values
+    if row.get("campaign_id") is not None:
+        doc["campaign_id"] = str(row["campaign_id"])
     return doc

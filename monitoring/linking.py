@@ -52,11 +52,15 @@ def load_applications(session: Session) -> list[AppRow]:
     return [(i, n, f, tiers.get(i)) for i, n, f in rows]
 
 
-def load_tiers(session: Session) -> dict[int, str]:
-    """Application id -> the strictest tier of its current assessments (overrides included)."""
+def load_tiers(session: Session, application_ids: Iterable[int] | None = None) -> dict[int, str]:
+    """Application id -> the strictest tier of its current assessments (overrides included);
+    every application, or only those given."""
     ra = RiskAssessment.__table__
     tiers: dict[int, str] = {}
-    for app_id, tier in session.execute(sa.select(ra.c.application_id, ra.c.tier).where(ra.c.is_current)):
+    stmt = sa.select(ra.c.application_id, ra.c.tier).where(ra.c.is_current)
+    if application_ids is not None:
+        stmt = stmt.where(ra.c.application_id.in_(list(application_ids)))
+    for app_id, tier in session.execute(stmt):
         if app_id not in tiers or TIER_RANK.get(tier, -1) > TIER_RANK.get(tiers[app_id], -1):
             tiers[app_id] = tier
     return tiers
@@ -113,26 +117,27 @@ class ApplicationLinker:
         return None
 
 
-def relink_reports(session: Session, limit: int = 5000) -> int:
-    """Link reports that name an application registered after they arrived; returns how many."""
+def relink_reports(session: Session, limit: int = 5000) -> list[tuple[str, int, str | None]]:
+    """Link reports that name an application registered after they arrived; returns each newly
+    linked (report id, application id, its tier) so the caller can re-index them."""
     from tierwatch.monitoring.models import Report
 
     t = Report.__table__
     linker = ApplicationLinker(lambda: load_applications(session))
     rows = session.execute(
-        sa.select(t.c.id, t.c.app_name, t.c.filing_number)
+        sa.select(t.c.id, t.c.report_id, t.c.app_name, t.c.filing_number)
         .where(t.c.application_id.is_(None), sa.or_(t.c.app_name.isnot(None), t.c.filing_number.isnot(None)))
         .limit(limit)
     ).all()
-    updates = []
-    for row_id, app_name, filing in rows:
+    updates, linked = [], []
+    for row_id, report_id, app_name, filing in rows:
         app = linker.find(filing_number=filing, names=[app_name] if app_name else [])
         if app is not None:
             updates.append({"rid": row_id, "aid": app.application_id})
+            linked.append((report_id, app.application_id, app.tier))
     if updates:
         session.execute(
             sa.update(t).where(t.c.id == sa.bindparam("rid")).values(application_id=sa.bindparam("aid")),
             updates,
         )
-    return len(updates)
-
+    return linked

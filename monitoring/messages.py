@@ -58,7 +58,10 @@ Severity = _codes("Severity", vocab.SEVERITIES)
 class ApplicationEventType(StrEnum):
     registered = "registered"
     amended = "amended"
+    approved = "approved"
     tier_changed = "tier_changed"
+    override = "override"
+    deregistered = "deregistered"
 
 
 class _Strict(BaseModel):
@@ -157,6 +160,7 @@ class ApplicationEvent(_Message):
     filing_number: ShortText | None = None
     tier: ShortText | None = None
     previous_tier: ShortText | None = None
+    jurisdiction: ShortText | None = None
     occurred_at: AwareDatetime
 
 

@@ -164,7 +164,7 @@ def persist(
             wait([scoring])  # never leave with the scorer still running (a retry would overlap)
         rows, stored = scoring.result()
         for row in rows:
-            row["campaign_id"] = campaign_of.get(row["report_id"])
+            row["campaign_id"] = stored[row["report_id"]]["campaign_id"] = campaign_of.get(row["report_id"])
         insert_rows(session, t, rows, conflict=["report_id"])
         contacts = [{"report_id": p.report_id, "contact": p.contact} for p in new if p.contact]
         insert_rows(session, ReportContact.__table__, contacts, conflict=["report_id"])
@@ -175,10 +175,10 @@ def persist(
               "reported_at": p.row["reported_at"]} for p in new for k, v in map(split_key, p.keys)],
             conflict=["report_id", "kind", "value"],
         )
-    cols = [t.c.report_id, *(t.c[name] for name in _STORED)]
+    cols = [t.c.report_id, t.c.campaign_id, *(t.c[name] for name in _STORED)]
     for chunk in chunks(sorted(existing)):
         for r in session.execute(sa.select(*cols).where(t.c.report_id.in_(chunk))).mappings():
-            stored[r["report_id"]] = {k: r[k] for k in _STORED}
+            stored[r["report_id"]] = {k: r[k] for k in (*_STORED, "campaign_id")}
     return stored, len(new)
 
 

@@ -17,14 +17,18 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import partial
 from typing import Any, TypeVar
+
+from sqlalchemy.orm import Session
 
 from tierwatch.core.bus import EventBus, Record
 from tierwatch.core.clock import utcnow
 from tierwatch.core.db import UnitOfWork
 from tierwatch.core.ids import new_id
 from tierwatch.core.search import SearchIndex
+from tierwatch.monitoring.appevents import retier_reports
 from tierwatch.monitoring.indexing import REPORTS_INDEX, REPORTS_SCHEMA, report_document
 from tierwatch.monitoring.linking import ApplicationLinker
 from tierwatch.monitoring.messages import ApplicationEvent, InvalidMessage, parse_report
@@ -76,12 +80,17 @@ class Worker:
         member_id: str | None = None,
         stop: threading.Event | None = None,
         pseudonym_key: bytes | None = None,
+        on_stored: Callable[[Session, list[dict[str, Any]], datetime], Any] | None = None,
     ):
         self.bus, self.search, self.uow = bus, search, uow
         self.scorer, self.linker, self.settings = scorer, linker, settings
         # The key ring's "pseudonym" key: a report that arrives without a reporter key gets one
         # from its contact, else its source (monitoring.reporters), so reporters can be counted.
         self.pseudonym_key = pseudonym_key
+        # Called in each batch's transaction with the stored reports' documents (threshold
+        # alert rules fire from the stream); what it writes commits with the reports.
+        self.on_stored = on_stored
+        self._applications: set[int] = set()  # application events of the batch: re-tier their reports
         self.stop = stop or threading.Event()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="indexer")
         self.stats = Stats(member=member_id or f"worker-{os.getpid()}-{new_id()[:8]}")
@@ -131,6 +140,15 @@ class Worker:
     def process(self, records: Sequence[Record]) -> dict[str, float]:
         """One batch, all the way to the index. Returns only when it is stored and indexed, with
         the wall seconds each phase took."""
+        phases = self._process_reports(records)
+        if self._applications:
+            started = time.monotonic()
+            ids, self._applications = sorted(self._applications), set()
+            self._retry("search index", lambda: retier_reports(self.uow, self.search, ids))
+            phases["index"] = phases.get("index", 0.0) + self._timed("index", started)
+        return phases
+
+    def _process_reports(self, records: Sequence[Record]) -> dict[str, float]:
         started, now = time.monotonic(), utcnow()
         batch: dict[str, Prepared] = {}
         sources: dict[str, list[Record]] = {}  # report_id -> the records that carried it
@@ -191,7 +209,9 @@ class Worker:
                 indexed = ids
             except Exception as exc:  # noqa: BLE001 - retried below like any index failure
                 log.warning("search index unavailable (%s: %s); retrying", type(exc).__name__, exc)
-        rest = [self._document(p, stored[p.report_id]) for p in items if p.report_id not in indexed]
+        # Campaigns are joined after scoring: a document indexed early lacks its campaign_id.
+        rest = [self._document(p, stored[p.report_id]) for p in items
+                if p.report_id not in indexed or stored[p.report_id].get("campaign_id") is not None]
         if rest:
             self._retry("search index", lambda: self.search.bulk_index(REPORTS_INDEX, rest))
         self.stats.indexed += len(items)
@@ -219,7 +239,8 @@ class Worker:
 
     def _document(self, prepared: Prepared, stored: dict[str, Any]) -> dict[str, Any]:
         tier = self.linker.tier_of(stored.get("application_id"))
-        return report_document({**prepared.row, **stored}, list(prepared.keys), tier)
+        row = {**prepared.row, **stored}
+        return report_document(row, list(prepared.keys), tier)
 
     def _timed(self, phase: str, started: float) -> float:
         took = time.monotonic() - started
@@ -230,8 +251,10 @@ class Worker:
         kind = self._report_kinds.get(record.topic)
         try:
             if kind is None:
-                ApplicationEvent.model_validate_json(record.value, strict=True)
-                self.linker.invalidate()  # a new or renamed application: reload names
+                event = ApplicationEvent.model_validate_json(record.value, strict=True)
+                self.linker.invalidate()  # a new or renamed application: reload names and tiers
+                if event.application_id.isdigit():
+                    self._applications.add(int(event.application_id))
                 return None
             prepared = prepare(parse_report(record.value, kind), now)
             if kind == "scam" and self.pseudonym_key is not None and not prepared.row.get("reporter_key"):
@@ -254,6 +277,8 @@ class Worker:
     ) -> dict[str, dict[str, Any]]:
         with self.uow() as uow:
             stored, new = persist(uow.session, items, self.scorer, self.linker, now, on_scored)
+            if self.on_stored is not None:
+                self.on_stored(uow.session, [self._document(p, stored[p.report_id]) for p in items], now)
             uow.commit()
         self.stats.stored += new
         self.stats.duplicates += len(items) - new

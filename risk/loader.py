@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
 
+from tierwatch.core.yamlfile import Path_, YamlInvalid, line_of, parse_with_lines
 from tierwatch.registry.vocab import QUESTIONS
 from tierwatch.risk.ruleset import (
     TIER_RANK, Combine, Exemption, Finding, LegalBasis, Obligation, ReviewCheck, Rule, RuleFileError,
@@ -25,7 +25,6 @@ from tierwatch.risk.ruleset import (
 # The rule files shipped with the package (rules/ in the repository, tierwatch.rules installed).
 BUNDLED_RULES = Path(str(files("tierwatch.rules")))
 SCHEMA_PATH = BUNDLED_RULES / "schema" / "ruleset.schema.json"
-Path_ = tuple[Any, ...]
 
 
 @lru_cache(maxsize=1)
@@ -52,92 +51,19 @@ def load_ruleset(path_or_text: str | Path, filename: str | None = None) -> RuleS
     return ruleset
 
 
-# --- YAML with line numbers ---------------------------------------------------------------
-
-# Rule files are uploaded by regulators and come through the API, so their cost is bounded
-# before anything is built: no anchors or aliases (a few hundred bytes of aliases expand to
-# gigabytes), a nesting depth and a node count far above any real rule file (the shipped ones:
-# 51 KB, depth 7, ~6,000 nodes).
-MAX_BYTES = 1024 * 1024
-MAX_DEPTH = 24
-MAX_NODES = 100_000
-
-
-class _RuleFileLoader(yaml.SafeLoader):
-    def __init__(self, text: str, name: str):
-        super().__init__(text)
-        self._name, self._depth, self._nodes = name, 0, 0
-
-    def _refuse(self, mark: Any, message: str) -> None:
-        raise RuleSetInvalid([RuleFileError(self._name, mark.line + 1 if mark else None, None, message)])
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        event = self.peek_event()
-        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
-            self._refuse(event.start_mark, "YAML anchors and aliases (&, *) are not allowed in rule files")
-        self._nodes += 1
-        if self._nodes > MAX_NODES:
-            self._refuse(event.start_mark, f"too many YAML nodes (more than {MAX_NODES:,})")
-        self._depth += 1
-        if self._depth > MAX_DEPTH:
-            self._refuse(event.start_mark, f"nested deeper than {MAX_DEPTH} levels")
-        try:
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
+# --- YAML with line numbers (shared with the alert rule loader: core/yamlfile.py) -----------
+# Rule files are uploaded by regulators and come through the API: core/yamlfile.py bounds their
+# cost before anything is built (no anchors or aliases, a depth, a node count and a size limit).
 
 
 def _parse_yaml(text: str, name: str) -> tuple[Any, dict[Path_, int]]:
-    size = len(text.encode("utf-8"))
-    if size > MAX_BYTES:
-        raise RuleSetInvalid([RuleFileError(name, None, None, f"file too large: {size:,} bytes > {MAX_BYTES:,}")])
     try:
-        loader = _RuleFileLoader(text, name)
-        try:
-            node = loader.get_single_node()
-            data = loader.construct_document(node) if node is not None else None
-        finally:
-            loader.dispose()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        raise RuleSetInvalid([RuleFileError(name, line, None, f"invalid YAML: {exc.problem}")]) from None
-    except yaml.YAMLError as exc:
-        raise RuleSetInvalid([RuleFileError(name, None, None, f"invalid YAML: {exc}")]) from None
-    lines: dict[Path_, int] = {}
-    dupes: list[RuleFileError] = []
-    if node is not None:
-        _record_lines(node, (), lines, dupes, name)
-    if dupes:
-        raise RuleSetInvalid(dupes)
+        data, lines = parse_with_lines(text)
+    except YamlInvalid as exc:
+        raise RuleSetInvalid([RuleFileError(name, p.line, None, p.message) for p in exc.problems]) from None
     if not isinstance(data, dict):
         raise RuleSetInvalid([RuleFileError(name, 1, None, "a rule file must be a YAML mapping")])
     return data, lines
-
-
-def _record_lines(node: yaml.Node, path: Path_, lines: dict[Path_, int],
-                  dupes: list[RuleFileError], name: str) -> None:
-    lines[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        seen: set[Any] = set()
-        for key_node, value_node in node.value:
-            key = key_node.value
-            if key in seen:  # PyYAML would silently keep the last one
-                dupes.append(RuleFileError(name, key_node.start_mark.line + 1, None,
-                                           f"duplicate key {key!r}"))
-            seen.add(key)
-            lines[path + (key,)] = key_node.start_mark.line + 1
-            _record_lines(value_node, path + (key,), lines, dupes, name)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _record_lines(item, path + (index,), lines, dupes, name)
-
-
-def line_of(lines: dict[Path_, int], path: Path_) -> int | None:
-    path = tuple(path)
-    while path not in lines and path:
-        path = path[:-1]
-    return lines.get(path)
 
 
 _LISTED = ("rules", "text_checks", "review", "exemptions", "findings")

@@ -129,3 +129,38 @@ class TextMatch(Base):
     text_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     matches: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON(none_as_null=True))  # NULL: nothing found
     created_at: Mapped[created_at]
+
+
+REVIEW_OPEN, REVIEW_DECIDED = "open", "decided"
+REVIEW_DECISIONS = ("keep", "override")
+
+
+class TierReview(Base):
+    """A regulator is asked to look at an application's tier again, e.g. because analysts
+    escalated an alert about it. ``raised_from_alert_id`` names the alert (monitoring's; no
+    foreign key, so tiering does not depend on the monitoring tables)."""
+
+    __tablename__ = "tier_reviews"
+    __table_args__ = (
+        sa.CheckConstraint("status IN ('open', 'decided')", name="status_known"),
+        sa.CheckConstraint("decision IS NULL OR decision IN ('keep', 'override')", name="decision_known"),
+        sa.Index("ix_tier_reviews_status", "status", "created_at"),
+    )
+
+    id: Mapped[intpk]
+    application_id: Mapped[int] = mapped_column(sa.ForeignKey("applications.id"), index=True)
+    jurisdiction: Mapped[str | None] = mapped_column(sa.String(40))
+    tier_at_request: Mapped[str | None] = mapped_column(sa.String(20))
+    raised_from_alert_id: Mapped[int | None]
+    reason: Mapped[str] = mapped_column(sa.Text)
+    raised_by: Mapped[str] = mapped_column(sa.String(200))
+    raised_by_id: Mapped[int | None]
+    status: Mapped[str] = mapped_column(sa.String(20), default=REVIEW_OPEN)
+    decision: Mapped[str | None] = mapped_column(sa.String(20))
+    decided_tier: Mapped[str | None] = mapped_column(sa.String(20))
+    override_id: Mapped[int | None] = mapped_column(sa.ForeignKey("tier_overrides.id"))
+    decided_by: Mapped[str | None] = mapped_column(sa.String(200))
+    decided_by_id: Mapped[int | None]
+    decided_at: Mapped[datetime | None]
+    comment: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[created_at]

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Iterable
 
+from tierwatch.core.yamlfile import FileError
+
 # Canonical order of tiers; a rule set uses low, medium, high and may add prohibited above high.
 TIER_ORDER = ("low", "medium", "high", "prohibited")
 TIER_RANK = {tier: rank for rank, tier in enumerate(TIER_ORDER)}
@@ -216,17 +218,8 @@ class RuleSet:
         return tuple(out)
 
 
-@dataclass(frozen=True)
-class RuleFileError:
-    file: str
-    line: int | None
-    rule_id: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
-        rule = f" rule {self.rule_id}:" if self.rule_id else ""
-        return f"{where}:{rule} {self.message}"
+class RuleFileError(FileError):
+    """An error in a tiering rule file."""
 
 
 class RuleSetInvalid(ValueError):

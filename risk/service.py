@@ -23,6 +23,7 @@ from tierwatch.registry import audit
 from tierwatch.core.actors import Actor
 from tierwatch.core.errors import Forbidden, Invalid, NotFound
 from tierwatch.registry.events import FilingSubmitted
+from tierwatch.risk.events import TierChanged, TierOverridden
 from tierwatch.registry.importer import imported_pairs
 from tierwatch.registry.models import Application, ApplicationVersion
 from tierwatch.registry.service import version_fields
@@ -268,19 +269,26 @@ def _store(uow: UnitOfWork, ruleset: RuleSet, version_id: int,
     session = uow.session
     overrides = _overrides_in_force(uow, ruleset.jurisdiction)
     previous = _previous_rows(uow, ruleset.jurisdiction)
+    before = dict(session.execute(sa.select(RiskAssessment.application_id, RiskAssessment.tier).where(
+        RiskAssessment.jurisdiction == ruleset.jurisdiction, RiskAssessment.is_current)).all())
     session.execute(sa.update(RiskAssessment).where(
         RiskAssessment.jurisdiction == ruleset.jurisdiction, RiskAssessment.is_current).values(is_current=False))
     if progress is not None:
         progress.reset()
         progress.set_description(f"{ruleset.jurisdiction}: storing")
     build = RowBuilder(ruleset, version_id, utcnow())
+    moved: list[tuple[int, str | None, str]] = []
     for start in range(0, len(results), _CHUNK):
         chunk = results[start:start + _CHUNK]
         rows = [build.row(app_id, app_version, a, overrides.get(app_id), previous.get(app_id))
                 for app_id, app_version, a in chunk]
         session.execute(sa.insert(_ASSESSMENTS), rows)  # Core executemany: no ORM per-row work
+        moved += [(r["application_id"], before.get(r["application_id"]), r["tier"]) for r in rows
+                  if before.get(r["application_id"]) != r["tier"]]
         if progress is not None:
             progress.update(len(chunk))
+    if moved:
+        uow.publish(TierChanged(ruleset.jurisdiction, tuple(moved), "ruleset"))
 
 
 def _previous_rows(uow: UnitOfWork, jurisdiction: str) -> dict[int, Previous]:
@@ -316,12 +324,15 @@ def assess_application(uow: UnitOfWork, app_id: int, version_id: int,
         override = _overrides_in_force(uow, version.jurisdiction, app_id).get(app_id)
         current = _current_row(uow, app_id, version.jurisdiction)
         previous = previous_of(current) if current is not None else None
+        before = current.tier if current is not None else None
         uow.session.execute(sa.update(RiskAssessment).where(*_current(app_id, version.jurisdiction))
                             .values(is_current=False))
         row = RiskAssessment(**RowBuilder(compiled.ruleset, version.id, now).row(
             app_id, version_id, a, override, previous))
         uow.session.add(row)
         rows.append(row)
+        if before != row.tier:
+            uow.publish(TierChanged(version.jurisdiction, ((app_id, before, row.tier),), "assessment"))
     uow.session.flush()
     return rows
 
@@ -406,6 +417,7 @@ def override_tier(uow: UnitOfWork, app_id: int, jurisdiction: str, tier: str, ju
     audit.record(uow, actor, "risk.override", "application", app_id, reason=justification, changes={
         "jurisdiction": jurisdiction, "tier": {"before": before, "after": tier},
         "computed_tier": override.computed_tier, "override_id": override.id})
+    uow.publish(TierOverridden(app_id, jurisdiction, tier, before))
     return override
 
 
@@ -426,6 +438,8 @@ def end_override(uow: UnitOfWork, app_id: int, jurisdiction: str, reason: str,
     audit.record(uow, actor, "risk.override_end", "application", app_id, reason=reason.strip(), changes={
         "jurisdiction": jurisdiction, "override_id": override.id,
         "tier": {"before": override.tier, "after": current.tier if current is not None else None}})
+    if current is not None and current.tier != override.tier:
+        uow.publish(TierChanged(jurisdiction, ((app_id, override.tier, current.tier),), "override_end"))
 
 
 def _ruleset_of(uow: UnitOfWork, row: RiskAssessment) -> RuleSet:

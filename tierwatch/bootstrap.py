@@ -21,14 +21,26 @@ from tierwatch.core.settings import Settings, load_settings
 if TYPE_CHECKING:
     from tierwatch.core.bus import EventBus
     from tierwatch.core.search import SearchIndex
+    from tierwatch.monitoring.alerts.catalog import RuleCatalog
+    from tierwatch.monitoring.alerts.lease import EvaluatorLease
 
 
 def event_handlers() -> Mapping[type, Sequence[Handler]]:
     """Domain event -> listeners, run inside the publishing transaction (UnitOfWork.publish)."""
-    from tierwatch.registry.events import FilingSubmitted
+    from tierwatch.monitoring import appevents
+    from tierwatch.registry.events import ApplicationDeregistered, FilingApproved, FilingSubmitted
     from tierwatch.risk import service as tiering
+    from tierwatch.risk.events import TierChanged, TierOverridden
 
-    return {FilingSubmitted: (tiering.on_filing_submitted,)}
+    return {
+        FilingSubmitted: (tiering.on_filing_submitted,),
+        # Application events for monitoring, written to the outbox in the same transaction and
+        # relayed onto the application topic: the worker re-indexes the reports' tier.
+        FilingApproved: (appevents.on_filing_approved,),
+        ApplicationDeregistered: (appevents.on_application_deregistered,),
+        TierChanged: (appevents.on_tier_changed,),
+        TierOverridden: (appevents.on_tier_overridden,),
+    }
 
 
 class Container:
@@ -52,6 +64,22 @@ class Container:
     @cached_property
     def keys(self) -> KeyRing:
         return KeyRing(self.settings.resolved_keys_dir)
+
+    @cached_property
+    def alert_rules(self) -> RuleCatalog:
+        from tierwatch.monitoring.alerts.catalog import RuleCatalog
+
+        return RuleCatalog(self.settings.alerts.rules_dir)
+
+    @cached_property
+    def alert_lease(self) -> EvaluatorLease:
+        """This process's claim to be the one evaluator (advisory lock / lease row)."""
+        from datetime import timedelta
+
+        from tierwatch.monitoring.alerts.lease import lease_for
+
+        return lease_for(self.settings.resolved_database_url, self.engine,
+                         timedelta(seconds=self.settings.alerts.lease_seconds))
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory, self.handlers, self.keys)
@@ -89,6 +117,8 @@ class Container:
         return FtsIndex(self.settings.search_db_path, prefix=self.settings.index_prefix)
 
     def close(self) -> None:
+        if "alert_lease" in self.__dict__:
+            self.alert_lease.release()
         for name in ("bus", "search"):
             if name in self.__dict__:
                 self.__dict__[name].close()

@@ -50,13 +50,26 @@ def supervision_tasks(container: Container) -> tuple[int, int]:
 
 
 def relink_applications(container: Container) -> int:
-    """Link reports that name an app registered after they arrived."""
+    """Link reports that name an app registered after they arrived, in the database and then in
+    the index (their application_id and tier)."""
+    from tierwatch.monitoring.appevents import reindex_links
+    from tierwatch.monitoring.indexing import REPORTS_INDEX, REPORTS_SCHEMA
     from tierwatch.monitoring.linking import relink_reports
 
     with container.uow() as uow:
         linked = relink_reports(uow.session)
         uow.commit()
-    return linked
+    if linked:
+        # After the commit: a document never names a link the database rolled back. Should the
+        # index fail here, the next run does not see these reports again (they are linked), so
+        # the worker's outage handling is not available; log loudly instead.
+        container.search.ensure_index(REPORTS_INDEX, REPORTS_SCHEMA)
+        try:
+            reindex_links(container.search, linked)
+        except Exception:
+            log.exception("relinked %d reports but could not re-index them", len(linked))
+            raise
+    return len(linked)
 
 
 def fetch_reports(container: Container, report_ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -126,9 +139,26 @@ def job_table(*jobs: Job) -> dict[str, Job]:
     return table
 
 
+def _alerting(name: str) -> Callable[[Container], Any]:
+    # The alerting jobs live in tierwatch.alerting, imported when a job first runs.
+    def run(container: Container) -> Any:
+        from tierwatch import alerting
+
+        return getattr(alerting, name)(container)
+
+    run.__name__ = name
+    return run
+
+
 JOBS = job_table(
     Job("registry.supervision_tasks", supervision_tasks, seconds=HOUR),
     Job("monitoring.relink_applications", relink_applications, seconds=600),
+    # Every worker with jobs tries; only the evaluator lease holder evaluates.
+    Job("alerts.evaluate", _alerting("evaluate_alerts"), seconds=5, misfire_grace_time=5),
+    Job("alerts.dispatch", _alerting("dispatch_outbox"), seconds=5, misfire_grace_time=5),
+    Job("alerts.sla", _alerting("mark_overdue_alerts"), seconds=60),
+    Job("alerts.digest", _alerting("send_digest"), seconds=600),
+    Job("alerts.prune_runs", _alerting("prune_alert_runs"), seconds=24 * HOUR, misfire_grace_time=HOUR),
     Job("antifraud.drift", detector_drift, seconds=24 * HOUR, misfire_grace_time=HOUR),
     Job("antifraud.retrain", retrain_detector, seconds=7 * 24 * HOUR, misfire_grace_time=HOUR),
 )
@@ -141,10 +171,13 @@ def start_scheduler(container: Container, jobs: dict[str, Job] | None = None) ->
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60}, timezone="UTC"
     )
     for job in (JOBS if jobs is None else jobs).values():
+        seconds = job.seconds
+        if job.job_id == "alerts.evaluate":
+            seconds = container.settings.alerts.evaluate_seconds
         scheduler.add_job(
             _guarded(job, container),
             "interval",
-            seconds=job.seconds,
+            seconds=seconds,
             id=job.job_id,
             name=job.job_id,
             replace_existing=True,

@@ -3,6 +3,8 @@
 import tierwatch.core.bus.sql  # noqa: F401
 import tierwatch.registry.models  # noqa: F401
 import tierwatch.monitoring.models  # noqa: F401
+import tierwatch.monitoring.outbox  # noqa: F401
+import tierwatch.monitoring.alerts.models  # noqa: F401
 import tierwatch.risk.models  # noqa: F401
 import tierwatch.antifraud.models  # noqa: F401
 import tierwatch.monitoring.public.models  # noqa: F401

@@ -34,6 +34,8 @@ def build_worker(container: Container, stop: threading.Event, batch_size: int | 
         with container.uow() as uow:
             return load_applications(uow.session)
 
+    from tierwatch.alerting import stream_hook
+
     return Worker(
         container.bus,
         container.search,
@@ -43,6 +45,7 @@ def build_worker(container: Container, stop: threading.Event, batch_size: int | 
         intake,
         stop=stop,
         pseudonym_key=container.keys.key("pseudonym"),
+        on_stored=stream_hook(container),
     )
 
 

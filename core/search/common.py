@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from tierwatch.core.search import IndexSchema
+from tierwatch.core.search import MAX_KEYS, GroupQuery, IndexSchema, Window
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -23,6 +23,10 @@ class IndexNotFound(LookupError):
 
 class SchemaMismatch(ValueError):
     """``ensure_index`` was called with a schema different from the one the index was built with."""
+
+
+class SearchFailed(RuntimeError):
+    """The engine refused or failed one request of a batch (the reason is the engine's)."""
 
 
 def physical_name(prefix: str, name: str) -> str:
@@ -147,3 +151,75 @@ def range_bound(schema: IndexSchema, field_name: str, value: Any) -> Any:
 def require_kind(schema: IndexSchema, field_name: str, kind: str, purpose: str) -> None:
     if schema.kind_of(field_name) != kind:
         raise ValueError(f"{purpose} needs a {kind} field, not {field_name!r}")
+
+
+_METRIC_KINDS = {"sum": "number", "avg": "number", "min": "number", "max": "number",
+                 "cardinality": "keyword", "values": "keyword"}
+
+
+def check_group_query(schema: IndexSchema, request: GroupQuery) -> list[Window]:
+    """Refuse a malformed group query; returns its windows with bounds in UTC."""
+    try:
+        return _check_group_query(schema, request)
+    except KeyError as exc:  # an unknown field: a bad request like any other
+        raise ValueError(exc.args[0]) from None
+
+
+def _check_group_query(schema: IndexSchema, request: GroupQuery) -> list[Window]:
+    require_kind(schema, request.date_field, "date", "group_stats date_field")
+    if request.group_by is not None:
+        require_kind(schema, request.group_by, "keyword", "group_by")
+    if not request.windows:
+        raise ValueError("group_stats needs at least one window")
+    names = [w.name for w in request.windows]
+    if len(set(names)) != len(names):
+        raise ValueError(f"window names must be unique, got {names}")
+    windows = []
+    for w in request.windows:
+        gte, lt = to_utc(w.gte, f"window {w.name!r}"), to_utc(w.lt, f"window {w.name!r}")
+        if not gte < lt:
+            raise ValueError(f"window {w.name!r}: gte {gte.isoformat()} is not before lt {lt.isoformat()}")
+        windows.append(Window(w.name, gte, lt))
+    if request.date_field in request.query.ranges:
+        raise ValueError(f"query.ranges may not name {request.date_field!r}: the windows bound it")
+    for metric in request.metrics:
+        kind = _METRIC_KINDS.get(metric.op)
+        if kind is None:
+            raise ValueError(f"unknown metric {metric.op!r}")
+        require_kind(schema, metric.field, kind, f"metric {metric.op}")
+    if request.min_count < 1 or request.size < 1:
+        raise ValueError("min_count and size must be at least 1")
+    if request.keys is not None:
+        if request.group_by is None:
+            raise ValueError("keys need a group_by field")
+        if len(request.keys) > MAX_KEYS:
+            raise ValueError(f"at most {MAX_KEYS} keys per group query, got {len(request.keys)}")
+        if request.after is not None:
+            raise ValueError("keys and after cannot be combined")
+    if request.after is not None and request.group_by is None:
+        raise ValueError("after needs a group_by field")
+    return windows
+
+
+def check_set_fields(schema: IndexSchema, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The values to write, typed like a document's (dates as ISO-8601 in UTC)."""
+    if not values:
+        raise ValueError("set_fields needs at least one field")
+    out = {}
+    for field_name, value in values.items():
+        if value is None:
+            raise ValueError(f"set_fields cannot remove {field_name!r}; re-index the document")
+        try:
+            schema.kind_of(field_name)
+        except KeyError as exc:
+            raise ValueError(exc.args[0]) from None
+        out[field_name] = value
+    # Reuse the document checks: same types as bulk_index accepts.
+    checked = normalise_doc(schema, {"id": "-", **out})
+    checked.pop("id")
+    return checked
+
+
+def span(windows: list[Window]) -> tuple[datetime, datetime]:
+    """The smallest range holding every window: documents outside it are in no window."""
+    return min(w.gte for w in windows), max(w.lt for w in windows)

@@ -17,11 +17,25 @@ from zoneinfo import ZoneInfo
 from elasticsearch import BadRequestError, Elasticsearch, NotFoundError
 from elasticsearch.serializer import OrjsonSerializer
 
-from tierwatch.core.search import IndexSchema, Interval, SearchQuery, SearchResult
+from tierwatch.core.search import (
+    EXACT_CARDINALITY,
+    MAX_VALUES,
+    Group,
+    GroupPage,
+    GroupQuery,
+    IndexSchema,
+    Interval,
+    SearchQuery,
+    SearchResult,
+    Window,
+)
 from tierwatch.core.search.common import (
     IndexNotFound,
     SchemaMismatch,
+    SearchFailed,
+    check_group_query,
     check_schema,
+    check_set_fields,
     filter_values,
     normalise_doc,
     parse_sort,
@@ -29,6 +43,7 @@ from tierwatch.core.search.common import (
     range_bound,
     require_kind,
     schema_from_json,
+    span,
     split_terms,
 )
 
@@ -80,7 +95,8 @@ def _es_query(schema: IndexSchema, query: SearchQuery | None) -> dict[str, Any]:
         }
         if spec:
             filters.append({"range": {field_name: spec}})
-    return {"bool": {"must": must, "filter": filters}}
+    must_not = [{"terms": {f: filter_values(schema, f, v)}} for f, v in query.exclude.items()]
+    return {"bool": {"must": must, "filter": filters, **({"must_not": must_not} if must_not else {})}}
 
 
 class ElasticIndex:
@@ -183,23 +199,12 @@ class ElasticIndex:
 
     def search(self, name: str, query: SearchQuery) -> SearchResult:
         full, schema = self._schema(name)
-        if query.sort is None:
-            sort: list[Any] = [{"_score": "desc"}, {"id": "asc"}]
-        else:
-            field_name, desc = parse_sort(schema, query.sort)
-            sort = [{field_name: {"order": "desc" if desc else "asc"}}, {"id": "asc"}]
+        body = self._search_body(schema, query)
         response = self.client.search(
-            index=full,
-            query=_es_query(schema, query),
-            sort=sort,
-            from_=query.offset,
-            size=query.limit,
+            index=full, query=body["query"], sort=body["sort"], from_=body["from"], size=body["size"],
             track_total_hits=True,
         )
-        hits = response["hits"]
-        return SearchResult(
-            total=hits["total"]["value"], hits=[dict(hit["_source"]) for hit in hits["hits"]]
-        )
+        return _parse_hits(dict(response))
 
     def count(self, name: str, query: SearchQuery | None = None) -> int:
         full, schema = self._schema(name)
@@ -214,12 +219,19 @@ class ElasticIndex:
         return list(response["aggregations"]["a"]["buckets"])
 
     def terms(
-        self, name: str, field_name: str, query: SearchQuery | None = None, size: int = 10
+        self,
+        name: str,
+        field_name: str,
+        query: SearchQuery | None = None,
+        size: int = 10,
+        min_count: int = 1,
     ) -> list[tuple[str, int]]:
         full, schema = self._schema(name)
         require_kind(schema, field_name, "keyword", "terms aggregation")
+        if min_count < 1:
+            raise ValueError("min_count must be at least 1")
         order = [{"_count": "desc"}, {"_key": "asc"}]
-        agg = {"terms": {"field": field_name, "size": size, "order": order}}
+        agg = {"terms": {"field": field_name, "size": size, "order": order, "min_doc_count": min_count}}
         return [(b["key"], b["doc_count"]) for b in self._aggregate(full, schema, query, agg)]
 
     def date_histogram(
@@ -248,5 +260,219 @@ class ElasticIndex:
             for b in self._aggregate(full, schema, query, agg)
         ]
 
+    # --- alerting: counts per key in several windows, many requests in one round trip -------
+
+    def group_stats(self, name: str, request: GroupQuery) -> GroupPage:
+        result = self.batch(name, [request])[0]
+        if isinstance(result, Exception):
+            raise result
+        assert isinstance(result, GroupPage)
+        return result
+
+    def batch(
+        self, name: str, requests: Sequence[SearchQuery | GroupQuery]
+    ) -> list[SearchResult | GroupPage | Exception]:
+        full, schema = self._schema(name)
+        results: list[SearchResult | GroupPage | Exception | None] = [None] * len(requests)
+        sent: list[tuple[int, Any]] = []  # (slot, what parses the response)
+        searches: list[dict[str, Any]] = []
+        for slot, request in enumerate(requests):
+            try:
+                if isinstance(request, GroupQuery):
+                    windows = check_group_query(schema, request)
+                    if request.keys is not None and not request.keys:
+                        results[slot] = GroupPage([], None)
+                        continue
+                    body = _group_body(schema, request, windows)
+                    parse: Any = _GroupParser(request, windows)
+                else:
+                    body = {**self._search_body(schema, request), "track_total_hits": True}
+                    parse = _parse_hits
+            except (ValueError, KeyError) as exc:  # an unknown field is a bad request like any other
+                results[slot] = exc if isinstance(exc, ValueError) else ValueError(exc.args[0])
+                continue
+            searches += [{"index": full}, body]
+            sent.append((slot, parse))
+        if sent:
+            responses = self.client.msearch(searches=searches)["responses"]
+            for (slot, parse), response in zip(sent, responses, strict=True):
+                if "error" in response:
+                    error = response["error"]
+                    reason = error.get("reason") if isinstance(error, dict) else error
+                    results[slot] = SearchFailed(f"{error.get('type', 'error')}: {reason}"
+                                                 if isinstance(error, dict) else str(error))
+                else:
+                    results[slot] = parse(response)
+        return [r for r in results if r is not None]
+
+    def _search_body(self, schema: IndexSchema, query: SearchQuery) -> dict[str, Any]:
+        if query.sort is None:
+            sort: list[Any] = [{"_score": "desc"}, {"id": "asc"}]
+        else:
+            field_name, desc = parse_sort(schema, query.sort)
+            sort = [{field_name: {"order": "desc" if desc else "asc"}}, {"id": "asc"}]
+        return {"query": _es_query(schema, query), "sort": sort, "from": query.offset, "size": query.limit}
+
+    def set_fields(self, name: str, doc_ids: Sequence[str], values: Mapping[str, Any]) -> int:
+        full, schema = self._schema(name)
+        partial = check_set_fields(schema, values)
+        if not doc_ids:
+            return 0
+        dumps = self._json.json_dumps
+        doc = b'{"doc":%b}\n' % dumps(partial)
+        updated = 0
+        unique = list(dict.fromkeys(doc_ids))
+        for start in range(0, len(unique), _BULK_DOCS):
+            body = b"".join(
+                b'{"update":{"_id":%b,"retry_on_conflict":3}}\n%b' % (dumps(doc_id), doc)
+                for doc_id in unique[start : start + _BULK_DOCS]
+            )
+            response = self.client.bulk(index=full, operations=body,  # type: ignore[arg-type]
+                                        filter_path="items.*.status,items.*.error")
+            for item in response.get("items", []):
+                status = item["update"]["status"]
+                if status == 200:
+                    updated += 1
+                elif status != 404:  # 404: no such document, ignored like delete() does
+                    raise BulkIndexError(f"set_fields on {full!r}: {item['update'].get('error')}")
+        return updated
+
     def close(self) -> None:
         self.client.close()
+
+
+def _range(field_name: str, gte: datetime, lt: datetime) -> dict[str, Any]:
+    return {"range": {field_name: {"gte": gte.isoformat(), "lt": lt.isoformat()}}}
+
+
+def _metric_aggs(request: GroupQuery) -> dict[str, Any]:
+    aggs: dict[str, Any] = {}
+    for metric in request.metrics:
+        if metric.op == "cardinality":
+            aggs["card_" + metric.field] = {
+                "cardinality": {"field": metric.field, "precision_threshold": EXACT_CARDINALITY}
+            }
+        elif metric.op == "values":
+            aggs["values_" + metric.field] = {
+                "terms": {"field": metric.field, "size": MAX_VALUES, "order": {"_key": "asc"}}
+            }
+        else:  # one stats aggregation answers sum, avg, min and max of a field
+            aggs["stats_" + metric.field] = {"stats": {"field": metric.field}}
+    return aggs
+
+
+def _group_body(schema: IndexSchema, request: GroupQuery, windows: list[Window]) -> dict[str, Any]:
+    query = _es_query(schema, request.query)
+    query["bool"]["filter"].append(_range(request.date_field, *span(windows)))
+    per_window: dict[str, Any] = {
+        "filters": {
+            "filters": {f"w{i}": _range(request.date_field, w.gte, w.lt) for i, w in enumerate(windows)}
+        }
+    }
+    metric_aggs = _metric_aggs(request)
+    if metric_aggs:
+        per_window["aggs"] = metric_aggs
+    if request.group_by is None:
+        aggs: dict[str, Any] = {"w": per_window}
+    elif request.keys is not None:
+        aggs = {"g": {"terms": {"field": request.group_by, "include": list(request.keys),
+                                "size": len(request.keys)}, "aggs": {"w": per_window}}}
+    elif request.min_count > 1:
+        # Only keys with enough documents: a terms aggregation with min_doc_count filters them on
+        # the server, where composite would return every key, page after page. Its pages are
+        # hash partitions of the keys (see _partitions). Over the windows' span, a key's count is
+        # at least its count in any one window, so no key that qualifies is lost. Exact on a
+        # single-shard index (ensure_index makes one); shard_min_doc_count would drop a key
+        # whose documents are spread over several shards.
+        part, parts = _partitions(request.after)[0]
+        terms: dict[str, Any] = {"field": request.group_by, "min_doc_count": request.min_count,
+                                 "shard_min_doc_count": request.min_count, "size": request.size + 1,
+                                 "order": {"_key": "asc"}}  # one more than a page: says "there are more"
+        if parts > 1:
+            terms["include"] = {"partition": part, "num_partitions": parts}
+        aggs = {"g": {"terms": terms, "aggs": {"w": per_window}}}
+    else:
+        # Composite pages through every key in key order, which terms cannot; the minimum count
+        # is applied to the returned buckets (bucket_selector needs painless, absent here).
+        composite: dict[str, Any] = {"size": request.size,
+                                     "sources": [{"k": {"terms": {"field": request.group_by}}}]}
+        if request.after is not None:
+            composite["after"] = {"k": request.after}
+        aggs = {"g": {"composite": composite, "aggs": {"w": per_window}}}
+    return {"query": query, "size": 0, "aggs": aggs}
+
+
+_PARTITIONED = "p:"  # cursor of the min_doc_count path: the hash partitions still to read
+_SPLIT = 8
+# A page size's worth of qualifying keys in one of 262,144 hash partitions is past any real use.
+_MAX_PARTITIONS = 8**6
+
+
+def _partitions(after: str | None) -> list[tuple[int, int]]:
+    """The partitions (number, of how many) still to read, first one first. Partition p of k
+    holds the keys whose hash is p modulo k, so it splits exactly into p + i*k of k*8."""
+    if after is None:
+        return [(0, 1)]
+    if not after.startswith(_PARTITIONED):
+        raise ValueError("after: not a cursor of this request")
+    return [(int(p), int(k)) for p, k in (item.split("/") for item in after[len(_PARTITIONED):].split(","))]
+
+
+def _cursor(parts: list[tuple[int, int]]) -> str | None:
+    return _PARTITIONED + ",".join(f"{p}/{k}" for p, k in parts) if parts else None
+
+
+def _metric_value(bucket: dict[str, Any], op: str, field_name: str) -> Any:
+    if op == "cardinality":
+        return int(bucket["card_" + field_name]["value"])
+    if op == "values":
+        return [b["key"] for b in bucket["values_" + field_name]["buckets"]]
+    stats = bucket["stats_" + field_name]
+    if op == "sum":
+        return float(stats["sum"]) if stats["count"] else 0.0
+    value = stats[op]
+    return None if value is None or not stats["count"] else float(value)
+
+
+class _GroupParser:
+    def __init__(self, request: GroupQuery, windows: list[Window]):
+        self.request, self.windows = request, windows
+
+    def group(self, key: str | None, w: dict[str, Any]) -> Group | None:
+        buckets = w["buckets"]
+        counts = {window.name: int(buckets[f"w{i}"]["doc_count"]) for i, window in enumerate(self.windows)}
+        if max(counts.values()) < self.request.min_count:
+            return None  # most keys of a composite page: skip before reading their metrics
+        metrics = {window.name: {m.key: _metric_value(buckets[f"w{i}"], m.op, m.field) for m in self.request.metrics}
+                   for i, window in enumerate(self.windows)}
+        return Group(key, counts, metrics)
+
+    def __call__(self, response: dict[str, Any]) -> GroupPage:
+        aggs = response["aggregations"]
+        if self.request.group_by is None:
+            only = self.group(None, aggs["w"])
+            return GroupPage([only] if only else [], None)
+        buckets = aggs["g"]["buckets"]
+        groups = []
+        for bucket in buckets:
+            key = bucket["key"]["k"] if isinstance(bucket["key"], dict) else bucket["key"]
+            group = self.group(key, bucket["w"])
+            if group is not None:
+                groups.append(group)
+        if self.request.keys is not None:
+            groups.sort(key=lambda g: g.key or "")
+            return GroupPage(groups, None)
+        if "after_key" not in aggs["g"] and self.request.min_count > 1:  # the min_doc_count path
+            (part, parts), rest = _partitions(self.request.after)[0], _partitions(self.request.after)[1:]
+            if len(buckets) > self.request.size and parts < _MAX_PARTITIONS:
+                # The partition may hold more keys than a page: read its eight sub-partitions
+                # instead (an empty page that is not the last, as the contract allows).
+                return GroupPage([], _cursor([(part + i * parts, parts * _SPLIT) for i in range(_SPLIT)] + rest))
+            return GroupPage(groups[:self.request.size], _cursor(rest))
+        full_page = len(buckets) == self.request.size
+        return GroupPage(groups, aggs["g"]["after_key"]["k"] if full_page else None)
+
+
+def _parse_hits(response: dict[str, Any]) -> SearchResult:
+    hits = response["hits"]
+    return SearchResult(total=hits["total"]["value"], hits=[dict(h["_source"]) for h in hits["hits"]])

@@ -19,11 +19,24 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tierwatch.core.search import IndexSchema, Interval, SearchQuery, SearchResult
+from tierwatch.core.search import (
+    MAX_VALUES,
+    Group,
+    GroupPage,
+    GroupQuery,
+    IndexSchema,
+    Interval,
+    SearchQuery,
+    SearchResult,
+    Window,
+)
 from tierwatch.core.search.common import (
     IndexNotFound,
     SchemaMismatch,
+    SearchFailed,
+    check_group_query,
     check_schema,
+    check_set_fields,
     filter_values,
     normalise_doc,
     parse_sort,
@@ -32,6 +45,7 @@ from tierwatch.core.search.common import (
     require_kind,
     schema_from_json,
     schema_to_json,
+    span,
     split_terms,
     to_utc,
 )
@@ -174,8 +188,13 @@ class FtsIndex:
 
     def bulk_index(self, name: str, docs: Sequence[Mapping[str, Any]]) -> int:
         t = self._get_tables(name)
+        rows = [normalise_doc(t.schema, doc) for doc in docs]
+        with self._write() as conn:
+            self._upsert(conn, t, rows)
+        return len(rows)
+
+    def _upsert(self, conn: sqlite3.Connection, t: _Tables, rows: list[dict[str, Any]]) -> None:
         s = t.schema
-        rows = [normalise_doc(s, doc) for doc in docs]
         typed = s.date + s.number + s.boolean
         cols = ", ".join(["id", "doc", *(t.col(f) for f in typed)])
         marks = ", ".join("?" * (2 + len(typed)))
@@ -188,32 +207,30 @@ class FtsIndex:
         fts_insert = f"INSERT INTO {t.fts} ({fts_cols}) VALUES ({', '.join('?' * (1 + len(s.text)))})"  # nosec B608 # table names from _Tables (quoted identifiers), values bound
         # The last copy of a repeated id wins, as in an Elasticsearch bulk request.
         latest = list({doc["id"]: doc for doc in rows}.values())
-        with self._write() as conn:
-            # FTS5 flushes its pending index data whenever another table's statement runs in the
-            # same transaction, so the FTS writes come last, all together (about 5x faster).
-            rowids = [conn.execute(upsert, self._typed_values(s, doc)).fetchone()[0] for doc in latest]
-            conn.executemany(f"DELETE FROM {t.kw} WHERE doc_id = ?", [(d["id"],) for d in latest])  # nosec B608 # table names from _Tables (quoted identifiers), values bound
-            conn.executemany(
-                f"INSERT OR IGNORE INTO {t.kw} (field, value, doc_id) VALUES (?, ?, ?)",
-                [
-                    (f, v, doc["id"])
-                    for doc in latest
-                    for f in s.keyword
-                    for v in (doc[f] if isinstance(doc.get(f), list) else [doc.get(f)])
-                    if v is not None
-                ],
-            )
-            conn.executemany(f"DELETE FROM {t.fts} WHERE rowid = ?", [(r,) for r in rowids])  # nosec B608 # table names from _Tables (quoted identifiers), values bound
-            # List items are joined by a newline; terms never contain whitespace, so no term can
-            # match across two items.
-            conn.executemany(
-                fts_insert,
-                [
-                    [rowid, *("\n".join(v) if isinstance(v, list) else v for v in map(doc.get, s.text))]
-                    for rowid, doc in zip(rowids, latest)
-                ],
-            )
-        return len(rows)
+        # FTS5 flushes its pending index data whenever another table's statement runs in the
+        # same transaction, so the FTS writes come last, all together (about 5x faster).
+        rowids = [conn.execute(upsert, self._typed_values(s, doc)).fetchone()[0] for doc in latest]
+        conn.executemany(f"DELETE FROM {t.kw} WHERE doc_id = ?", [(d["id"],) for d in latest])  # nosec B608 # table names from _Tables (quoted identifiers), values bound
+        conn.executemany(
+            f"INSERT OR IGNORE INTO {t.kw} (field, value, doc_id) VALUES (?, ?, ?)",
+            [
+                (f, v, doc["id"])
+                for doc in latest
+                for f in s.keyword
+                for v in (doc[f] if isinstance(doc.get(f), list) else [doc.get(f)])
+                if v is not None
+            ],
+        )
+        conn.executemany(f"DELETE FROM {t.fts} WHERE rowid = ?", [(r,) for r in rowids])  # nosec B608 # table names from _Tables (quoted identifiers), values bound
+        # List items are joined by a newline; terms never contain whitespace, so no term can
+        # match across two items.
+        conn.executemany(
+            fts_insert,
+            [
+                [rowid, *("\n".join(v) if isinstance(v, list) else v for v in map(doc.get, s.text))]
+                for rowid, doc in zip(rowids, latest)
+            ],
+        )
 
     @staticmethod
     def _typed_values(s: IndexSchema, doc: dict[str, Any]) -> list[Any]:
@@ -287,6 +304,20 @@ class FtsIndex:
             else:
                 conds.append(f"d.{t.col(field_name)} IN ({marks})")
                 params += values
+        for field_name, value in query.exclude.items():
+            values = filter_values(s, field_name, value)
+            if not values:
+                continue
+            marks = ", ".join("?" * len(values))
+            if s.kind_of(field_name) == "keyword":
+                conds.append(
+                    f"d.id NOT IN (SELECT doc_id FROM {t.kw} WHERE field = ? AND value IN ({marks}))"  # nosec B608 # table names from _Tables (quoted identifiers), values bound
+                )
+                params += [field_name, *values]
+            else:  # a document without the field is kept, as Elasticsearch's must_not does
+                col = f"d.{t.col(field_name)}"
+                conds.append(f"({col} IS NULL OR {col} NOT IN ({marks}))")
+                params += values
         for field_name, bounds in query.ranges.items():
             for op, bound in ((">=", bounds.gte), ("<", bounds.lt)):
                 if bound is not None:
@@ -334,17 +365,25 @@ class FtsIndex:
             return conn.execute("SELECT COUNT(*)" + where, params).fetchone()[0]
 
     def terms(
-        self, name: str, field_name: str, query: SearchQuery | None = None, size: int = 10
+        self,
+        name: str,
+        field_name: str,
+        query: SearchQuery | None = None,
+        size: int = 10,
+        min_count: int = 1,
     ) -> list[tuple[str, int]]:
         t = self._get_tables(name)
         require_kind(t.schema, field_name, "keyword", "terms aggregation")
+        if min_count < 1:
+            raise ValueError("min_count must be at least 1")
         where, params, _ = self._from(t, query)
         sql = (
             f"SELECT value, COUNT(*) AS n FROM {t.kw} WHERE field = ?"  # nosec B608 # table names from _Tables (quoted identifiers), values bound
-            f" AND doc_id IN (SELECT d.id{where}) GROUP BY value ORDER BY n DESC, value LIMIT ?"
+            f" AND doc_id IN (SELECT d.id{where}) GROUP BY value HAVING n >= ?"
+            " ORDER BY n DESC, value LIMIT ?"
         )
         with self._conn() as conn:
-            return [(v, n) for v, n in conn.execute(sql, [field_name, *params, size])]
+            return [(v, n) for v, n in conn.execute(sql, [field_name, *params, min_count, size])]
 
     def date_histogram(
         self,
@@ -374,9 +413,177 @@ class FtsIndex:
                 buckets[key] = (start, buckets.get(key, (start, 0))[1] + n)
         return [buckets[key] for key in sorted(buckets)]
 
+    # --- alerting: counts per key in several windows, many requests at once ----------------
+
+    def group_stats(self, name: str, request: GroupQuery) -> GroupPage:
+        t = self._get_tables(name)
+        windows = check_group_query(t.schema, request)
+        with self._conn() as conn:
+            return _GroupStats(t, request, windows, self._from).run(conn)
+
+    def batch(
+        self, name: str, requests: Sequence[SearchQuery | GroupQuery]
+    ) -> list[SearchResult | GroupPage | Exception]:
+        self._get_tables(name)  # IndexNotFound for the whole batch
+        results: list[SearchResult | GroupPage | Exception] = []
+        for request in requests:
+            try:
+                if isinstance(request, GroupQuery):
+                    results.append(self.group_stats(name, request))
+                else:
+                    results.append(self.search(name, request))
+            except (ValueError, KeyError) as exc:  # an unknown field is a bad request like any other
+                results.append(exc if isinstance(exc, ValueError) else ValueError(exc.args[0]))
+            except sqlite3.Error as exc:
+                results.append(SearchFailed(f"sqlite: {exc}"))
+        return results
+
+    def set_fields(self, name: str, doc_ids: Sequence[str], values: Mapping[str, Any]) -> int:
+        t = self._get_tables(name)
+        partial = check_set_fields(t.schema, values)
+        unique = list(dict.fromkeys(doc_ids))
+        updated = 0
+        for start in range(0, len(unique), 500):
+            chunk = unique[start : start + 500]
+            with self._write() as conn:  # read and rewrite in one transaction: no lost update
+                marks = ", ".join("?" * len(chunk))
+                rows = conn.execute(f"SELECT doc FROM {t.docs} WHERE id IN ({marks})", chunk).fetchall()  # nosec B608 # table names from _Tables (quoted identifiers), values bound
+                docs = [{**json.loads(row[0]), **partial} for row in rows]
+                if docs:
+                    self._upsert(conn, t, docs)
+            updated += len(docs)
+        return updated
+
     def close(self) -> None:
         with self._lock:
             for conn in self._all:
                 conn.close()
             self._all.clear()
         self._idle = queue.SimpleQueue()
+
+
+_NUMBER_OPS = ("sum", "avg", "min", "max")
+
+
+class _GroupStats:
+    """One group_stats request as SQL: counts and number metrics in one grouped query over the
+    matching documents of the windows' span, keyword metrics in one more query per field,
+    restricted to the page's keys."""
+
+    def __init__(self, t: _Tables, request: GroupQuery, windows: list[Window], from_: Any):
+        self.t, self.request, self.windows = t, request, windows
+        self.numbers = sorted({m.field for m in request.metrics if m.op in _NUMBER_OPS})
+        where, params, _ = from_(t, request.query)
+        date_col = f"d.{t.col(request.date_field)}"
+        lo, hi = span(windows)
+        cols = ["d.id AS id", f"{date_col} AS t", *(f"d.{t.col(f)} AS {t.col(f)}" for f in self.numbers)]
+        self.docs_sql = f"(SELECT {', '.join(cols)}{where} AND {date_col} >= ? AND {date_col} < ?)"
+        self.docs_params = [*params, _micros(lo), _micros(hi)]
+
+    def _in(self, i: int) -> tuple[str, list[int]]:
+        w = self.windows[i]
+        return "g.t >= ? AND g.t < ?", [_micros(w.gte), _micros(w.lt)]
+
+    def run(self, conn: sqlite3.Connection) -> GroupPage:
+        req, t = self.request, self.t
+        select, params = [], []
+        for i in range(len(self.windows)):
+            cond, p = self._in(i)
+            select.append(f"COUNT(CASE WHEN {cond} THEN 1 END) AS c{i}")
+            params += p
+            for f in self.numbers:
+                col = f"g.{t.col(f)}"
+                for agg in ("TOTAL", "COUNT", "MIN", "MAX"):
+                    select.append(f"{agg}(CASE WHEN {cond} THEN {col} END)")
+                    params += p
+        having = " OR ".join(f"c{i} >= ?" for i in range(len(self.windows)))
+        if req.group_by is None:
+            sql = f"SELECT NULL, {', '.join(select)} FROM {self.docs_sql} AS g"  # nosec B608 # table names from _Tables (quoted identifiers), values bound
+            rows = conn.execute(sql, [*params, *self.docs_params]).fetchall()
+            rows = [r for r in rows if any(r[1 + self._stride() * i] >= req.min_count
+                                           for i in range(len(self.windows)))]
+            next_after = None
+        else:
+            conds, extra = "", []
+            if req.keys is not None:
+                conds = f" AND k.value IN ({', '.join('?' * len(req.keys))})"
+                extra = list(req.keys)
+            elif req.after is not None:
+                conds, extra = " AND k.value > ?", [req.after]
+            limit = len(req.keys) if req.keys is not None else req.size
+            sql = (
+                f"SELECT k.value, {', '.join(select)} FROM {self.docs_sql} AS g"  # nosec B608 # table names from _Tables (quoted identifiers), values bound
+                f" JOIN {t.kw} AS k ON k.doc_id = g.id AND k.field = ?{conds}"
+                f" GROUP BY k.value HAVING {having} ORDER BY k.value LIMIT ?"
+            )
+            rows = conn.execute(
+                sql,
+                [*params, *self.docs_params, req.group_by, *extra,
+                 *([req.min_count] * len(self.windows)), max(limit, 1)],
+            ).fetchall()
+            full_page = req.keys is None and len(rows) == req.size
+            next_after = rows[-1][0] if full_page else None
+        keyword = self._keyword_metrics(conn, [r[0] for r in rows])
+        return GroupPage([self._group(row, keyword.get(row[0], {})) for row in rows], next_after)
+
+    def _stride(self) -> int:
+        return 1 + 4 * len(self.numbers)
+
+    def _group(self, row: tuple[Any, ...], keyword: dict[str, dict[str, Any]]) -> Group:
+        counts: dict[str, int] = {}
+        metrics: dict[str, dict[str, Any]] = {}
+        for i, window in enumerate(self.windows):
+            base = 1 + self._stride() * i
+            counts[window.name] = int(row[base])
+            numbers = {
+                f: dict(zip(("total", "count", "min", "max"), row[base + 1 + 4 * j : base + 5 + 4 * j]))
+                for j, f in enumerate(self.numbers)
+            }
+            values: dict[str, Any] = {}
+            for m in self.request.metrics:
+                if m.op in _NUMBER_OPS:
+                    n = numbers[m.field]
+                    if m.op == "sum":
+                        values[m.key] = float(n["total"])
+                    elif m.op == "avg":
+                        values[m.key] = n["total"] / n["count"] if n["count"] else None
+                    else:
+                        values[m.key] = None if n[m.op] is None else float(n[m.op])
+                else:
+                    values[m.key] = keyword.get(window.name, {}).get(m.key, 0 if m.op == "cardinality" else [])
+            metrics[window.name] = values
+        return Group(row[0], counts, metrics)
+
+    def _keyword_metrics(self, conn: sqlite3.Connection, keys: list[Any]) -> dict[Any, dict[str, dict[str, Any]]]:
+        """key -> window name -> metric key -> value, for cardinality and values metrics."""
+        wanted = [m for m in self.request.metrics if m.op not in _NUMBER_OPS]
+        out: dict[Any, dict[str, dict[str, Any]]] = {}
+        if not wanted or not keys:
+            return out
+        t, req = self.t, self.request
+        for m in wanted:
+            select, params = [], []
+            for i in range(len(self.windows)):
+                cond, p = self._in(i)
+                agg = "COUNT" if m.op == "cardinality" else "json_group_array"
+                select.append(f"{agg}(DISTINCT CASE WHEN {cond} THEN v.value END)")
+                params += p
+            if req.group_by is None:
+                key_sql, key_join, key_params = "NULL", "", []
+            else:
+                key_sql = "k.value"
+                key_join = (f" JOIN {t.kw} AS k ON k.doc_id = g.id AND k.field = ?"
+                            f" AND k.value IN ({', '.join('?' * len(keys))})")
+                key_params = [req.group_by, *keys]
+            sql = (
+                f"SELECT {key_sql}, {', '.join(select)} FROM {self.docs_sql} AS g{key_join}"  # nosec B608 # table names from _Tables (quoted identifiers), values bound
+                f" JOIN {t.kw} AS v ON v.doc_id = g.id AND v.field = ?"
+                + (" GROUP BY k.value" if req.group_by is not None else "")
+            )
+            for row in conn.execute(sql, [*params, *self.docs_params, *key_params, m.field]):
+                for i, window in enumerate(self.windows):
+                    value = row[1 + i]
+                    if m.op == "values":
+                        value = sorted(v for v in json.loads(value) if v is not None)[:MAX_VALUES]
+                    out.setdefault(row[0], {}).setdefault(window.name, {})[m.key] = value
+        return out

@@ -6,7 +6,7 @@ them is flagged `unanswered` (and enters the regulator's review queue) until the
 sets re-tier it; their tiers do not change here.
 
 Revision ID: 0014_risk_review_flags
-Revises: 0003_risk
+Revises: 0013_risk_tier_reviews, 0014_registry_structured_answers
 """
 from __future__ import annotations
 
@@ -16,9 +16,11 @@ from alembic import op
 from tierwatch.core.db import UTCDateTime
 
 revision = "0014_risk_review_flags"
-down_revision = "0003_risk"
+# After the risk branch's last revision and the registry's questions: a merge point, not a
+# depends_on, so the code's heads are exactly what a migrated database records (schema_state).
+down_revision = ("0013_risk_tier_reviews", "0014_registry_structured_answers")
 branch_labels = None
-depends_on = "0014_registry_structured_answers"
+depends_on = None
 
 _EMPTY = sa.text("'[]'")
 LEGACY_FLAG = {

@@ -191,6 +191,34 @@ def test_filters(index: SearchIndex, filters: dict, expected: set[str]) -> None:
     assert set(ids(index, filters=filters)) == expected
 
 
+@pytest.mark.parametrize(
+    ("exclude", "expected"),
+    [
+        # r06 has no channel: a document without the field is kept
+        ({"channel": "phone"}, {"r02", "r03", "r05", "r06"}),
+        ({"channel": ["phone", "website"]}, {"r02", "r03", "r06"}),
+        ({"channel": []}, {"r01", "r02", "r03", "r04", "r05", "r06"}),
+        # any value of a multi-valued field excludes the document (r02 carries both)
+        ({"techniques": "cloned_voice"}, {"r01", "r03", "r05", "r06"}),
+        ({"ai_suspected": True}, {"r01", "r05", "r06"}),
+        ({"amount": [300, 80000]}, {"r01", "r02", "r04", "r06"}),
+        ({"region": "guangzhou", "techniques": "face_swap"}, {"r04", "r05"}),
+    ],
+)
+def test_negative_filters(index: SearchIndex, exclude: dict, expected: set[str]) -> None:
+    assert set(ids(index, exclude=exclude, limit=50)) == expected
+    assert index.count("reports", SearchQuery(exclude=exclude)) == len(expected)
+
+
+def test_negative_filters_with_positive_ones_text_and_aggregations(index: SearchIndex) -> None:
+    query = SearchQuery(text="冒充", exclude={"channel": "phone"})  # r01 (phone), r02, r03
+    assert set(ids(index, text="冒充", exclude={"channel": "phone"})) == {"r02", "r03"}
+    assert index.terms("reports", "region", query) == [("guangzhou", 1), ("shenzhen", 1)]
+    assert set(ids(index, filters={"region": "guangzhou"}, exclude={"channel": "social_media"})) == {"r01", "r06"}
+    with pytest.raises((ValueError, KeyError)):
+        index.search("reports", SearchQuery(exclude={"nope": "x"}))
+
+
 def test_filter_with_text(index: SearchIndex) -> None:
     assert ids(index, text="冒充", filters={"channel": "phone"}) == ["r01"]
 

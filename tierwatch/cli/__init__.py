@@ -25,6 +25,7 @@ LAZY_COMMANDS = {
     "intake": "tierwatch.cli.intake:intake",
     "worker": "tierwatch.cli.worker:worker",
     "keys": "tierwatch.cli.keys:keys",
+    "alerts": "tierwatch.cli.alerts:alerts",
 }
 
 

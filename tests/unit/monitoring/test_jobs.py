@@ -45,9 +45,15 @@ def test_relink_applications_links_reports_filed_before_the_app_was_registered(c
                                description="下载了安心贷APP", app_name="安心贷", reported_at=datetime(2026, 1, 1, tzinfo=UTC),
                                received_at=datetime(2026, 1, 1, tzinfo=UTC), score_reasons=[]))
         uow.commit()
+    from tierwatch.monitoring.indexing import REPORTS_INDEX, REPORTS_SCHEMA
+
+    container.search.ensure_index(REPORTS_INDEX, REPORTS_SCHEMA)
+    container.search.bulk_index(REPORTS_INDEX, [{"id": "rep-early-1", "kind": "scam", "app": "安心贷"}])
     assert relink_applications(container) == 0
     app_id, _ = approved_app(container, world, "安心贷")
     assert relink_applications(container) == 1
     with container.uow() as uow:
         assert uow.session.scalar(Report.__table__.select().with_only_columns(Report.application_id)) == app_id
+    # the index learns the link too (it used to keep the report unlinked)
+    assert container.search.get(REPORTS_INDEX, "rep-early-1")["application_id"] == str(app_id)
     assert jobs.relink_applications(container) == 0  # nothing left to link

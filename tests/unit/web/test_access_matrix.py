@@ -207,6 +207,26 @@ MATRIX: dict[tuple[str, str], tuple[tuple[str, ...], dict[str, int | str]]] = {
     ("api.public_registry_entry", "GET"): (EVERYONE, api(404, ANYONE)),  # a draft is not in the register
     ("api.public_publications", "GET"): (EVERYONE, api(200, ANYONE)),
     ("api.public_publication", "GET"): (EVERYONE, api(200, ANYONE)),
+    # --- alerts (none exists in this world: staff get 404 for one; regulators read, never act)
+    ("api.list_alerts", "GET"): (STAFF, api(200, *STAFF)),
+    ("api.get_alert", "GET"): (STAFF, api(404, *STAFF)),
+    ("api.alert_action", "POST"): (STAFF, api(404, *STAFF, regulator=403)),
+    ("api.bulk_action", "POST"): (STAFF, api(422, *STAFF)),  # an empty body: ids and action required
+    ("api.list_silences", "GET"): (STAFF, api(200, *STAFF)),
+    ("api.create_silence", "POST"): (STAFF, api(422, *STAFF)),
+    ("api.lift_silence", "DELETE"): (STAFF, api(404, *STAFF, regulator=403)),
+    ("api.list_subscriptions", "GET"): (STAFF, api(200, *STAFF)),
+    ("api.create_subscription", "POST"): (STAFF, api(422, *STAFF)),
+    ("api.delete_subscription", "DELETE"): (STAFF, api(404, *STAFF)),
+    ("api.list_endpoints", "GET"): (STAFF, api(200, *STAFF)),
+    ("api.create_endpoint", "POST"): (STAFF, api(422, *STAFF)),
+    ("api.rotate_endpoint", "POST"): (STAFF, api(404, *STAFF)),
+    ("api.revoke_endpoint", "DELETE"): (STAFF, api(404, *STAFF)),
+    ("api.list_runs", "GET"): (STAFF, api(200, *STAFF)),
+    ("api.list_rules", "GET"): (STAFF, api(200, *STAFF)),
+    ("api.list_reviews", "GET"): (STAFF, api(200, *STAFF)),
+    ("api.get_review", "GET"): (STAFF, api(404, *STAFF)),
+    ("api.decide_review", "POST"): (("regulator", "admin"), api(422, "regulator", "admin")),
     # --- last, as they destroy what rows above address
     ("api.revoke_token", "DELETE"): (SIGNED_IN, api(404, *SIGNED_IN, company_a=200, admin=200)),
     ("api.delete_draft", "DELETE"): (("company", "admin"), api(204, "company", "admin", **A_ONLY)),
@@ -221,7 +241,8 @@ MATRIX: dict[tuple[str, str], tuple[tuple[str, ...], dict[str, int | str]]] = {
 # the citizen and another reporter's for everyone else.
 ARGS = {"filename": "site.css", "code": "en", "name": "swagger-ui.css", "number": 1, "action": "approve",
         "jurisdiction": "cn-gd", "version": 1, "step_key": "service", "shape": "annex-viii", "fmt": "csv",
-        "checksum": "0" * 64, "job_id": "no-such-job", "token": "no-such-link", "topic": "cloned_voice"}
+        "checksum": "0" * 64, "job_id": "no-such-job", "token": "no-such-link", "topic": "cloned_voice",
+        "alert_id": 1, "step": "acknowledge", "silence_id": 1, "subscription_id": 1, "endpoint_id": 1, "review_id": 1}
 QUERY: dict[str, dict[str, Any]] = {
     "public.dispute": {"q": "138 0013 8000"},
     "api.public_check": {"q": "138 0013 8000"},
