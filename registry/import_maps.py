@@ -3,6 +3,11 @@
 Published registers say little in fixed columns, so domain and capability codes are inferred from
 their text with the keyword tables below (first matching domain wins; every matching capability
 is taken). Anything not inferred stays empty and is flagged, never guessed silently.
+
+The structured questions are answered only where the list itself states the fact by being what
+it is (a CAC generative-AI filing is a service offered to the public; a deep-synthesis filing
+has an algorithm filing number); each such answer is flagged. An importer never answers an
+exemption claim, and every other question stays unanswered (flagged for review when tiered).
 """
 
 from __future__ import annotations
@@ -158,16 +163,24 @@ def map_cac_deep_synthesis(row: Mapping[str, Any]) -> MappedRow:
         raise RowRejected(f"filing_no {number!r} is not a deep-synthesis filing number (网信算备…号)")
     kinds = re.findall(r"（([^）]*)）", products)  # "大麦（APP）、写作蛙（小程序）"
     channels = sorted({code for word, code in CHANNEL_WORDS.items() for kind in kinds if word in kind})
+    role = str(row.get("role") or "").strip()
+    # The answers the list states by being what it is: the algorithm filing number, and for a
+    # service provider (not a technical supporter) a service offered to the public.
+    answers = {"cac_algorithm_filing": number}
+    if role == "服务提供者":
+        answers["offered_to_public"] = "public"
     mapped = MappedRow(
         company_name=entity, external_ref=number, filing_number=number,
         filed_on=_month(str(row.get("period") or "")),
         fields={"name": name, "description": use, "scenario": use, "deployment_channels": channels,
                 # Filing is owed by services with public-opinion attributes (深度合成管理规定 第十九条).
-                "public_opinion_attributes": True},
+                "public_opinion_attributes": True, "answers": answers},
         notes={"role": row.get("role"), "products": products, "batch": row.get("batch"),
                "note": row.get("note") or None},
     )
     mapped.flags.append("public_opinion_attributes inferred from the filing regime")
+    mapped.flags.append("answers inferred from the filing regime: " + ", ".join(answers)
+                        + " (深度合成管理规定 第二条、第十九条)")
     return _infer(mapped, f"{name} {use}")
 
 
@@ -184,13 +197,17 @@ def map_cac_genai(row: Mapping[str, Any]) -> MappedRow:
         province=province if province.endswith(("省", "市", "自治区")) else None,
         fields={"name": model, "models": [{"name": model, "filing_number": number}], "capabilities": caps,
                 "regions": [province], "public_opinion_attributes": True,
-                "security_assessment_done": True},
+                "security_assessment_done": True,
+                # The CAC files generative-AI services offered to the public (Interim Measures Arts. 2, 17).
+                "answers": {"offered_to_public": "public"}},
         notes={"kind": row.get("kind"), "period": row.get("period"), "seq": row.get("seq")},
     )
     # Art. 17 of the Interim Measures ties this filing to public-opinion attributes and a
     # completed security assessment.
     mapped.flags.append("public_opinion_attributes, security_assessment_done inferred from the "
                         "filing regime (生成式人工智能服务管理暂行办法 第十七条)")
+    mapped.flags.append("answers inferred from the filing regime: offered_to_public "
+                        "(生成式人工智能服务管理暂行办法 第二条)")
     if caps == ["text_generation"] and not infer_capabilities(model):
         mapped.flags.append("capabilities assumed: generative service without stated modality")
     return _infer(mapped, f"{model} {entity}")

@@ -28,8 +28,8 @@ from tierwatch.registry.import_maps import APPROVED_FORMATS, FORMATS, SIGNATURES
 from tierwatch.registry.import_maps import infer_capabilities, infer_domain
 from tierwatch.registry.models import Application, ApplicationVersion, Company
 from tierwatch.registry.schemas import ApplicationFields, parse, validate_credit_code
-from tierwatch.registry.service import FIELD_NAMES, version_fields
-from tierwatch.registry.vocab import APPLICATION_FIELDS
+from tierwatch.registry.service import FIELD_NAMES, set_fields, version_fields
+from tierwatch.registry.vocab import APPLICATION_FIELDS, FILING_FIELDS, QUESTIONS
 
 
 @dataclass
@@ -94,10 +94,14 @@ def run_import(
     mapping: Path | None = None,
     actor: Actor | None = None,
     dry_run: bool = False,
+    select: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None = None,
 ) -> ImportReport:
-    """Import every row (caller commits); with dry_run map and check every row, store nothing."""
+    """Import every row (caller commits); with dry_run map and check every row, store nothing.
+    `select` picks the rows to import from the file's (the demo imports a seeded sample)."""
     actor = actor or Actor.system("import")
     rows = read_rows(path)
+    if select is not None:
+        rows = select(rows)
     mapper: Callable[[Mapping[str, Any]], MappedRow]
     if mapping is not None:
         mapper, fmt = MappingFile(mapping).map_row, f"mapping:{mapping.stem}"
@@ -180,9 +184,10 @@ def _store(uow: UnitOfWork, actor: Actor, fmt: str, mapped: MappedRow, fields: d
     version = ApplicationVersion(application=app, number=1, status=status, name=fields["name"],
                                  submitted_at=filed_at, decided_at=filed_at if approved else None)
     for name in FIELD_NAMES:
-        kind = APPLICATION_FIELDS[name][0]
+        kind = FILING_FIELDS[name][0]
         default: Any = [] if kind in ("set", "list") else None
         setattr(version, name, fields.get(name, default))
+    set_fields(version, {"answers": fields.get("answers") or {}})
     uow.session.add_all([app, version])
     uow.session.flush()
     audit.record(uow, actor, "application.import", "application", app.id,
@@ -269,7 +274,10 @@ class MappingFile:
                 notes["credit_code"] = validate_credit_code(str(raw["credit_code"]))
             except ValueError as exc:
                 raise RowRejected(f"credit_code: {exc}") from None
-        fields = {name: self._value(name, raw[name]) for name in APPLICATION_FIELDS if name in raw}
+        fields = {name: self._value(name, raw[name]) for name in FILING_FIELDS if name in raw}
+        answers = {q: self._value(q, raw[q]) for q in QUESTIONS if q in raw and raw[q] not in (None, "")}
+        if answers:  # a mapping file may map columns onto structured questions too
+            fields["answers"] = answers
         number = str(raw.get("filing_number") or "").strip() or None
         ref = str(row.get(self.reference) or "").strip() if self.reference else (number or f"row-{self._rows}")
         mapped = MappedRow(company_name=company, fields=fields, external_ref=ref or f"row-{self._rows}",

@@ -2,7 +2,8 @@
 filing-number sequences and supervision tasks.
 
 Application field columns on `application_versions` carry exactly the names in
-`registry.vocab.APPLICATION_FIELDS`; sets and lists are JSON arrays of vocabulary codes.
+`registry.vocab.APPLICATION_FIELDS` (the profile and the structured questions); sets and lists
+are JSON arrays of vocabulary codes.
 """
 
 from __future__ import annotations
@@ -15,6 +16,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tierwatch.core.db import Base, created_at, intpk
 from tierwatch.core.clock import utcnow
+
+# An unanswered question is SQL NULL (not JSON null), so "which filings left it open" is a plain
+# IS NULL on both databases.
+_ANSWER_LIST = sa.JSON(none_as_null=True)
+_ANSWER_MAP = sa.JSON(none_as_null=True)
 
 ROLES = ("company", "regulator", "analyst", "admin", "partner")  # partner: a partner feed (bank, carrier)
 REGULATOR_ROLES = ("regulator", "analyst", "admin")
@@ -139,6 +145,37 @@ class ApplicationVersion(Base):
     human_oversight: Mapped[str | None] = mapped_column(sa.String(20))
     content_labelling: Mapped[bool | None]
     security_assessment_done: Mapped[bool | None]
+    # --- structured questions (registry.vocab.QUESTIONS): NULL = unanswered, never "no" ---
+    offered_to_public: Mapped[str | None] = mapped_column(sa.String(40))
+    intended_purpose: Mapped[list[Any] | None] = mapped_column(_ANSWER_LIST)
+    annex_i_product: Mapped[str | None] = mapped_column(sa.String(40))
+    safety_component: Mapped[str | None] = mapped_column(sa.String(40))
+    rbi_remote: Mapped[str | None] = mapped_column(sa.String(40))
+    rbi_real_time: Mapped[str | None] = mapped_column(sa.String(40))
+    rbi_public_spaces: Mapped[str | None] = mapped_column(sa.String(40))
+    rbi_law_enforcement: Mapped[str | None] = mapped_column(sa.String(40))
+    rbi_exception: Mapped[str | None] = mapped_column(sa.String(40))
+    biometric_verification_only: Mapped[str | None] = mapped_column(sa.String(40))
+    biometric_categorisation_sensitive: Mapped[str | None] = mapped_column(sa.String(40))
+    infers_emotions: Mapped[str | None] = mapped_column(sa.String(40))
+    emotion_settings: Mapped[list[Any] | None] = mapped_column(_ANSWER_LIST)
+    emotion_medical_or_safety: Mapped[str | None] = mapped_column(sa.String(40))
+    manipulative_techniques: Mapped[str | None] = mapped_column(sa.String(40))
+    exploits_vulnerabilities: Mapped[str | None] = mapped_column(sa.String(40))
+    social_scoring: Mapped[str | None] = mapped_column(sa.String(40))
+    crime_prediction_profiling: Mapped[str | None] = mapped_column(sa.String(40))
+    untargeted_face_scraping: Mapped[str | None] = mapped_column(sa.String(40))
+    profiling: Mapped[str | None] = mapped_column(sa.String(40))
+    art6_3_exemption: Mapped[str | None] = mapped_column(sa.String(40))
+    fraud_detection_only: Mapped[str | None] = mapped_column(sa.String(40))
+    interacts_with_people: Mapped[str | None] = mapped_column(sa.String(40))
+    public_interest_text: Mapped[str | None] = mapped_column(sa.String(40))
+    human_editorial_control: Mapped[str | None] = mapped_column(sa.String(40))
+    edits_real_persons: Mapped[str | None] = mapped_column(sa.String(40))
+    differential_pricing: Mapped[str | None] = mapped_column(sa.String(40))
+    cac_algorithm_filing: Mapped[str | None] = mapped_column(sa.String(100))
+    # question -> the written reason for an exemption claim (registry.vocab Question.justify)
+    justifications: Mapped[dict[str, Any] | None] = mapped_column(_ANSWER_MAP)
     # --- workflow ---
     change_note: Mapped[str | None] = mapped_column(sa.Text)
     changed_on: Mapped[date | None] = mapped_column(sa.Date)

@@ -11,7 +11,8 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator,
+    BaseModel, ConfigDict, Field, StringConstraints, ValidationError, create_model, field_validator,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 from stdnum.cn import uscc
@@ -20,7 +21,9 @@ from stdnum.exceptions import ValidationError as StdnumError
 from tierwatch.core.db import ID_MAX
 from tierwatch.core.errors import Invalid
 from tierwatch.registry.passwords import MAX_LENGTH, MIN_LENGTH, password_problem
-from tierwatch.registry.vocab import APPLICATION_FIELDS
+from tierwatch.registry.vocab import (
+    FILING_FIELDS, MAX_JUSTIFICATION, QUESTIONS, Question,
+)
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _NAMED = re.compile(r"^(\w+): (.+)$", re.S)
@@ -39,7 +42,7 @@ def validate_credit_code(value: str) -> str:
 
 
 def _check_codes(field: str, value: Any) -> Any:
-    kind, vocab = APPLICATION_FIELDS[field]
+    kind, vocab = FILING_FIELDS[field]
     if vocab is None or value is None:
         return value
     codes = [value] if kind == "enum" else value
@@ -49,6 +52,43 @@ def _check_codes(field: str, value: Any) -> Any:
     if kind == "set":
         return list(dict.fromkeys(value))  # a set: drop repeats, keep the filer's order
     return value
+
+
+def _answer_type(q: Question) -> Any:
+    if q.kind == "multi":
+        return (list[str] | None, None)
+    if q.kind == "text":
+        return (str | None, Field(default=None, max_length=100))
+    return (str | None, None)
+
+
+def _check_answer(value: Any, info: Any) -> Any:
+    q = QUESTIONS[info.field_name]
+    if value is None or q.kind == "text":
+        return value
+    codes = value if q.kind == "multi" else [value]
+    unknown = [c for c in codes if c not in (q.choices or {})]
+    if unknown:
+        raise ValueError(f"unknown answer {unknown[0]!r}; expected one of: {', '.join(q.choices or ())}")
+    if q.kind == "multi":
+        if "none" in value and len(value) > 1:
+            raise ValueError("\"none\" (none of these) cannot be combined with other answers")
+        return list(dict.fromkeys(value))
+    return value
+
+
+# One optional field per structured question (registry.vocab.QUESTIONS): a bad answer is an
+# error named answers.<question>; null clears an answer (the question is unanswered again).
+Answers = create_model(  # type: ignore[call-overload]
+    "Answers", __base__=_In, __validators__={"codes": field_validator(*QUESTIONS)(_check_answer)},
+    **{code: _answer_type(q) for code, q in QUESTIONS.items()},
+)
+# Written reasons, only for questions with an exemption answer (Question.justify).
+Justifications = create_model(  # type: ignore[call-overload]
+    "Justifications", __base__=_In,
+    **{code: (str | None, Field(default=None, max_length=MAX_JUSTIFICATION))
+       for code, q in QUESTIONS.items() if q.justify},
+)
 
 
 class ModelRef(_In):
@@ -76,6 +116,8 @@ class ApplicationFields(_In):
     human_oversight: str | None = None
     content_labelling: bool | None = None
     security_assessment_done: bool | None = None
+    answers: Answers | None = None  # type: ignore[valid-type]
+    justifications: Justifications | None = None  # type: ignore[valid-type]
 
     @field_validator(
         "deployment_channels", "capabilities", "domain", "audiences", "personal_info", "human_oversight"
@@ -96,12 +138,17 @@ class ApplicationFields(_In):
         data = self.model_dump(exclude_unset=True, mode="json")
         if self.models is not None:  # every model entry carries both keys, set or not
             data["models"] = [m.model_dump() for m in self.models]
+        for name in ("answers", "justifications"):  # merged question by question; null clears one
+            if data.get(name) is None:
+                data.pop(name, None)
         return data
 
 
 # A filing cannot be submitted until these are stated; an empty list is a statement for
-# personal_info ("none processed") but not for the others.
-SUBMIT_REQUIRED = tuple(APPLICATION_FIELDS)
+# personal_info ("none processed") but not for the others. The structured questions are not
+# required here: an unanswered one never lowers a tier (the rules fall back on the profile) and
+# puts the filing in the regulator's review queue (risk.service.review_queue).
+SUBMIT_REQUIRED = tuple(FILING_FIELDS)
 MAY_BE_EMPTY = frozenset({"personal_info"})
 
 
@@ -256,7 +303,9 @@ def field_errors(exc: ValidationError) -> list[dict[str, str]]:
         field = ".".join(str(p) for p in err["loc"])
         message = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
-            message = "unknown field"
+            message = {"answers": "unknown question",
+                       "justifications": "no written justification is asked for this question (only for an "
+                                         "answer claiming an exemption)"}.get(str(err["loc"][0]), "unknown field")
         named = _NAMED.match(message)
         if named and (not err["loc"] or err["loc"][-1] != named[1]):  # model-level checks name their field
             field = ".".join([*map(str, err["loc"]), named[1]])

@@ -23,14 +23,39 @@ from tierwatch.core.errors import Conflict, Forbidden, Invalid, NotFound
 from tierwatch.registry.models import Application, ApplicationVersion, Company, FilingSequence
 from tierwatch.registry.schemas import AmendIn, ApplicationFields, CreateApplicationIn, ShutdownIn
 from tierwatch.registry.schemas import missing_for_submission
-from tierwatch.registry.vocab import APPLICATION_FIELDS
+from tierwatch.registry.vocab import FILING_FIELDS, QUESTIONS
 
-FIELD_NAMES = tuple(APPLICATION_FIELDS)
+FIELD_NAMES = tuple(FILING_FIELDS)
+QUESTION_NAMES = tuple(QUESTIONS)
 FILING_PREFIX = "粤AI备"
 
 
 def version_fields(version: ApplicationVersion) -> dict[str, Any]:
-    return {name: getattr(version, name) for name in FIELD_NAMES}
+    """The filing as use cases, events and the tier engine see it: the profile's fields, then
+    `answers` (question -> answer, unanswered questions left out) and `justifications`."""
+    fields = {name: getattr(version, name) for name in FIELD_NAMES}
+    fields["answers"] = {q: v for q in QUESTION_NAMES if (v := getattr(version, q)) is not None}
+    fields["justifications"] = dict(version.justifications or {})
+    return fields
+
+
+def set_fields(version: ApplicationVersion, fields: dict[str, Any]) -> None:
+    """Write given fields onto a version: profile fields replace; `answers` and `justifications`
+    merge question by question, a None clearing one (the question is unanswered again)."""
+    for name, value in fields.items():
+        if name == "answers":
+            for question, answer in value.items():
+                setattr(version, question, answer)
+        elif name == "justifications":
+            merged = dict(version.justifications or {})
+            for question, text in value.items():
+                if text:
+                    merged[question] = text
+                else:
+                    merged.pop(question, None)
+            version.justifications = merged or None
+        else:
+            setattr(version, name, value)
 
 
 def latest_version(app: Application) -> ApplicationVersion:
@@ -125,8 +150,7 @@ def update_application(uow: UnitOfWork, actor: Actor, app_id: int, data: Applica
     if version.status == workflow.RETURNED:
         version = _revise(uow, actor, app, version)
     before = version_fields(version)
-    for name, value in data.given().items():
-        setattr(version, name, value)
+    set_fields(version, data.given())
     app.name = version.name
     changes = audit.diff(before, version_fields(version))
     if changes:
@@ -264,9 +288,10 @@ def _new_version(app: Application, number: int, fields: dict[str, Any], actor: A
                                  created_by_id=actor.user_id)
     for name in FIELD_NAMES:
         value = fields.get(name)
-        if value is None and APPLICATION_FIELDS[name][0] in ("set", "list"):
+        if value is None and FILING_FIELDS[name][0] in ("set", "list"):
             value = []
         setattr(version, name, value)
+    set_fields(version, {"answers": fields.get("answers") or {}, "justifications": fields.get("justifications") or {}})
     return version
 
 
@@ -279,7 +304,9 @@ def iter_current_applications(uow: UnitOfWork, batch: int = 2000) -> Iterator[tu
         .group_by(ApplicationVersion.application_id)
         .subquery()
     )
-    columns = [getattr(ApplicationVersion, name) for name in FIELD_NAMES]
+    names = FIELD_NAMES + QUESTION_NAMES
+    columns = [getattr(ApplicationVersion, name) for name in names] + [ApplicationVersion.justifications]
+    profile, questions = len(FIELD_NAMES), len(names)
     stmt = (
         sa.select(ApplicationVersion.application_id, ApplicationVersion.id, *columns)
         .join(latest, sa.and_(ApplicationVersion.application_id == latest.c.application_id,
@@ -288,4 +315,8 @@ def iter_current_applications(uow: UnitOfWork, batch: int = 2000) -> Iterator[tu
         .execution_options(yield_per=batch)
     )
     for row in uow.session.execute(stmt):
-        yield row[0], row[1], dict(zip(FIELD_NAMES, row[2:]))
+        values = row[2:]
+        fields = dict(zip(FIELD_NAMES, values[:profile]))
+        fields["answers"] = {q: v for q, v in zip(QUESTION_NAMES, values[profile:questions]) if v is not None}
+        fields["justifications"] = values[questions] or {}
+        yield row[0], row[1], fields

@@ -53,7 +53,7 @@ def _check(coded: _Coded | None, literals: list[str], problems: list[str]) -> No
     if coded is None:
         return
     for code in literals:
-        if code not in coded.vocab:
+        if code not in coded.vocab and code != "":  # "" is the unset value: an unanswered question
             problems.append(f"unknown code {code!r} for field {coded.field} "
                             f"(valid: {', '.join(coded.vocab)})")
 

@@ -1,5 +1,5 @@
-"""Risk tables: rule-set versions, assessments (one current per application and jurisdiction)
-and regulator overrides.
+"""Risk tables: rule-set versions, assessments (one current per application and jurisdiction,
+with their review flags, findings and margin) and regulator overrides.
 
 Several jurisdictions are active side by side (one active version each), so one registry is
 read under two regimes. Partial unique indexes keep "one active version per jurisdiction",
@@ -80,6 +80,9 @@ class RiskAssessment(Base):
         sa.Index("uq_risk_assessments_current", "application_id", "jurisdiction", unique=True,
                  **_where("is_current")),
         sa.Index("ix_risk_assessments_jurisdiction_tier", "jurisdiction", "tier"),
+        # The regulator's review queue: current assessments with review flags nobody cleared yet.
+        sa.Index("ix_risk_assessments_review_queue", "jurisdiction", "created_at",
+                 **_where("is_current AND flag_count > 0 AND flags_reviewed_at IS NULL")),
     )
 
     id: Mapped[intpk]
@@ -96,6 +99,35 @@ class RiskAssessment(Base):
     # The rules now say something else than the override in force: a regulator should look.
     disagrees_with_override: Mapped[bool] = mapped_column(default=False)
     is_current: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[created_at]
+    # Review flags (risk.engine.ReviewFlag as dicts: id, kind, message, fields, evidence): why the
+    # filing goes to the regulator's queue. They never move the tier.
+    flags: Mapped[list[Any]] = mapped_column(default=list)
+    flag_count: Mapped[int] = mapped_column(default=0)
+    # Compliance gaps with their obligations and deadlines, shown beside the tier.
+    findings: Mapped[list[Any]] = mapped_column(default=list)
+    # [rule or finding id, exemption id]: what an applied exemption set aside.
+    suspended: Mapped[list[Any]] = mapped_column(default=list)
+    # Under score combination: where the score sits between thresholds ("2 points from high").
+    margin: Mapped[dict[str, Any] | None]
+    # A regulator looked at the flags and cleared them (kept while the same version shows the
+    # same flags after a re-tiering; new or different flags put the filing back in the queue).
+    flags_reviewed_at: Mapped[datetime | None]
+    flags_reviewed_by: Mapped[str | None] = mapped_column(sa.String(200))
+    flags_review_note: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class TextMatch(Base):
+    """What a rule set's text signals found in one filing text (name, scenario, description),
+    keyed by a hash of that text and by the signals' own key (risk.engine.signals_key): a
+    re-tiering under rules whose synonym lists did not change reads these instead of matching
+    again. Content-addressed, so an edited draft or a text filed twice needs no bookkeeping."""
+
+    __tablename__ = "text_matches"
+
+    signals_key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    text_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    matches: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON(none_as_null=True))  # NULL: nothing found
     created_at: Mapped[created_at]
 
 

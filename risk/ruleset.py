@@ -33,14 +33,17 @@ class Obligation:
     on_request: bool = False
     level: str | None = None
     note: Text | None = None
+    working_days: int | None = None  # deadline in Chinese working days (chinese-calendar counts them)
+    before: str | None = None  # a deadline that is an event: "launch", "next_change"
 
     @property
     def key(self) -> tuple[Any, ...]:
-        return (self.kind, self.every, self.within, self.sample, self.on_request)
+        return (self.kind, self.every, self.within, self.sample, self.on_request, self.working_days,
+                self.before)
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": self.kind}
-        for name in ("every", "within", "sample", "level"):
+        for name in ("every", "within", "sample", "level", "working_days", "before"):
             value = getattr(self, name)
             if value is not None:
                 out[name] = value
@@ -100,6 +103,82 @@ class Rule:
 class Combine:
     method: str  # "highest" or "score"
     thresholds: tuple[tuple[str, int], ...] = ()  # (tier, minimum points), ascending
+    near_threshold: int | None = None  # flag a score this many points (or fewer) below the top threshold
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """Phrases (zh and en) that suggest a practice; see risk.textmatch."""
+
+    name: str
+    label: Text
+    phrases: tuple[str, ...]
+    groups: tuple[tuple[str, ...], ...] = ()
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TextCheck:
+    """When the text shows `signal`: raise to `raises_to` if `question` is unanswered or
+    "unknown", flag for review if it is answered against the text; nothing if answered for it."""
+
+    id: str
+    signal: str
+    question: str
+    answer: str  # the answer that agrees with the text ("yes", or a code of a choice / multi question)
+    raises_to: str | None
+    message: Text
+    legal_basis: tuple[LegalBasis, ...]
+    raise_if: str | None = None  # a condition on the facts that must hold for the raise (else a flag)
+    line: int | None = None
+    raise_if_line: int | None = None
+
+    @property
+    def condition_line(self) -> int | None:  # what RuleRuntimeError names
+        return self.raise_if_line
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewCheck:
+    """A condition on the facts that puts the filing in the review queue; never moves the tier."""
+
+    id: str
+    condition: str
+    flag: str  # unanswered, contradiction, attention
+    message: Text
+    legal_basis: tuple[LegalBasis, ...] = ()
+    line: int | None = None
+    condition_line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Exemption:
+    """Rules set aside by explicit answers plus a written justification; always flagged."""
+
+    id: str
+    requires: tuple[tuple[str, tuple[str, ...]], ...]  # (question, accepted answers), all needed
+    justification: str  # the question whose written justification is needed
+    suspends: tuple[str, ...]  # rule and finding ids
+    reason: Text
+    legal_basis: tuple[LegalBasis, ...]
+    unless: str | None = None  # a condition on the facts that voids the claim
+    obligations: tuple[Obligation, ...] = ()
+    line: int | None = None
+    unless_line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A compliance gap: an obligation with a deadline, shown beside the tier, never moving it."""
+
+    id: str
+    condition: str
+    reason: Text
+    legal_basis: tuple[LegalBasis, ...]
+    obligations: tuple[Obligation, ...]
+    title: Text | None = None
+    line: int | None = None
+    condition_line: int | None = None
 
 
 @dataclass(frozen=True)
@@ -116,6 +195,12 @@ class RuleSet:
     filename: str = "<text>"
     checksum: str = ""
     description: Text | None = None
+    schema_version: int = 1
+    signals: dict[str, Signal] = field(default_factory=dict)
+    text_checks: tuple[TextCheck, ...] = ()
+    review: tuple[ReviewCheck, ...] = ()
+    exemptions: tuple[Exemption, ...] = ()
+    findings: tuple[Finding, ...] = ()
 
     @cached_property
     def rules_by_id(self) -> dict[str, Rule]:

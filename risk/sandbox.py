@@ -65,14 +65,16 @@ def check(text: str, filename: str, budget: Budget = Budget()) -> None:
 
 
 def sample_applications(count: int = SAMPLE_APPLICATIONS, seed: int = 7) -> list[dict[str, Any]]:
-    """Filings with every field set to codes of its vocabulary, to time a rule set on."""
-    from tierwatch.registry.vocab import APPLICATION_FIELDS
+    """Filings with every field set to codes of its vocabulary, and most structured questions
+    answered (exemption claims with a written reason among them), to time a rule set on: text
+    signals, exemptions and review checks all run, as they do on real filings."""
+    from tierwatch.registry.vocab import FILING_FIELDS, QUESTIONS
 
     r = random.Random(seed)  # nosec B311 # sample filings to time a rule set on, reproducible by seed; not security
     apps = []
     for i in range(count):
         app: dict[str, Any] = {}
-        for name, (kind, vocab) in APPLICATION_FIELDS.items():
+        for name, (kind, vocab) in FILING_FIELDS.items():
             codes = list(vocab or ())
             if kind == "enum":
                 app[name] = r.choice(codes)
@@ -85,7 +87,22 @@ def sample_applications(count: int = SAMPLE_APPLICATIONS, seed: int = 7) -> list
             elif kind == "list":
                 app[name] = [{"name": "模型", "filing_number": ""}] if name == "models" else []
             else:
-                app[name] = f"应用{i} 生成式人工智能 人脸识别 recommendation" if name != "version" else "1.0"
+                app[name] = (f"应用{i} 生成式人工智能 实时人脸识别 社会评分 live face matching of visitors"
+                             if name != "version" else "1.0")
+        answers: dict[str, Any] = {}
+        for q in QUESTIONS.values():
+            if r.random() < 0.25:
+                continue  # unanswered: the review checks look for these
+            choices = list(q.choices or ())
+            if q.kind == "multi":
+                answers[q.code] = r.sample(choices, r.randint(1, 2))
+            elif q.kind == "text":
+                answers[q.code] = f"网信算备44010600000{i:04d}号"
+            else:
+                answers[q.code] = r.choice(choices)
+        app["answers"] = answers
+        app["justifications"] = {q.code: "样本理由：仅用于计时，说明为何适用该项豁免的书面理由。"
+                                 for q in QUESTIONS.values() if q.justify}
         apps.append(app)
     return apps
 

@@ -9,10 +9,11 @@ rule-set version's source and are joined back by explain().
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Protocol, cast
+from typing import Any, Iterable, Mapping, Protocol, cast
 
 import sqlalchemy as sa
 
@@ -24,14 +25,20 @@ from tierwatch.core.errors import Forbidden, Invalid, NotFound
 from tierwatch.registry.events import FilingSubmitted
 from tierwatch.risk.events import TierChanged, TierOverridden
 from tierwatch.registry.importer import imported_pairs
-from tierwatch.registry.models import Application
+from tierwatch.registry.models import Application, ApplicationVersion
+from tierwatch.registry.service import version_fields
 from tierwatch.registry.supervision import Duty, TierDuties
 from tierwatch.risk.engine import Assessment, CompiledRuleSet, compile_ruleset, load_and_compile
 from tierwatch.risk.loader import load_ruleset
 from tierwatch.risk.models import (
     ACTIVE, MIN_JUSTIFICATION, RETIRED, RiskAssessment, RuleSetVersion, TierOverride,
 )
-from tierwatch.risk.ruleset import TIER_ORDER, RuleSet
+from tierwatch.risk.diff import RuleSetDiff, diff_rulesets, edition_conflict
+from tierwatch.risk.ruleset import TIER_ORDER, RuleFileError, RuleSet, RuleSetInvalid
+from tierwatch.risk.stored import Previous, RowBuilder, explain_row, previous_of
+from tierwatch.risk.textstore import TextMatches, text_hash
+from tierwatch.risk.textstore import active_keys as active_text_keys
+from tierwatch.risk.textstore import prune as prune_text_matches
 
 _ASSESSMENTS = cast(sa.Table, RiskAssessment.__table__)
 Applications = Iterable[tuple[int, int, dict[str, Any]]]  # (application id, version id, fields)
@@ -63,10 +70,11 @@ class TierChangeReport:
     version: int | None = None  # set by activation
     version_id: int | None = None
     retired_version: int | None = None
-
-    @property
-    def disagreements(self) -> int:
-        return sum(1 for m in self.moves if m.overridden_to and m.overridden_to != m.after)
+    # Applications whose override in force differs from the new computed tier, moved or not:
+    # a regulator should look at each (the override keeps its tier meanwhile).
+    disagreements: int = 0
+    flagged: int = 0  # applications the new rules put in the review queue
+    edition_warning: str | None = None  # a changed file that kept a stored edition label
 
 
 @dataclass(frozen=True)
@@ -119,7 +127,7 @@ def simulate(uow: UnitOfWork, text_or_path: str | Path, applications: Applicatio
              progress: Progress | None = None) -> TierChangeReport:
     """What-if: tier every application under the file and compare; writes nothing."""
     compiled = load_and_compile(text_or_path)
-    results = _assess_all(compiled, applications, progress)
+    results = _assess_all(compiled, applications, progress, TextMatches(uow, compiled))
     return _report(uow, compiled.ruleset, results)
 
 
@@ -127,11 +135,16 @@ def activate_ruleset(uow: UnitOfWork, text_or_path: str | Path, actor: Actor | s
                      applications: Applications, progress: Progress | None = None) -> TierChangeReport:
     """Make the file the active version of its jurisdiction and re-tier every application.
 
-    Raises RuleSetInvalid (the file) or RuleRuntimeError / ApplicationDataError (an
-    application) before anything is written; the caller commits."""
+    Raises RuleSetInvalid (the file, or a changed file that keeps an edition label a stored
+    version already uses) or RuleRuntimeError / ApplicationDataError (an application) before
+    anything is written; the caller commits. Re-activating identical content is a rollback."""
     compiled = load_and_compile(text_or_path)
     ruleset = compiled.ruleset
-    results = _assess_all(compiled, applications, progress)
+    conflict = edition_conflict(ruleset, _stored_editions(uow, ruleset.jurisdiction))
+    if conflict is not None:
+        raise RuleSetInvalid([RuleFileError(ruleset.filename, _edition_line(ruleset), None, conflict)])
+    matches = TextMatches(uow, compiled)
+    results = _assess_all(compiled, applications, progress, matches)
     report = _report(uow, ruleset, results)
     session = uow.session
     now = utcnow()
@@ -154,6 +167,8 @@ def activate_ruleset(uow: UnitOfWork, text_or_path: str | Path, actor: Actor | s
     _COMPILED.setdefault(row.checksum, compiled)
     report.version, report.version_id = number, row.id
     _store(uow, ruleset, row.id, results, progress)
+    matches.save(uow)
+    prune_text_matches(uow, active_text_keys(uow, compiled_version))
     audit.record(uow, actor, "ruleset.activate", "rule_set_version", row.id, changes={
         "jurisdiction": ruleset.jurisdiction, "version": number, "edition": ruleset.edition,
         "checksum": ruleset.checksum, "retired_version": report.retired_version,
@@ -161,15 +176,15 @@ def activate_ruleset(uow: UnitOfWork, text_or_path: str | Path, actor: Actor | s
     return report
 
 
-def _assess_all(compiled: CompiledRuleSet, applications: Applications,
-                progress: Progress | None) -> list[tuple[int, int, Assessment]]:
+def _assess_all(compiled: CompiledRuleSet, applications: Applications, progress: Progress | None,
+                matches: TextMatches) -> list[tuple[int, int, Assessment]]:
     if progress is not None:
         progress.set_description(f"{compiled.jurisdiction}: assessing")
     versions: dict[int, int] = {}
     pairs = []
     for app_id, version_id, fields in applications:
         versions[app_id] = version_id
-        pairs.append((app_id, fields))
+        pairs.append((app_id, matches.attach(fields)))
     results: list[tuple[int, int, Assessment]] = []
     for start in range(0, len(pairs), _CHUNK):
         chunk = pairs[start:start + _CHUNK]
@@ -191,15 +206,69 @@ def _report(uow: UnitOfWork, ruleset: RuleSet, results: list[tuple[int, int, Ass
         before = current.get(app_id)
         report.matrix[(before, a.tier)] += 1
         override = overrides.get(app_id)
+        if override is not None and override.tier != a.tier:
+            report.disagreements += 1
+        if a.flags:
+            report.flagged += 1
         if before != a.tier:
             report.moves.append(Move(app_id, before, a.tier, override.tier if override else None))
+    report.edition_warning = edition_conflict(ruleset, _stored_editions(uow, ruleset.jurisdiction))
     return report
 
+
+def _edition_line(ruleset: RuleSet) -> int | None:
+    for number, line in enumerate(ruleset.source_text.splitlines(), start=1):
+        if line.startswith("edition:"):
+            return number
+    return None
+
+
+def _stored_editions(uow: UnitOfWork, jurisdiction: str) -> list[tuple[int, str, str]]:
+    rows = uow.session.execute(sa.select(RuleSetVersion.version, RuleSetVersion.edition, RuleSetVersion.checksum)
+                               .where(RuleSetVersion.jurisdiction == jurisdiction))
+    return [(version, edition, checksum) for version, edition, checksum in rows]
+
+
+# --- diff ---------------------------------------------------------------------------------
+
+_REF = re.compile(r"^(?P<jurisdiction>[\w-]+)@(?:v(?P<version>\d+)|(?P<active>active))$")
+
+
+def is_version_ref(ref: str) -> bool:
+    """`cn-gd@v3` (a stored version) or `cn-gd@active`."""
+    return _REF.match(ref) is not None
+
+
+def resolve(uow: UnitOfWork, ref: str | Path) -> CompiledRuleSet:
+    """A stored version by reference (`JURISDICTION@vN`, `JURISDICTION@active`), or a rule file
+    (a path, or the text itself)."""
+    match = _REF.match(ref) if isinstance(ref, str) else None
+    if match is None:
+        return load_and_compile(ref)
+    version = int(match["version"]) if match["version"] else None
+    return compiled_version(get_version(uow, match["jurisdiction"], version))
+
+
+def diff(uow: UnitOfWork, old: str | Path, new: str | Path,
+         filings: Iterable[tuple[object, Mapping[str, Any]]] | None = None) -> RuleSetDiff:
+    """`rules diff OLD NEW`: rules added, removed or changed, and which filings move with the
+    rules causing each move, over `filings` or (None) every current application of the registry.
+    Writes nothing."""
+    before, after = resolve(uow, old), resolve(uow, new)
+    if before.jurisdiction != after.jurisdiction:
+        raise Invalid.one("new", f"cannot compare {before.jurisdiction} with {after.jurisdiction}: "
+                                 f"a diff is between two versions of one jurisdiction")
+    if filings is None:
+        from tierwatch.registry.service import iter_current_applications
+
+        filings = ((app_id, fields) for app_id, _version, fields in iter_current_applications(uow))
+    return diff_rulesets(before, after, filings, _stored_editions(uow, after.jurisdiction))
 
 def _store(uow: UnitOfWork, ruleset: RuleSet, version_id: int,
            results: list[tuple[int, int, Assessment]], progress: Progress | None) -> None:
     session = uow.session
     overrides = _overrides_in_force(uow, ruleset.jurisdiction)
+    previous = _previous_rows(uow, ruleset.jurisdiction)
     before = dict(session.execute(sa.select(RiskAssessment.application_id, RiskAssessment.tier).where(
         RiskAssessment.jurisdiction == ruleset.jurisdiction, RiskAssessment.is_current)).all())
     session.execute(sa.update(RiskAssessment).where(
@@ -207,11 +276,11 @@ def _store(uow: UnitOfWork, ruleset: RuleSet, version_id: int,
     if progress is not None:
         progress.reset()
         progress.set_description(f"{ruleset.jurisdiction}: storing")
-    now = utcnow()
+    build = RowBuilder(ruleset, version_id, utcnow())
     moved: list[tuple[int, str | None, str]] = []
     for start in range(0, len(results), _CHUNK):
         chunk = results[start:start + _CHUNK]
-        rows = [_row(ruleset, version_id, app_id, app_version, a, overrides.get(app_id), now)
+        rows = [build.row(app_id, app_version, a, overrides.get(app_id), previous.get(app_id))
                 for app_id, app_version, a in chunk]
         session.execute(sa.insert(_ASSESSMENTS), rows)  # Core executemany: no ORM per-row work
         moved += [(r["application_id"], before.get(r["application_id"]), r["tier"]) for r in rows
@@ -222,20 +291,14 @@ def _store(uow: UnitOfWork, ruleset: RuleSet, version_id: int,
         uow.publish(TierChanged(ruleset.jurisdiction, tuple(moved), "ruleset"))
 
 
-def _row(ruleset: RuleSet, version_id: int, app_id: int, app_version: int, a: Assessment,
-         override: TierOverride | None, now: Any) -> dict[str, Any]:
-    tier = override.tier if override is not None else a.tier
-    obligations = a.obligations if tier == a.tier else ruleset.obligations_for(tier, a.fired_ids)
-    return {
-        "application_id": app_id, "application_version_id": app_version,
-        "rule_set_version_id": version_id, "jurisdiction": ruleset.jurisdiction,
-        "computed_tier": a.tier, "tier": tier, "score": a.score,
-        "fired_rules": [{"rule_id": f.rule_id, "evidence": f.evidence} for f in a.fired],
-        "obligations": [o.as_dict() for o in obligations],
-        "override_id": override.id if override is not None else None,
-        "disagrees_with_override": override is not None and override.tier != a.tier,
-        "is_current": True, "created_at": now,
-    }
+def _previous_rows(uow: UnitOfWork, jurisdiction: str) -> dict[int, Previous]:
+    """Current rows that carry something forward: a review of their flags, findings' dates."""
+    stmt = sa.select(RiskAssessment.application_id, RiskAssessment.application_version_id,
+                     RiskAssessment.flags, RiskAssessment.findings, RiskAssessment.flags_reviewed_at,
+                     RiskAssessment.flags_reviewed_by, RiskAssessment.flags_review_note).where(
+        RiskAssessment.jurisdiction == jurisdiction, RiskAssessment.is_current)
+    return {row.application_id: previous_of(row) for row in uow.session.execute(stmt)
+            if row.findings or row.flags_reviewed_at is not None}
 
 
 def _overrides_in_force(uow: UnitOfWork, jurisdiction: str, app_id: int | None = None) -> dict[int, TierOverride]:
@@ -255,13 +318,17 @@ def assess_application(uow: UnitOfWork, app_id: int, version_id: int,
     now = utcnow()
     for version in active_versions(uow):
         compiled = compiled_version(version)
-        a = compiled.assess(fields, app_id)
+        matches = TextMatches(uow, compiled, [text_hash(fields)])
+        a = compiled.assess(matches.attach(fields), app_id)
+        matches.save(uow)  # computed at submission, read by later re-tierings
         override = _overrides_in_force(uow, version.jurisdiction, app_id).get(app_id)
-        previous = _current_row(uow, app_id, version.jurisdiction)
-        before = previous.tier if previous is not None else None
+        current = _current_row(uow, app_id, version.jurisdiction)
+        previous = previous_of(current) if current is not None else None
+        before = current.tier if current is not None else None
         uow.session.execute(sa.update(RiskAssessment).where(*_current(app_id, version.jurisdiction))
                             .values(is_current=False))
-        row = RiskAssessment(**_row(compiled.ruleset, version.id, app_id, version_id, a, override, now))
+        row = RiskAssessment(**RowBuilder(compiled.ruleset, version.id, now).row(
+            app_id, version_id, a, override, previous))
         uow.session.add(row)
         rows.append(row)
         if before != row.tier:
@@ -285,21 +352,19 @@ def effective_tier(uow: UnitOfWork, app_id: int, jurisdiction: str) -> Effective
 
 
 def explain(uow: UnitOfWork, row: RiskAssessment) -> dict[str, Any]:
-    """A stored assessment with each fired rule's reasons (zh, en) and legal basis joined in."""
+    """A stored assessment with each fired rule's reasons (zh, en), legal basis and evidence
+    (the filed values, looked up from the version it assessed), findings with deadlines, review
+    flags with their evidence, exemptions applied and the margin."""
     version = uow.session.get(RuleSetVersion, row.rule_set_version_id)
     assert version is not None  # a foreign key
-    rules = compiled_version(version).ruleset.rules_by_id
-    fired = []
-    for f in row.fired_rules:
-        rule = rules[f["rule_id"]]
-        fired.append({"rule_id": rule.id, "tier": rule.tier, "points": rule.points,
-                      "reason": rule.reason.as_dict(), "evidence": f["evidence"],
-                      "legal_basis": [b.as_dict() for b in rule.legal_basis]})
+    filed = uow.session.get(ApplicationVersion, row.application_version_id)
+    assert filed is not None  # a foreign key
+    explained = explain_row(row, compiled_version(version), version_fields(filed))
     return {"application_id": row.application_id, "application_version_id": row.application_version_id,
             "jurisdiction": row.jurisdiction, "rule_set_version": version.version,
             "edition": version.edition, "tier": row.tier, "computed_tier": row.computed_tier,
             "score": row.score, "override_id": row.override_id,
-            "disagrees_with_override": row.disagrees_with_override, "fired_rules": fired,
+            "disagrees_with_override": row.disagrees_with_override, **explained,
             "obligations": row.obligations, "assessed_at": row.created_at.isoformat()}
 
 
@@ -326,6 +391,10 @@ def override_tier(uow: UnitOfWork, app_id: int, jurisdiction: str, tier: str, ju
     if len(justification) < MIN_JUSTIFICATION:
         errors.append({"field": "justification",
                        "message": f"a written justification of at least {MIN_JUSTIFICATION} characters is required"})
+    known = list(uow.session.scalars(sa.select(RuleSetVersion.jurisdiction).distinct()))
+    if jurisdiction not in known:
+        errors.append({"field": "jurisdiction", "message": f"no rule set for jurisdiction {jurisdiction!r} "
+                                                           f"(known: {', '.join(sorted(known)) or 'none yet'})"})
     if errors:
         raise Invalid(errors)
     if uow.session.get(Application, app_id) is None:

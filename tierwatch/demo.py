@@ -2,6 +2,14 @@
 
 Idempotent: each step checks what is already there. Credentials are generated at random and
 written to <data dir>/demo-credentials.txt (mode 600), never printed or logged.
+
+The demo registry is meant to teach (issue 14): every tier appears under both regimes, in the
+proportions real filings give, so dashboards and what-ifs show movement. It holds the real CAC
+filing lists (generative AI, deep synthesis), a seeded sample of the Dutch algorithm register
+and the UK ATRS records, read from ../shared/data at run time, plus generated filings of a
+fictitious demo company: the profiles of the published case suite (tests/cases/tiering.yaml, in
+the checkout), which bring every prohibited practice, every exemption claim with and without a
+written justification, every finding and the knife-edge scores.
 """
 
 from __future__ import annotations
@@ -22,6 +30,13 @@ CAC_FILES = (
     "cn_cac_ai_filings_sample/cac_genai_service_filings_2024-04_rows1-114.csv",
     "cn_cac_ai_filings_sample/cac_deep_synthesis_algorithm_filings_batch1_full_batch2_partial.csv",
 )
+NL_FILE = "nl_algoritmeregister_2026-08/algoritmes.csv"
+UK_FILE = "uk_atrs_records_2026-08/atrs_records.json"
+NL_SAMPLE, NL_SEED = 150, 2026  # 1,465 entries in use or in development: a sample keeps the mix readable
+CASE_SUITE = Path(__file__).resolve().parent.parent / "tests" / "cases" / "tiering.yaml"
+GENERATED_COMPANY = "粤示例智能科技有限公司（演示数据，虚构）"
+GENERATED_CREDIT_CODE_BASE = "91440101MA5GEN000"  # fictitious; the check digit is computed
+GENERATED_USERS = 50_000  # monthly users of a generated filing whose profile states none (below every scale rule)
 DEMO_USERS: tuple[tuple[str, str, Literal["regulator", "analyst", "admin", "company", "partner"]], ...] = (
     ("regulator@demo.tierwatch.cn", "演示监管员", "regulator"),
     ("analyst@demo.tierwatch.cn", "演示研判员", "analyst"),
@@ -40,6 +55,8 @@ def load_demo(container: Container, echo: Echo = print) -> None:
     _rule_sets(container, echo)
     _accounts(container, echo)
     _filings(container, echo)
+    _generated_filings(container, echo)
+    _tier_summary(container, echo)
     _detector(container, echo)
     _reports(container, echo)
 
@@ -102,12 +119,73 @@ def _filings(container: Container, echo: Echo) -> None:
     if not shared_data.is_dir():
         echo(f"no shared datasets at {shared_data}: registry left empty")
         return
-    for rel in CAC_FILES:
+
+    def nl_sample(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        in_use = [r for r in rows if r.get("status") in ("in_gebruik", "ontwikkeling")]
+        return random.Random(NL_SEED).sample(in_use, min(NL_SAMPLE, len(in_use)))  # nosec B311 # a fixed demo sample; not security
+
+    sources: list[tuple[str, Any]] = [(rel, None) for rel in CAC_FILES]
+    sources += [(NL_FILE, nl_sample), (UK_FILE, None)]
+    for rel, select in sources:
         with container.uow() as uow:
-            report = run_import(uow, shared_data / rel)
+            report = run_import(uow, shared_data / rel, select=select)
             tiering = tier_imported(uow, report.imported)
             uow.commit()
         echo(f"{Path(rel).name}: {report.summary()}; {tiering}")
+
+
+def _generated_filings(container: Container, echo: Echo) -> None:
+    """The case suite's profiles, filed and submitted by the demo administrator for a fictitious
+    company through the ordinary use cases (validated, audited, tiered on submission)."""
+    import yaml
+    from stdnum.cn import uscc
+
+    from tierwatch.core.actors import actor_of
+    from tierwatch.registry import accounts
+    from tierwatch.registry import service as registry
+    from tierwatch.registry.models import Company, User
+    from tierwatch.registry.schemas import CompanyIn, CreateApplicationIn
+
+    if not CASE_SUITE.is_file():
+        echo(f"no case suite at {CASE_SUITE} (not a checkout): no generated filings")
+        return
+    suite = yaml.safe_load(CASE_SUITE.read_text(encoding="utf-8"))
+    with container.uow() as uow:
+        if uow.session.query(Company).filter_by(name=GENERATED_COMPANY).first() is not None:
+            return
+        admin = uow.session.query(User).filter_by(email=DEMO_USERS[2][0]).one()
+        code = GENERATED_CREDIT_CODE_BASE + uscc.calc_check_digit(GENERATED_CREDIT_CODE_BASE)
+        company = accounts.create_company(uow, actor_of(admin), CompanyIn(name=GENERATED_COMPANY, credit_code=code),
+                                          source="demo")
+        for case in suite["cases"]:
+            fields = {**suite["defaults"], **case["profile"], "company_id": company.id}
+            # What a submission needs and the profiles leave out: nothing here moves a tier.
+            fields.setdefault("version", "1.0")
+            fields.setdefault("description", fields.get("scenario"))
+            fields.setdefault("monthly_active_users", GENERATED_USERS)
+            fields.setdefault("personal_info", [])
+            app = registry.create_application(uow, actor_of(admin), CreateApplicationIn(**fields))
+            registry.transition(uow, actor_of(admin), app.id, "submit")
+        uow.commit()
+    echo(f"{len(suite['cases'])} generated filings of {GENERATED_COMPANY} submitted and tiered")
+
+
+def _tier_summary(container: Container, echo: Echo) -> None:
+    import sqlalchemy as sa
+
+    from tierwatch.risk.models import RiskAssessment
+
+    with container.uow() as uow:
+        rows = uow.session.execute(
+            sa.select(RiskAssessment.jurisdiction, RiskAssessment.tier, sa.func.count(),
+                      sa.func.sum(sa.case((RiskAssessment.flag_count > 0, 1), else_=0)))
+            .where(RiskAssessment.is_current).group_by(RiskAssessment.jurisdiction, RiskAssessment.tier)).all()
+    for jurisdiction in sorted({r[0] for r in rows}):
+        mine = [r for r in rows if r[0] == jurisdiction]
+        total = sum(r[2] for r in mine)
+        shares = ", ".join(f"{tier} {n} ({n / total:.0%})" for _j, tier, n, _f in
+                           sorted(mine, key=lambda r: ("low", "medium", "high", "prohibited").index(r[1])))
+        echo(f"{jurisdiction}: {total} applications: {shares}; {sum(r[3] for r in mine)} in the review queue")
 
 
 def _detector(container: Container, echo: Echo) -> None:

@@ -58,7 +58,9 @@ def run_worker(
     stats_file: Path | None = None,
 ) -> Stats:
     from tierwatch.jobs import start_scheduler
+    from tierwatch.risk.textmatch import load_segmenter
 
+    load_segmenter()  # text signals' Chinese dictionary: at start-up, never inside a batch or job that tiers
     stop = threading.Event()
     worker = build_worker(container, stop, batch_size)
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -56,10 +56,12 @@ def serve(host: str, port: int, threads: int) -> None:
     initialised first (migrations); one that is behind the code is refused with the fix."""
     import waitress
 
+    from tierwatch.risk.textmatch import load_segmenter
     from tierwatch.web import create_app
 
     _ready_database()
     app = create_app(None, container())
+    load_segmenter()  # a submission is tiered in its request: no request pays for jieba's dictionary
     server = waitress.create_server(app, host=host, port=port, threads=threads, ident="tierwatch")
     # Said once the socket is bound, so the line is true when a script waits for it.
     click.echo(f"tierwatch web on http://{host}:{port} (data directory {container().settings.data_dir})")

@@ -43,8 +43,11 @@ def _applications(uow: Any) -> list[tuple[int, int, dict[str, Any]]]:
 
 
 def _print_report(report: service.TierChangeReport, names: dict[int, str], limit: int) -> None:
+    if report.edition_warning and report.version is None:
+        click.echo(f"WARNING: activation would be refused: {report.edition_warning}", err=True)
     click.echo(f"{report.jurisdiction} {report.edition}: {report.assessed} applications assessed, "
-               f"{len(report.moves)} change tier, {report.disagreements} disagree with an override in force")
+               f"{len(report.moves)} change tier, {report.disagreements} disagree with an override in force, "
+               f"{report.flagged} flagged for review")
     befores = sorted({b for b, _a in report.matrix}, key=lambda t: -1 if t is None else TIER_ORDER.index(t))
     afters = [t for t in TIER_ORDER if any(a == t for _b, a in report.matrix)]
     if afters:
@@ -63,7 +66,10 @@ def _print_report(report: service.TierChangeReport, names: dict[int, str], limit
 
 @click.group()
 def rules() -> None:
-    """Risk-tiering rule files: validate, simulate, activate."""
+    """Risk-tiering rule files: validate, simulate, diff, activate; explain and override tiers."""
+    from tierwatch.risk.textmatch import load_segmenter
+
+    load_segmenter()
 
 
 @rules.command("validate")
@@ -79,8 +85,12 @@ def validate(files: tuple[Path, ...]) -> None:
             errors += exc.errors
             continue
         rs = compiled.ruleset
+        extra = "".join(f", {n} {what}" for n, what in (
+            (len(rs.signals), "signals"), (len(rs.text_checks), "text checks"), (len(rs.exemptions), "exemptions"),
+            (len(rs.review), "review checks"), (len(rs.findings), "findings")) if n)
         click.echo(f"{path}: ok — {rs.jurisdiction} {rs.edition}, {len(rs.rules)} rules, "
-                   f"{compiled.translated} on the fast path, combine {rs.combine.method}")
+                   f"{compiled.translated} of {len(compiled.checks)} conditions on the fast path, "
+                   f"combine {rs.combine.method}{extra}")
     if errors:
         _fail(errors)
 
@@ -100,6 +110,60 @@ def simulate(file: Path, limit: int) -> None:
         except (RuleRuntimeError, ApplicationDataError) as exc:
             _fail([exc])
     _print_report(report, {a: f.get("name") or "" for a, _v, f in apps}, limit)
+
+
+def _ref_or_file(ref: str) -> str | Path:
+    """OLD / NEW of `rules diff`: a stored version (`cn-gd@v3`, `cn-gd@active`) or a file, which
+    passes the sandbox first."""
+    if service.is_version_ref(ref):
+        return ref
+    path = Path(ref)
+    if not path.is_file():
+        _fail([f"error: {ref} is neither a file nor a stored version (JURISDICTION@vN or JURISDICTION@active)"])
+    _sandboxed(path)
+    return path
+
+
+def read_filings(path: Path) -> list[tuple[object, dict[str, Any]]]:
+    """A JSON or YAML list of filings (each may carry an "id"), or the case suite's YAML
+    (tests/cases/tiering.yaml: its profiles with the defaults applied)."""
+    import yaml
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if isinstance(data, dict) and isinstance(data.get("cases"), list):
+        defaults = data.get("defaults") or {}
+        return [(c["id"], {**defaults, **c["profile"]}) for c in data["cases"]]
+    if not isinstance(data, list) or not all(isinstance(f, dict) for f in data):
+        raise click.BadParameter("expected a list of filings (JSON or YAML) or the case suite", param_hint="--filings")
+    return [(f.pop("id", i), f) for i, f in enumerate(data, start=1)]
+
+
+@rules.command("diff")
+@click.argument("old")
+@click.argument("new")
+@click.option("--filings", type=FILE, help="a file of filings instead of the stored registry")
+@click.option("--limit", default=50, show_default=True, help="moves to list; 0 lists all")
+@click.option("--json", "as_json", is_flag=True, help="the diff as JSON (what the API returns)")
+def diff(old: str, new: str, filings: Path | None, limit: int, as_json: bool) -> None:
+    """What changed between two rule-set versions and whom it moves. OLD and NEW are rule files
+    or stored versions (`cn-gd@v3`, `cn-gd@active`). Writes nothing."""
+    import json
+
+    from tierwatch.risk.diff import render
+
+    old_ref, new_ref = _ref_or_file(old), _ref_or_file(new)
+    given = read_filings(filings) if filings else None
+    with container().uow() as uow:
+        try:
+            result = service.diff(uow, old_ref, new_ref, given)
+        except RuleSetInvalid as exc:
+            _fail(exc.errors)
+        except (DomainError, RuleRuntimeError, ApplicationDataError) as exc:
+            _fail([f"error: {exc}"])
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2, default=str))
+    else:
+        click.echo("\n".join(render(result, limit)))
 
 
 @rules.command("activate")
@@ -177,13 +241,46 @@ def explain(application_id: int) -> None:
         _fail([f"application {application_id} has no current assessment"])
     for e in explained:
         overridden = f" (override; rules say {e['computed_tier']})" if e["override_id"] else ""
-        click.echo(f"{e['jurisdiction']} v{e['rule_set_version']}: {e['tier']}{overridden}, score {e['score']}")
+        margin = f" — {e['margin']['text']['zh']} / {e['margin']['text']['en']}" if e.get("margin") else ""
+        click.echo(f"{e['jurisdiction']} v{e['rule_set_version']}: {e['tier']}{overridden}, score {e['score']}{margin}")
         for f in e["fired_rules"]:
             click.echo(f"  {f['rule_id']}: {f['reason']['zh']}")
             click.echo(f"  {' ' * len(f['rule_id'])}  {f['reason']['en']}")
             for b in f["legal_basis"]:
                 click.echo(f"    {b['title']['zh']} {b['article']['zh']}")
+        for s in e["suspended"]:
+            click.echo(f"  set aside: {s['id']} by exemption {s['by']}")
         click.echo("  obligations: " + ", ".join(o["kind"] for o in e["obligations"]))
+        for f in e["findings"]:
+            due = "; ".join(f"{o['kind']} " + (f"due {o['due_on']}" if o.get("due_on") else f"before {o.get('before')}")
+                            for o in f["obligations"])
+            click.echo(f"  finding {f['finding_id']} (found {f['found_on']}): {due}")
+            if f["reason"]:
+                click.echo(f"    {f['reason']['zh']}")
+        for flag in e["flags"]:
+            click.echo(f"  review flag {flag['id']} [{flag['kind']}]: {flag['message']['zh']}")
+            click.echo(f"    {flag['message']['en']}")
+            if flag.get("evidence"):
+                click.echo(f"    evidence: {flag['evidence']}")
+
+
+@rules.command("queue")
+@click.option("--jurisdiction")
+@click.option("--kind", help="only filings with a flag of this kind, e.g. text_contradicts_answer")
+@click.option("--limit", default=50, show_default=True)
+def queue(jurisdiction: str | None, kind: str | None, limit: int) -> None:
+    """The review queue: filings whose current assessment carries review flags, with the evidence."""
+    from tierwatch.risk.flags import review_queue
+
+    with container().uow() as uow:
+        found = review_queue(uow, CLI_ACTOR, jurisdiction, kind, limit)
+    click.echo(f"{found.total} flagged filings; by kind: "
+               + ", ".join(f"{k} {n}" for k, n in sorted(found.by_kind.items())) if found.total else "queue empty")
+    for item in found.items:
+        click.echo(f"#{item.application_id} {item.name} ({item.company}) {item.jurisdiction} {item.tier}")
+        for flag in item.flags:
+            evidence = f"  {flag['evidence']}" if flag.get("evidence") else ""
+            click.echo(f"  {flag['id']} [{flag['kind']}] {flag['message']['zh']}{evidence}")
 
 
 @rules.command("override")

@@ -290,6 +290,93 @@ class TierChangeOut(_Out):
     moved: int
     moves: list[TierMove]
     matrix: list[TierMatrixCell]
+    disagree_with_override: int = Field(description="applications whose override in force the new rules disagree with")
+    flagged: int = Field(description="applications the rules put in the review queue")
+    edition_warning: str | None = Field(description="a changed file that kept a stored edition label")
+
+
+class RuleSetRef(_Out):
+    edition: str
+    checksum: str
+
+
+class RuleChange(_Out):
+    kind: str = Field(description="rule, text_check, review, finding, exemption, signal, combine or tier")
+    id: str
+    change: Literal["added", "removed", "changed"]
+    attributes: list[str] = Field(description="what changed, for a changed item")
+    detail: str
+
+
+class DiffMove(_Out):
+    ref: int = Field(description="the application's id")
+    name: str
+    before: str
+    after: str
+    caused_by: list[str] = Field(description="the rules, checks and exemptions whose outcome changed")
+    score_before: int
+    score_after: int
+
+
+class RuleSetDiffOut(_Out):
+    jurisdiction: str
+    old: RuleSetRef
+    new: RuleSetRef
+    same_edition_changed: bool
+    items: list[RuleChange]
+    assessed: int
+    moved: int
+    moves: list[DiffMove]
+    matrix: list[TierMatrixCell]
+    flags_added: int
+    findings_changed: int
+    edition_conflict: str | None = Field(description="why activating the new file would be refused")
+
+
+class DiffFileQuery(BaseModel):
+    old: str | None = Field(None, description="a stored version, JURISDICTION@vN or JURISDICTION@active "
+                                              "(default: the active version of the file's jurisdiction)")
+
+
+class DiffVersionsQuery(BaseModel):
+    old: str = Field(description="JURISDICTION@vN or JURISDICTION@active")
+    new: str = Field(description="JURISDICTION@vN or JURISDICTION@active")
+
+
+class ReviewQueueItem(_Out):
+    assessment_id: int
+    application_id: int
+    application_version_id: int
+    name: str
+    company: str
+    jurisdiction: str
+    tier: str
+    computed_tier: str
+    flags: list[dict[str, Any]] = Field(description="id, kind, message (zh, en), fields with their filed values, evidence")
+    assessed_at: Timestamp
+
+
+class ReviewQueueOut(_Out):
+    items: list[ReviewQueueItem]
+    total: int
+    by_kind: dict[str, int]
+    limit: int
+    offset: int
+
+
+class ReviewQueueQuery(BaseModel):
+    limit: Limit = 50
+    offset: Offset = 0
+    jurisdiction: str | None = None
+    kind: str | None = Field(None, description="only filings with a flag of this kind")
+
+
+class FlagsClearedOut(_Out):
+    application_id: int
+    jurisdiction: str
+    assessment_id: int
+    reviewed_at: Timestamp | None
+    reviewed_by: str | None
 
 
 # --- reports and labels ---------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """Risk API: an application's tiers with reasons, regulator overrides, and rule-set versions
-(list, validate, what-if, activate). The work is done by `risk.service`."""
+(list, validate, what-if, diff, activate). The work is done by `risk.service`."""
 
 from __future__ import annotations
 
@@ -12,12 +12,14 @@ from tierwatch.core.errors import Invalid
 from tierwatch.registry.schemas import OverrideIn, ReasonIn
 from tierwatch.risk import sandbox
 from tierwatch.risk import service as risk_service
+from tierwatch.risk.loader import load_ruleset
 from tierwatch.risk.models import RuleSetVersion
 from tierwatch.risk.ruleset import RuleSetInvalid, RuleRuntimeError, ApplicationDataError
 from tierwatch.web.api.blueprint import bp
 from tierwatch.web.api.common import actor, body, iso
 from tierwatch.web.api.schemas import (
-    OverrideEnded, OverrideOut, RuleFileOk, RuleSetList, RuleSetQuery, TierChangeOut, TierList,
+    DiffFileQuery, DiffVersionsQuery, OverrideEnded, OverrideOut, RuleFileOk, RuleSetDiffOut, RuleSetList,
+    RuleSetQuery, TierChangeOut, TierList,
 )
 from tierwatch.web.auth import SIGNED_IN, allow, request_uow
 from tierwatch.web.openapi import Error, operation
@@ -110,6 +112,36 @@ def activate_ruleset() -> Any:
     return jsonify(_report_json(report)), 201
 
 
+@bp.post("/rulesets/diff")
+@allow("regulator", "analyst", "admin")
+@operation("Diff: the rules a rule file adds, removes or changes against a stored version, and which "
+           "applications would move, with the rules that caused each move", raw_body=RULE_FILE,
+           query=DiffFileQuery, responses={200: RuleSetDiffOut, 404: Error}, tags=TAGS)
+def diff_ruleset() -> Any:
+    """The uploaded rule file (raw YAML body) against `?old=` (a stored version `cn-gd@v3`, or by
+    default the active version of the file's jurisdiction), over the stored registry."""
+    uow = request_uow()
+    text = _rule_text()
+    old = request.args.get("old") or f"{load_ruleset(text).jurisdiction}@active"
+    return jsonify(risk_service.diff(uow, _stored_ref(old, "old"), text).as_dict(moves=1000))
+
+
+@bp.get("/rulesets/diff")
+@allow("regulator", "analyst", "admin")
+@operation("Diff of two stored rule-set versions over the stored registry", query=DiffVersionsQuery,
+           responses={200: RuleSetDiffOut, 404: Error}, tags=TAGS)
+def diff_versions() -> Any:
+    """Two stored versions: `?old=cn-gd@v1&new=cn-gd@active`, over the stored registry."""
+    old, new = (_stored_ref(request.args.get(name) or "", name) for name in ("old", "new"))
+    return jsonify(risk_service.diff(request_uow(), old, new).as_dict(moves=1000))
+
+
+def _stored_ref(ref: str, name: str) -> str:
+    if not risk_service.is_version_ref(ref):
+        raise Invalid.one(name, "a stored version: JURISDICTION@vN or JURISDICTION@active (e.g. cn-gd@v2)")
+    return ref
+
+
 def _rule_text() -> str:
     """The rule file, sent as the raw body (application/yaml or text/plain), after it passed the
     sandbox (risk.sandbox: a child process with a time and memory budget)."""
@@ -139,6 +171,8 @@ def _report_json(report: risk_service.TierChangeReport) -> dict[str, Any]:
         "jurisdiction": report.jurisdiction, "edition": report.edition, "checksum": report.checksum,
         "version": report.version, "retired_version": report.retired_version,
         "assessed": report.assessed, "moved": len(report.moves),
+        "disagree_with_override": report.disagreements, "flagged": report.flagged,
+        "edition_warning": report.edition_warning,
         "moves": [{"application_id": m.application_id, "before": m.before, "after": m.after,
                    "overridden_to": m.overridden_to} for m in report.moves[:1000]],
         "matrix": [{"before": b, "after": a, "count": n} for (b, a), n in sorted(

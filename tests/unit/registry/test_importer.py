@@ -148,3 +148,28 @@ def test_cli_import_tiers_every_imported_application(container, shared_data):
         # a deep-synthesis filing has reasons to show
         explained = [risk_service.explain(uow, r) for r in risk_service.current_assessments(uow, ids[-1])]
         assert any(e["fired_rules"] for e in explained)
+
+
+@pytest.mark.data
+def test_cac_imports_state_only_what_their_regime_says_and_flag_it(container, shared_data):
+    """A CAC generative-AI filing is a service offered to the public; a deep-synthesis filing has
+    its algorithm filing number, and a service provider (not a technical supporter) serves the
+    public. Nothing else is answered, no exemption ever, and each inferred answer is flagged."""
+    _import(container, shared_data / DEEP)
+    _import(container, shared_data / GENAI)
+    with container.uow() as uow:
+        wenxin = uow.session.scalars(sa.select(Application).where(
+            Application.filing_number == "Beijing-WenXinYiYan-20230821")).one()
+        v = wenxin.versions[0]
+        assert (v.offered_to_public, v.cac_algorithm_filing, v.intended_purpose, v.social_scoring) == (
+            "public", None, None, None)
+        assert any("offered_to_public" in flag for flag in wenxin.import_notes["flags"])
+        deep = uow.session.scalars(sa.select(Application).where(Application.source == "import:cac-deep-synthesis")).all()
+        assert all(a.versions[0].cac_algorithm_filing == a.filing_number for a in deep)
+        roles = {a.import_notes.get("role") for a in deep}
+        assert {"服务提供者", "服务技术支持者"} <= roles
+        for a in deep:
+            public = "public" if a.import_notes.get("role") == "服务提供者" else None
+            assert a.versions[0].offered_to_public == public, a.filing_number
+        versions = uow.session.scalars(sa.select(ApplicationVersion)).all()
+        assert all(v.justifications is None for v in versions)  # no exemption claimed by an import

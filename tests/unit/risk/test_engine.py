@@ -28,8 +28,10 @@ def test_evidence_is_what_was_filed(small_rules: str) -> None:
     result = c.assess({"monthly_active_users": 1_500_000, "audiences": ["minors", "general"],
                        "capabilities": None})
     assert result.fired_ids == ["T-SCALE", "T-MINORS"]
-    assert result.fired[0].evidence == {"monthly_active_users": 1_500_000}
-    assert result.fired[1].evidence == {"audiences": ["minors", "general"]}
+    assert result.fired[0].fields == ("monthly_active_users",)
+    app = {"monthly_active_users": 1_500_000, "audiences": ["minors", "general"], "capabilities": None}
+    assert result.fired[0].values(app) == {"monthly_active_users": 1_500_000}
+    assert result.fired[1].values(app) == {"audiences": ["minors", "general"]}
     assert result.fired[1].reason.zh == "理由T-MINORS" and result.fired[1].reason.en == "reason T-MINORS"
     assert result.fired[1].as_dict()["legal_basis"][0]["article"] == {"zh": "第十七条", "en": "Art. 17"}
 
@@ -89,3 +91,23 @@ def test_assess_many_restores_the_garbage_collector(small_rules: str) -> None:
     with pytest.raises(ApplicationDataError):
         c.assess_many([(3, {"domain": 5})])
     assert gc.isenabled()
+
+
+def test_filings_with_the_same_outcome_share_one_assessment_but_never_another_filings_text() -> None:
+    text = rule_file(("T-A", '"minors" in audiences', "points: 2"))
+    c = load_and_compile(text)
+    a, b = c.assess({"audiences": ["minors"], "name": "甲"}), c.assess({"audiences": ["minors", "general"]})
+    assert a is b  # facts-only outcomes carry no per-filing values
+    assert c.assess({}) is not a and c.assess({}).tier == "low"
+
+
+@pytest.mark.parametrize("answers, culprit", [
+    ({"rbi_real_time": True}, "answers.rbi_real_time"), ({"intended_purpose": "recruitment"}, "answers.intended_purpose"),
+    ({"intended_purpose": ["recruitment", 3]}, "answers.intended_purpose"), ({"rbi_remote": ["yes"]}, "answers.rbi_remote"),
+    ({"no_such_question": "yes"}, "answers"),
+])
+def test_mistyped_answers_are_refused(small_rules: str, answers: dict, culprit: str) -> None:
+    c = load_and_compile(small_rules)
+    with pytest.raises(ApplicationDataError) as info:
+        c.assess({"answers": answers}, app_ref=9)
+    assert info.value.field == culprit

@@ -12,7 +12,9 @@ from typing import Any
 
 import pytest
 
-from tierwatch.registry.vocab import AUDIENCES, CAPABILITIES, DEPLOYMENT_CHANNELS, DOMAINS, HUMAN_OVERSIGHT, PERSONAL_INFO
+from tierwatch.registry.vocab import (
+    AUDIENCES, CAPABILITIES, DEPLOYMENT_CHANNELS, DOMAINS, HUMAN_OVERSIGHT, PERSONAL_INFO, QUESTIONS,
+)
 from tierwatch.risk.engine import CompiledRuleSet, load_and_compile
 from tierwatch.risk.ruleset import RuleRuntimeError
 from tests.unit.risk.conftest import CN_GD, EU, rule_file
@@ -55,7 +57,20 @@ def random_app(r: random.Random) -> dict[str, Any]:
         return r.sample(list(vocab), r.randint(0, min(4, len(vocab))))
 
     texts = ["", "智能客服", "人脸识别门禁系统", "AI写作", "social scoring of residents", "实时人脸布控",
-             "zebra", "Mango", "基于画像预测犯罪风险的系统", "emergency triage 急诊分诊"]
+             "zebra", "Mango", "基于画像预测犯罪风险的系统", "emergency triage 急诊分诊",
+             "本系统不进行社会评分", "Live face matching at stations", "从互联网爬取人脸照片建库",
+             "员工情绪监测", "一键换脸", "信用评分与反欺诈 fraud detection", "签证申请分拣"]
+
+    def answer(q: Any) -> Any:
+        if q.kind == "multi":
+            return r.sample(list(q.choices), r.randint(0, 2))
+        if q.kind == "text":
+            return r.choice(["", "网信算备440106000000000000001号"])
+        return r.choice(list(q.choices))
+
+    answers = {q.code: answer(q) for q in QUESTIONS.values() if r.random() < 0.35}
+    justifications = {code: r.choice(["", "短", "这是一段足够长的书面理由，用于说明为何适用该项豁免。"])
+                      for code, q in QUESTIONS.items() if q.justify and r.random() < 0.5}
     return {
         "name": maybe(r.choice(["客服助手", "换脸", "AI", "小说写作助手", ""])),
         "version": maybe(r.choice(["1", "2", "3.0", "v2", ""])),
@@ -77,6 +92,8 @@ def random_app(r: random.Random) -> dict[str, Any]:
         "human_oversight": maybe(r.choice(list(HUMAN_OVERSIGHT))),
         "content_labelling": maybe(r.random() < 0.5),
         "security_assessment_done": maybe(r.random() < 0.5),
+        "answers": maybe(answers),
+        "justifications": maybe(justifications),
     }
 
 
@@ -96,12 +113,27 @@ def compare(compiled: CompiledRuleSet, count: int, seed: int) -> int:
         slow = outcome(lambda: compiled.evaluate_with_library(app, i))
         assert fast == slow, f"app {app}: fast {fast} != library {slow}"
         errors += isinstance(fast, tuple)
+        if not isinstance(fast, tuple):  # whole assessments too: exemptions, text checks, margin
+            a, b = compiled.assess(app, i), compiled.assess_with_library(app, i)
+            assert a == b, f"app {app}: fast {a} != library {b}"
     return errors
 
 
 @pytest.mark.parametrize("path", [CN_GD, EU], ids=["cn-gd", "eu"])
 def test_shipped_rule_sets_equal_the_library(path: Any) -> None:
     assert compare(load_and_compile(path), 1500, seed=7) == 0
+
+
+def test_random_applications_exercise_exemptions_and_text() -> None:
+    """The comparison above is only worth something if the random filings reach these paths."""
+    r = random.Random(7)
+    kinds: set[str] = set()
+    for path in (CN_GD, EU):
+        compiled = load_and_compile(path)
+        for i in range(1500):
+            kinds |= compiled.assess(random_app(r), i).flag_kinds
+    assert {"exemption_applied", "exemption_without_justification", "exemption_void", "provisional_from_text",
+            "text_contradicts_answer", "unanswered"} <= kinds
 
 
 def test_tricky_conditions_equal_the_library() -> None:
@@ -114,3 +146,19 @@ def test_tricky_conditions_equal_the_library() -> None:
 def test_run_time_errors_name_the_same_rule_on_both_paths() -> None:
     compiled = load_and_compile(rule_file(*[(f"E-{i}", c, "points: 1") for i, c in enumerate(ERRORING)]))
     assert compare(compiled, 1000, seed=3) > 100
+
+
+@pytest.mark.parametrize("path", [CN_GD, EU], ids=["cn-gd", "eu"])
+def test_stored_text_matches_give_the_same_assessment(path: Any) -> None:
+    """Re-tiering reads a filing's stored matches instead of matching again: same result, on
+    both paths; matches stored under other signals are ignored."""
+    r = random.Random(3)
+    matcher, fresh = load_and_compile(path), load_and_compile(path)
+    for i in range(600):
+        app = random_app(r)
+        if isinstance(outcome(lambda: fresh.assess(app, i)), tuple):
+            continue  # a mistyped application: covered above
+        stored = matcher.with_text_signals(app)
+        assert fresh.assess(stored, i) == fresh.assess(app, i) == fresh.assess_with_library(stored, i)
+        stale = dict(stored, text_signals=("another key", {"social_scoring": None}))
+        assert fresh.assess(stale, i) == fresh.assess(app, i)

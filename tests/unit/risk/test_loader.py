@@ -119,3 +119,60 @@ def test_obligation_durations_are_iso_8601(tmp_path: Path, small_rules: str) -> 
     broken = small_rules.replace("every: P3M", "every: quarterly")
     [error] = errors_of(broken, tmp_path)
     assert f"FILE:{line_of(broken, 'quarterly')}:" in error and "does not match" in error
+
+
+# --- schema version 2: text, exemptions, findings -------------------------------------------
+
+V2_EXTRA = """\
+signals:
+  scoring:
+    label: {zh: 社会评分, en: social scoring}
+    phrases: {zh: [社会评分], en: [social scor*]}
+text_checks:
+  - {id: T-TXT, signal: scoring, question: social_scoring, raises_to: high,
+     message: {zh: 提示, en: hint}, legal_basis: [{source: ds, article: {zh: 条, en: Art}, text: {zh: 文, en: text}}]}
+exemptions:
+  - id: T-EX
+    requires: {fraud_detection_only: ["yes"]}
+    justification: fraud_detection_only
+    suspends: [T-1]
+    reason: {zh: 豁免, en: exempt}
+    legal_basis: [{source: ds, article: {zh: 条, en: Art}, text: {zh: 文, en: text}}]
+"""
+
+
+def v2(*rules: tuple[str, str, str], extra: str = V2_EXTRA) -> str:
+    return rule_file(*rules).replace("schema_version: 1", "schema_version: 2") + extra
+
+
+def test_a_version_2_file_loads_its_text_checks_and_exemptions() -> None:
+    c = load_and_compile(v2(("T-1", '"decision_making" in capabilities', "tier: high")))
+    assert [t.id for t in c.ruleset.text_checks] == ["T-TXT"] and c.ruleset.exemptions[0].suspends == ("T-1",)
+    result = c.assess({"capabilities": ["decision_making"], "answers": {"fraud_detection_only": "yes"},
+                       "justifications": {"fraud_detection_only": "只检测交易欺诈，不评估信用，也不产生任何评分。"}})
+    assert result.tier == "low" and result.suspended == (("T-1", "T-EX"),)
+
+
+def test_version_2_rules_may_not_read_free_text(tmp_path: Path) -> None:
+    text = v2(("T-1", 'description.contains("欺诈")', "tier: high"))
+    [error] = errors_of(text, tmp_path)
+    assert error.startswith(f"FILE:{line_of(text, 'description.contains')}: rule T-1:")
+    assert "reads free text (description)" in error
+    # a stored version-1 file that does so still loads (old versions are re-read for explanations)
+    assert load_and_compile(rule_file(("T-1", 'description.contains("欺诈")', "tier: high")))
+
+
+@pytest.mark.parametrize("broken, needle, message", [
+    (V2_EXTRA.replace("signal: scoring", "signal: scorin"), "signal: scorin", "unknown signal 'scorin'"),
+    (V2_EXTRA.replace("question: social_scoring", "question: social_score"), "question: social_score",
+     "unknown question 'social_score'"),
+    (V2_EXTRA.replace('fraud_detection_only: ["yes"]', 'fraud_detection_only: ["unknown"]'),
+     'fraud_detection_only: ["unknown"]', '"unknown" can never satisfy an exemption'),
+    (V2_EXTRA.replace("justification: fraud_detection_only", "justification: social_scoring"),
+     "justification: social_scoring", "justification must name a required question"),
+    (V2_EXTRA.replace("suspends: [T-1]", "suspends: [T-9]"), "suspends: [T-9]", "suspends unknown rule or finding 'T-9'"),
+])
+def test_version_2_cross_checks_name_the_line(tmp_path: Path, broken: str, needle: str, message: str) -> None:
+    text = v2(("T-1", '"decision_making" in capabilities', "tier: high"), extra=broken)
+    errors = errors_of(text, tmp_path)
+    assert any(e.startswith(f"FILE:{line_of(text, needle)}:") and message in e for e in errors), errors

@@ -72,7 +72,11 @@ def test_activation_tiers_everything_and_reports_moves(container: Any, apps: dic
         [(apps["small"], None, "low"), (apps["mid"], None, "low"), (apps["big"], None, "medium")])
     big = current(container, apps["big"])
     assert (big.tier, big.computed_tier, big.score) == ("medium", "medium", 2)
-    assert big.fired_rules == [{"rule_id": "T-SCALE", "evidence": {"monthly_active_users": 5_000_000}}]
+    # A fired rule stores the fields its condition read; explanations look the values up from
+    # the assessed version (issue 14), so the evidence is what was filed.
+    assert big.fired_rules == [{"rule_id": "T-SCALE", "fields": ["monthly_active_users"]}]
+    with container.uow() as uow:
+        assert service.explain(uow, big)["fired_rules"][0]["evidence"] == {"monthly_active_users": 5_000_000}
     assert big.obligations == [{"kind": "self_assessment", "every": "P1Y"}]
 
     second = activate(container, V2)
@@ -198,3 +202,102 @@ def test_a_failing_condition_blocks_the_submission(container: Any, world: Any) -
         registry_service.transition(uow, world.a, app_id, "submit")
     with container.uow() as uow:
         assert registry_service.get_application(uow, world.a, app_id).status == "draft"
+
+
+def test_activation_refuses_a_changed_file_that_keeps_a_stored_edition_label(container: Any,
+                                                                            apps: dict[str, int]) -> None:
+    activate(container, V1)
+    changed = V1.replace("points: 2", "points: 3")  # same edition label "t1", other content
+    with container.uow() as uow:
+        with pytest.raises(RuleSetInvalid) as info:
+            service.activate_ruleset(uow, changed, "cli", registry_service.iter_current_applications(uow))
+        [error] = info.value.errors
+        assert "edition 't1' is already used by version 1" in error.message
+        assert error.line == changed.splitlines().index('edition: "t1"') + 1
+        # a what-if still runs, and says activation would be refused
+        report = service.simulate(uow, changed, registry_service.iter_current_applications(uow))
+        assert report.edition_warning is not None and "version 1" in report.edition_warning
+    activate(container, V2)
+    rollback = activate(container, V1)  # identical content under its own label: a rollback
+    assert (rollback.version, rollback.retired_version) == (3, 2)
+
+
+def test_diff_names_the_changed_rules_and_the_moves_they_cause(container: Any, apps: dict[str, int]) -> None:
+    activate(container, V1)
+    with container.uow() as uow:
+        d = service.diff(uow, "test@active", V2)
+        assert [(i.kind, i.id, i.change, i.attributes) for i in d.items] == [
+            ("rule", "T-SCALE", "changed", ("condition", "points"))]
+        assert sorted((m.ref, m.before, m.after, m.caused_by) for m in d.moves) == sorted(
+            [(apps["mid"], "low", "high", ("T-SCALE",)), (apps["big"], "medium", "high", ("T-SCALE",))])
+        assert d.assessed == 3 and d.edition_conflict is None
+        # a file of filings instead of the registry; and a reused label is named
+        d2 = service.diff(uow, "test@v1", V1.replace("points: 2", "points: 3"),
+                          [("x", {"monthly_active_users": 2_000_000})])
+        assert d2.assessed == 1 and d2.edition_conflict is not None
+        with pytest.raises(Invalid):
+            service.diff(uow, "test@active", CN_GD)  # another jurisdiction
+
+
+def test_disagreements_count_every_override_in_force_the_rules_contradict(
+        container: Any, world: Any, apps: dict[str, int]) -> None:
+    """Issue 14: the count used to include only applications that moved."""
+    activate(container, V1)
+    with container.uow() as uow:
+        service.override_tier(uow, apps["big"], "test", "low", JUSTIFICATION, world.regulator)  # rules: medium
+        service.override_tier(uow, apps["small"], "test", "low", JUSTIFICATION, world.regulator)  # rules: low
+        uow.commit()
+    with container.uow() as uow:
+        same = service.simulate(uow, V1, registry_service.iter_current_applications(uow))
+    assert (len(same.moves), same.disagreements) == (0, 1)  # nothing moves, one override still disagrees
+    assert activate(container, V2).disagreements == 1  # big moves to high: still the one
+
+
+def test_an_override_names_a_jurisdiction_with_rules(container: Any, world: Any, apps: dict[str, int]) -> None:
+    activate(container, V1)
+    with container.uow() as uow:
+        with pytest.raises(Invalid) as info:
+            service.override_tier(uow, apps["big"], "atlantis", "high", JUSTIFICATION, world.regulator)
+        assert [e["field"] for e in info.value.errors] == ["jurisdiction"]
+        assert "known: test" in info.value.errors[0]["message"]
+
+
+def test_text_matches_are_stored_and_read_back_while_the_signals_stay(container: Any, world: Any) -> None:
+    from tierwatch.risk.models import TextMatch
+
+    live = file_and_submit(container, world, name="站点识别", capabilities=["biometric_identification"],
+                           scenario="在车站对旅客进行实时人脸比对")
+    activate(container, EU)
+    with container.uow() as uow:
+        rows = uow.session.execute(sa.select(TextMatch.signals_key, TextMatch.matches)).all()
+        assert len(rows) == 1 and "realtime_rbi" in rows[0].matches
+        first = [(r.tier, r.flags) for r in service.current_assessments(uow, live)]
+    # a submission stores the match of its own text at once
+    other = file_and_submit(container, world, name="文明积分", scenario="对居民日常行为打分排名")
+    with container.uow() as uow:
+        assert uow.session.scalar(sa.select(sa.func.count()).select_from(TextMatch)) == 2
+        [row] = service.current_assessments(uow, other)
+        assert "EU-TXT-5C" in {f["id"] for f in row.flags}
+    # the same rules again read the stored matches: same results, nothing new stored
+    activate(container, EU.read_text(encoding="utf-8"))
+    with container.uow() as uow:
+        assert uow.session.scalar(sa.select(sa.func.count()).select_from(TextMatch)) == 2
+        assert [(r.tier, r.flags) for r in service.current_assessments(uow, live)] == first
+    # a phrase changed: a new key, matched again; the old key's rows go
+    changed = EU.read_text(encoding="utf-8").replace('edition: "2024/1689-r2"', 'edition: "2024/1689-r3"').replace(
+        "phrases:", "phrases:", 1).replace("潜意识,", "潜意识, 阈下暗示,", 1)
+    assert changed != EU.read_text(encoding="utf-8")
+    activate(container, changed)
+    with container.uow() as uow:
+        keys = set(uow.session.scalars(sa.select(TextMatch.signals_key)))
+        assert len(keys) == 1 and keys != {rows[0].signals_key}
+        assert [(r.tier, r.flags) for r in service.current_assessments(uow, live)] == first
+
+
+def test_a_mistyped_text_is_named_by_the_engine_not_by_the_text_store(container: Any) -> None:
+    from tierwatch.risk.ruleset import ApplicationDataError
+
+    with container.uow() as uow:
+        with pytest.raises(ApplicationDataError) as info:
+            service.simulate(uow, EU, [(1, 1, fields(description=["not", "a", "text"]))])
+    assert info.value.field == "description"

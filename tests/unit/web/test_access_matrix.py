@@ -190,6 +190,10 @@ MATRIX: dict[tuple[str, str], tuple[tuple[str, ...], dict[str, int | str]]] = {
     ("api.validate_ruleset", "POST"): (STAFF, api(422, *STAFF)),  # an empty body
     ("api.simulate_ruleset", "POST"): (STAFF, api(422, *STAFF)),
     ("api.activate_ruleset", "POST"): (("admin",), api(422, "admin")),
+    ("api.diff_ruleset", "POST"): (STAFF, api(422, *STAFF)),  # an empty body
+    ("api.diff_versions", "GET"): (STAFF, api(422, *STAFF)),  # no versions named
+    ("api.review_queue", "GET"): (STAFF, api(200, *STAFF)),
+    ("api.clear_review_flags", "POST"): (CONSOLE, api(422, *CONSOLE)),  # no reason
     # --- reports and labels
     ("api.submit_scam", "POST"): (EVERYONE, api(422, ANYONE)),
     ("api.submit_incident", "POST"): (("company", "regulator", "admin"), api(422, "company", "regulator", "admin")),

@@ -80,14 +80,15 @@ def test_a_rule_file_is_checked_simulated_activated_with_progress_and_rolled_bac
     html = answer.get_data(as_text=True)
     line = text.splitlines().index("  method: score") + 1
     assert answer.status_code == 422 and f"第 {line} 行" in html
-    changed = text.replace('edition: "2026.1"', 'edition: "2026.2"').replace(
-        "thresholds: {medium: 3, high: 6}", "thresholds: {medium: 1, high: 2}")
+    changed = text.replace('edition: "2026.2"', 'edition: "2026.3"').replace(
+        "thresholds: {medium: 3, high: 7}", "thresholds: {medium: 1, high: 2}")
+    assert changed.count("2026.3") == 1 and "{medium: 1, high: 2}" in changed
     answer = client.post("/regulator/rulesets/check", data={"csrf_token": csrf_token(client, "/regulator/rulesets"),
                                                             "file": (io.BytesIO(changed.encode()), "cn-gd.yaml")},
                          content_type="multipart/form-data")
     assert answer.status_code == 303
     what_if = client.get(answer.headers["Location"]).get_data(as_text=True)
-    assert "版次 2026.2" in what_if and '<figure class="chart">' not in what_if  # already high: nothing moves
+    assert "版次 2026.3" in what_if and '<figure class="chart">' not in what_if  # already high: nothing moves
     started = client.post(answer.headers["Location"] + "/activate",
                           data={"csrf_token": csrf_token(client, answer.headers["Location"])})
     job_page = started.headers["Location"]
@@ -98,12 +99,12 @@ def test_a_rule_file_is_checked_simulated_activated_with_progress_and_rolled_bac
         time.sleep(0.1)
     assert "第 2 版已启用" in html
     with container.uow() as uow:
-        assert tiering.get_version(uow, "cn-gd").edition == "2026.2"
+        assert tiering.get_version(uow, "cn-gd").edition == "2026.3"
     client.post("/regulator/rulesets/cn-gd/1/rollback", data={"csrf_token": csrf_token(client, "/regulator/rulesets")})
     for _ in range(100):
         with container.uow() as uow:
             if tiering.get_version(uow, "cn-gd").version == 3:
-                assert tiering.get_version(uow, "cn-gd").edition == "2026.1"
+                assert tiering.get_version(uow, "cn-gd").edition == "2026.2"
                 break
         time.sleep(0.1)
     else:
