@@ -113,6 +113,31 @@ LABELS.update({  # the public side: checks, disputes, identifiers, publications
 })
 
 
+LABELS.update({  # alerts (monitoring.alerts): states, timeline entries, what was held back and why
+    "alert_state": {
+        "pending": _l("Pending"), "open": _l("Open"), "acknowledged": _l("Acknowledged"),
+        "escalated": _l("Escalated"), "cleared": _l("Cleared"), "resolved": _l("Resolved"),
+        "false_positive": _l("False positive"), "withdrawn": _l("Withdrawn"),
+    },
+    "alert_event": {
+        "pending": _l("pending"), "opened": _l("opened"), "reopened": _l("reopened: the burst resumed"),
+        "cleared": _l("cleared: the condition no longer holds"), "withdrawn": _l("withdrawn (did not last)"),
+        "resolved": _l("resolved"), "severity_raised": _l("severity raised"), "acknowledged": _l("acknowledged"),
+        "escalated": _l("escalated"), "false_positive": _l("marked as false positive"),
+        "reopened_by_hand": _l("reopened"), "assigned": _l("assigned"), "commented": _l("commented"),
+        "overdue_ack": _l("not acknowledged in time"), "overdue_resolve": _l("not resolved in time"),
+        "warning_drafted": _l("public warning drafted"),
+    },
+    "held_back": {
+        "aggregated": _l("added to this alert instead of a new one"),
+        "realert": _l("within the re-alert window"), "silence": _l("silenced"),
+        "pending_not_sustained": _l("pending, but the condition did not last"),
+    },
+    "verdict": {"resolved": _l("Scam confirmed"), "false_positive": _l("False positive"),
+                "auto_resolved": _l("Closed after a quiet period"), "superseded": _l("Superseded by a newer alert")},
+})
+
+
 # Domain vocabularies that carry their own (zh-CN, en) labels.
 VOCABULARIES: dict[str, Mapping[str, tuple[str, str]]] = {
     "channel": vocab.CHANNELS, "scam_type": vocab.SCAM_TYPES, "ai_technique": vocab.AI_TECHNIQUES,

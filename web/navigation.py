@@ -49,7 +49,7 @@ PORTAL_MENUS: dict[str, tuple[Link, ...]] = {
                   Link("regulator.rulesets", _l("Rule sets")), Link("regulator.calendar", _l("Supervision calendar")),
                   Link("regulator.audit", _l("Audit trail")), Link("regulator.exports", _l("Exports")),
                   Link("regulator.dispute_list", _l("Disputes"))),
-    "analyst": (Link("analyst.home", _l("Overview")),),
+    "analyst": (Link("analyst.home", _l("Overview")), Link("analyst.alerts", _l("Alert queue"))),
     "account": (Link("account.home", _l("My account")), Link("account.password", _l("Change password"))),
 }
 

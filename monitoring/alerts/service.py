@@ -80,11 +80,8 @@ class AlertFilter:
             raise Invalid(errors)
 
 
-def list_alerts(uow: UnitOfWork, actor: Actor, f: AlertFilter, limit: int = 50, offset: int = 0
-                ) -> tuple[list[Alert], int]:
-    _read(actor)
-    f.check()
-    stmt = sa.select(Alert)
+def filter_conditions(f: AlertFilter) -> list[Any]:
+    """The WHERE conditions of ``f`` on ``Alert`` (the queue and its counts per state)."""
     conditions: list[Any] = []
     if f.states:
         conditions.append(Alert.state.in_(f.states))
@@ -99,7 +96,14 @@ def list_alerts(uow: UnitOfWork, actor: Actor, f: AlertFilter, limit: int = 50, 
         conditions.append(late if f.overdue else sa.not_(late))
     if f.ids is not None:
         conditions.append(Alert.id.in_(f.ids))
-    stmt = stmt.where(*conditions)
+    return conditions
+
+
+def list_alerts(uow: UnitOfWork, actor: Actor, f: AlertFilter, limit: int = 50, offset: int = 0
+                ) -> tuple[list[Alert], int]:
+    _read(actor)
+    f.check()
+    stmt = sa.select(Alert).where(*filter_conditions(f))
     total = uow.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
     name = f.sort.removeprefix("-")
     key = _SEVERITY_ORDER if name == "severity" else SORTS[name]

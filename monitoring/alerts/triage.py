@@ -49,6 +49,19 @@ def next_state(action: str, state: str, acknowledged: bool = False) -> str:
     return target or state
 
 
+def allowed_actions(state: str, acknowledged: bool = False) -> tuple[str, ...]:
+    """The actions ``next_state`` accepts from here, in ``ACTIONS`` order (the console offers
+    only these)."""
+    out = []
+    for action in ACTIONS:
+        try:
+            next_state(action, state, acknowledged)
+        except TransitionRefused:
+            continue
+        out.append(action)
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class Sla:
     """Per severity: (acknowledge within, resolve within)."""

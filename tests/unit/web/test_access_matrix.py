@@ -67,6 +67,7 @@ STAFF = REGULATOR_SIDE  # regulator, analyst, admin
 A_ONLY = {"company_b": 404}  # company B cannot even learn that A's object exists
 COMPANY = ("company",)
 CONSOLE = ("regulator", "admin")
+TRIAGE = ("analyst", "admin")
 
 # (endpoint, method): (declared roles, {role: expected status}).
 MATRIX: dict[tuple[str, str], tuple[tuple[str, ...], dict[str, int | str]]] = {
@@ -104,6 +105,12 @@ MATRIX: dict[tuple[str, str], tuple[tuple[str, ...], dict[str, int | str]]] = {
     ("regulator.dispute_detail", "GET"): (("regulator", "admin"), page(200, "regulator", "admin")),
     ("regulator.dispute_detail", "POST"): (("regulator", "admin"), page(422, "regulator", "admin")),  # no decision
     ("analyst.home", "GET"): (("analyst", "admin"), page(200, "analyst", "admin")),
+    # --- analyst console (no alert exists in this world: 404 for one; regulators use the API)
+    ("analyst.alerts", "GET"): (TRIAGE, page(200, *TRIAGE)),
+    ("analyst.bulk_alerts", "POST"): (TRIAGE, page(303, *TRIAGE)),  # nothing ticked: back to the queue
+    ("analyst.alert", "GET"): (TRIAGE, page(404, *TRIAGE)),
+    ("analyst.alert_action", "POST"): (TRIAGE, page(404, *TRIAGE)),
+    ("analyst.draft_warning", "POST"): (TRIAGE, page(404, *TRIAGE)),
     # --- company portal (company B gets 404 for company A's objects)
     ("company.signup_page", "GET"): (EVERYONE, page(200, ANYONE)),
     ("company.signup_page", "POST"): (EVERYONE, page(422, ANYONE)),  # an empty form
