@@ -113,6 +113,19 @@ LABELS.update({  # the public side: checks, disputes, identifiers, publications
 })
 
 
+LABELS.update({  # the regulator's publishing, tier reviews and the alerts beside an application
+    "publication_status": {"draft": _l("Draft"), "published": _l("Published on the public pages"),
+                           "withdrawn": _l("Withdrawn")},
+    "review_status": {"open": _l("Waiting for a decision"), "decided": _l("Decision taken")},
+    "review_decision": {"keep": _l("Keep the tier"), "override": _l("Override the tier")},
+    "alert_state": {  # monitoring.alerts.models.STATES
+        "pending": _l("Pending"), "open": _l("Alert open"), "acknowledged": _l("Acknowledged"),
+        "escalated": _l("Escalated"), "cleared": _l("Cleared"), "resolved": _l("Resolved"),
+        "false_positive": _l("False positive"), "withdrawn": _l("Withdrawn"),
+    },
+})
+
+
 # Domain vocabularies that carry their own (zh-CN, en) labels.
 VOCABULARIES: dict[str, Mapping[str, tuple[str, str]]] = {
     "channel": vocab.CHANNELS, "scam_type": vocab.SCAM_TYPES, "ai_technique": vocab.AI_TECHNIQUES,
