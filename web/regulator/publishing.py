@@ -113,45 +113,48 @@ def publication_list() -> str:
                            published_total=total, kind=kind, kinds=KINDS)
 
 
+def _save(form: PublicationForm, existing: Publication | None) -> Any:
+    """Draft (or update ``existing``) from the form; the page to go to next, or None with the
+    use case's errors pinned on the form."""
+    uow, actor = request_uow(), _actor()
+    try:
+        data = form.as_input(existing)
+        item = publications.update_draft(uow, actor, existing.id, data) if existing is not None \
+            else publications.draft(uow, actor, data)
+    except Invalid as exc:
+        uow.rollback()
+        form.pin_errors(exc.errors)
+        return None
+    uow.commit()
+    flash(_("Draft saved.") if existing is not None else _("Draft saved. Check the preview, then publish."), "success")
+    return redirect(url_for("regulator.publication", publication_id=item.id), 303)
+
+
+def _form_page(form: PublicationForm, item: Publication | None) -> Any:
+    return render_template("regulator/publication_form.html", form=form, item=item), 422 if form.errors else 200
+
+
 @bp.route("/publications/new", methods=["GET", "POST"])
 @allow(*PUBLISHERS)
 def new_publication() -> Any:
     form = PublicationForm().setup()
-    if form.validate_on_submit():
-        uow = request_uow()
-        try:
-            item = publications.draft(uow, _actor(), form.as_input(None))
-        except Invalid as exc:
-            uow.rollback()
-            form.pin_errors(exc.errors)
-        else:
-            uow.commit()
-            flash(_("Draft saved. Check the preview, then publish."), "success")
-            return redirect(url_for("regulator.publication", publication_id=item.id), 303)
-    elif not form.is_submitted():
+    if not form.is_submitted():
         form.kind.data = "warning"
-    return render_template("regulator/publication_form.html", form=form, item=None), 422 if form.errors else 200
+    elif form.validate_on_submit():
+        return _save(form, None) or _form_page(form, None)
+    return _form_page(form, None)
 
 
 @bp.route("/publications/<int:publication_id>/edit", methods=["GET", "POST"])
 @allow(*PUBLISHERS)
 def edit_publication(publication_id: int) -> Any:
-    uow = request_uow()
-    item = publications.get(uow, _actor(), publication_id)
+    item = publications.get(request_uow(), _actor(), publication_id)
     if item.status != DRAFT:
         raise Conflict(f"publication {publication_id} is {item.status}; only a draft is edited")
     form = PublicationForm().setup().fill(item)
     if form.validate_on_submit():
-        try:
-            publications.update_draft(uow, _actor(), publication_id, form.as_input(item))
-        except Invalid as exc:
-            uow.rollback()
-            form.pin_errors(exc.errors)
-        else:
-            uow.commit()
-            flash(_("Draft saved."), "success")
-            return redirect(url_for("regulator.publication", publication_id=publication_id), 303)
-    return render_template("regulator/publication_form.html", form=form, item=item), 422 if form.errors else 200
+        return _save(form, item) or _form_page(form, item)
+    return _form_page(form, item)
 
 
 def _preview(item: Publication, *, withdraw: WithdrawForm | None = None, refused: list[dict[str, str]] | None = None,
