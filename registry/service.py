@@ -8,7 +8,7 @@ else is NotFound, so ids of other companies' filings do not leak.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -84,6 +84,14 @@ def get_application(uow: UnitOfWork, actor: Actor, app_id: int, *, lock: bool = 
     if app is None:
         raise NotFound(f"application {app_id} not found")
     return app
+
+
+def applications_by_id(uow: UnitOfWork, actor: Actor, app_ids: Iterable[int]) -> list[Application]:
+    """Those of ``app_ids`` the actor may see (a list page naming the applications of its rows)."""
+    wanted = sorted(set(app_ids))
+    if not wanted:
+        return []
+    return list(uow.session.scalars(_visible(sa.select(Application).where(Application.id.in_(wanted)), actor)))
 
 
 def list_applications(

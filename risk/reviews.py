@@ -66,16 +66,30 @@ def open_review(uow: UnitOfWork, actor: Actor, application_id: int, reason: str,
 
 
 def list_reviews(uow: UnitOfWork, actor: Actor, *, status: str | None = None,
-                 application_id: int | None = None, limit: int = 50, offset: int = 0) -> list[TierReview]:
+                 application_id: int | None = None, jurisdiction: str | None = None, tier: str | None = None,
+                 limit: int = 50, offset: int = 0) -> list[TierReview]:
+    """Newest first; ``tier`` is the tier the application had when the review was asked for."""
     _check(actor, READERS, "read tier reviews")
-    stmt = sa.select(TierReview).order_by(TierReview.id.desc()).limit(limit).offset(offset)
-    if status is not None:
-        if status not in (REVIEW_OPEN, REVIEW_DECIDED):
-            raise Invalid.one("status", f"one of {REVIEW_OPEN}, {REVIEW_DECIDED}")
-        stmt = stmt.where(TierReview.status == status)
-    if application_id is not None:
-        stmt = stmt.where(TierReview.application_id == application_id)
-    return list(uow.session.scalars(stmt))
+    if status is not None and status not in (REVIEW_OPEN, REVIEW_DECIDED):
+        raise Invalid.one("status", f"one of {REVIEW_OPEN}, {REVIEW_DECIDED}")
+    stmt = sa.select(TierReview).where(*_conditions(status, application_id, jurisdiction, tier))
+    return list(uow.session.scalars(stmt.order_by(TierReview.id.desc()).limit(limit).offset(offset)))
+
+
+def review_counts(uow: UnitOfWork, actor: Actor, *, jurisdiction: str | None = None,
+                  tier: str | None = None) -> dict[str, int]:
+    """How many reviews are open and decided, under the same filters as ``list_reviews``."""
+    _check(actor, READERS, "read tier reviews")
+    rows = uow.session.execute(sa.select(TierReview.status, sa.func.count())
+                               .where(*_conditions(None, None, jurisdiction, tier)).group_by(TierReview.status))
+    return {REVIEW_OPEN: 0, REVIEW_DECIDED: 0, **{s: n for s, n in rows}}
+
+
+def _conditions(status: str | None, application_id: int | None, jurisdiction: str | None,
+                tier: str | None) -> list[sa.ColumnElement[bool]]:
+    wanted = ((TierReview.status, status), (TierReview.application_id, application_id),
+              (TierReview.jurisdiction, jurisdiction), (TierReview.tier_at_request, tier))
+    return [column == value for column, value in wanted if value is not None]
 
 
 def get_review(uow: UnitOfWork, actor: Actor, review_id: int) -> TierReview:

@@ -113,9 +113,14 @@ LABELS.update({  # the public side: checks, disputes, identifiers, publications
 })
 
 
-LABELS.update({  # alerts (monitoring.alerts): states, timeline entries, what was held back and why
+LABELS.update({  # alerts (monitoring.alerts): states, timeline entries, what was held back and why; the
+    # regulator's publishing and tier reviews
+    "publication_status": {"draft": _l("Draft"), "published": _l("Published on the public pages"),
+                           "withdrawn": _l("Withdrawn")},
+    "review_status": {"open": _l("Waiting for a decision"), "decided": _l("Decision taken")},
+    "review_decision": {"keep": _l("Keep the tier"), "override": _l("Override the tier")},
     "alert_state": {
-        "pending": _l("Pending"), "open": _l("Open"), "acknowledged": _l("Acknowledged"),
+        "pending": _l("Pending"), "open": _l("Alert open"), "acknowledged": _l("Acknowledged"),
         "escalated": _l("Escalated"), "cleared": _l("Cleared"), "resolved": _l("Resolved"),
         "false_positive": _l("False positive"), "withdrawn": _l("Withdrawn"),
     },

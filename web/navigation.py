@@ -48,6 +48,7 @@ PORTAL_MENUS: dict[str, tuple[Link, ...]] = {
     "regulator": (Link("regulator.home", _l("Dashboards")), Link("regulator.queue", _l("Review queue")),
                   Link("regulator.rulesets", _l("Rule sets")), Link("regulator.calendar", _l("Supervision calendar")),
                   Link("regulator.audit", _l("Audit trail")), Link("regulator.exports", _l("Exports")),
+                  Link("regulator.tier_reviews", _l("Tier reviews")), Link("regulator.publication_list", _l("Publishing")),
                   Link("regulator.dispute_list", _l("Disputes"))),
     "analyst": (Link("analyst.home", _l("Overview")), Link("analyst.alerts", _l("Alert queue"))),
     "account": (Link("account.home", _l("My account")), Link("account.password", _l("Change password"))),

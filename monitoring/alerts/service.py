@@ -142,6 +142,21 @@ def alert_detail(uow: UnitOfWork, actor: Actor, alert_id: int, report_limit: int
     return AlertDetail(alert, reports, events, held)
 
 
+def alerts_for_application(uow: UnitOfWork, actor: Actor, application_id: int, limit: int = 20
+                           ) -> tuple[list[Alert], int]:
+    """The alerts whose linked reports name an application, newest first, and how many there are.
+
+    Found through the linked reports' own application (indexed columns on both databases), not
+    by searching the alerts' JSON list of application ids, which neither database indexes."""
+    _read(actor)
+    named = (sa.select(AlertReport.alert_id).join(Report, Report.report_id == AlertReport.report_id)
+             .where(Report.application_id == application_id))
+    stmt = sa.select(Alert).where(Alert.id.in_(named))
+    total = uow.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
+    rows = uow.session.scalars(stmt.order_by(Alert.id.desc()).limit(limit))
+    return list(rows), total
+
+
 # --- actions ---------------------------------------------------------------------------------
 
 

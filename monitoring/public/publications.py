@@ -136,8 +136,9 @@ def personal_data_errors(publication: Publication) -> list[dict[str, str]]:
         for finding in personal_data(text or "", allowed):
             what = "a case story names no person or account" if publication.kind == CASE_STORY else \
                 "a warning names only the identifiers it declares"
-            errors.append({"field": name, "code": "personal_data",
-                           "message": f"{finding.kind} {masked(finding.value)}: {what}"})
+            # kind and value (masked) too, for a page to say it in its own language
+            errors.append({"field": name, "code": "personal_data", "kind": finding.kind,
+                           "value": masked(finding.value), "message": f"{finding.kind} {masked(finding.value)}: {what}"})
     return errors
 
 

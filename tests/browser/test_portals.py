@@ -375,3 +375,135 @@ def test_a_company_hands_in_evidence_reports_an_incident_makes_a_token_and_answe
     page.goto("/company/notices")
     assert "智能审单" not in page.content()
     visit.shot("company-b-notices")
+
+
+IMPERSONATION_RULE = """
+id: app-impersonation
+type: frequency
+severity: high
+filter: {match: {kind: scam}}
+group_by: ident_phone
+window: 1h
+threshold: 2
+schedule: {every: 1m, buffer: 0}
+"""
+SCAM_PHONE = "13800138000"
+
+
+@pytest.fixture(scope="module")
+def alert_world(portal, company_a_world):
+    """An alert about company A's approved application (two new scam reports, indexed in
+    Elasticsearch and matched by a rule run for real), the tier review an analyst asked for from
+    it, the company's answer to the alert, and a warning an analyst drafted that names a number
+    it does not declare."""
+    from datetime import UTC, datetime, timedelta
+
+    import sqlalchemy as sa
+
+    from tierwatch.monitoring import replies
+    from tierwatch.monitoring.alerts.cycle import CycleContext, run_cycle
+    from tierwatch.monitoring.alerts.models import Alert
+    from tierwatch.monitoring.indexing import REPORTS_INDEX, REPORTS_SCHEMA
+    from tierwatch.monitoring.models import Report
+    from tierwatch.monitoring.public import publications
+    from tierwatch.monitoring.public.schemas import PublicationIn
+    from tierwatch.risk import reviews
+    from tests.contract.alert_harness import rule
+
+    container, world, app_id = portal.container, portal.world, company_a_world
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    docs = []
+    with container.uow() as uow:
+        for i in range(2):
+            at = now - timedelta(minutes=5 + i)
+            uow.session.add(Report(report_id=f"alert-report-{i}", tracking_code=f"TW-A{i:09d}", kind="scam",
+                                   schema_version=1, description=f"冒充智能审单客服来电 {SCAM_PHONE}", channel="phone",
+                                   reported_at=at, received_at=at, application_id=app_id))
+            docs.append({"id": f"alert-report-{i}", "kind": "scam", "reported_at": at, "application_id": str(app_id),
+                         "identifiers": [f"phone:+86{SCAM_PHONE}"], "ident_phone": [f"+86{SCAM_PHONE}"]})
+        uow.commit()
+    container.search.ensure_index(REPORTS_INDEX, REPORTS_SCHEMA)
+    container.search.bulk_index(REPORTS_INDEX, docs)
+    container.search.refresh(REPORTS_INDEX)
+    with container.session_factory() as session:
+        run_cycle(session, [rule(IMPERSONATION_RULE)], now, CycleContext(container.search, evaluator="browser-test"))
+        session.commit()
+    with container.uow() as uow:
+        alert_id = uow.session.scalars(sa.select(Alert.id).where(Alert.rule_id == "app-impersonation")).one()
+        review = reviews.open_review(uow, world.analyst, app_id, "一小时内多份举报称有人冒充智能审单客服，建议复核分级",
+                                     alert_id=alert_id)
+        replies.reply(uow, world.a, app_id, "该号码不是我司客服电话，已在应用内提醒用户并向公安机关报案。", now,
+                      subject="alert", subject_ref=str(alert_id))
+        draft = publications.draft(uow, world.analyst, PublicationIn(
+            kind="warning", title_zh="警惕冒充“智能审单”客服的来电", summary_zh="自称客服要求退款、共享屏幕的都是诈骗",
+            body_zh=f"近期多名市民接到号码 {SCAM_PHONE} 的来电，对方自称“智能审单”客服，要求下载屏幕共享软件办理退款。\n\n"
+                    "- 官方客服不会要求共享屏幕\n- 不要透露短信验证码", source_alert_id=str(alert_id)))
+        uow.commit()
+        return {"app": app_id, "alert": alert_id, "review": review.id, "draft": draft.id}
+
+
+def test_a_regulator_publishes_a_warning_decides_a_tier_review_and_reads_the_companys_answer(
+        browser, portal, alert_world):
+    context, officer = open_context(browser, portal.url, "regulator-monitoring", viewport={"width": 1280, "height": 900})
+    try:
+        rp = officer.page
+        sign_in(rp, "regulator@example.cn")
+        # --- publishing: the analyst's draft names a number it does not declare
+        rp.get_by_role("link", name="发布管理").click()
+        assert "警惕冒充“智能审单”客服的来电" in rp.locator("table.data").first.inner_text()
+        officer.shot("publishing")
+        rp.get_by_role("link", name="警惕冒充“智能审单”客服的来电").click()
+        assert "此草稿暂不能发布" in rp.get_by_role("alert").inner_text()
+        officer.shot("draft-preview")
+        rp.get_by_role("button", name="发布").click()
+        assert "未发布：文字中有个人或账户信息" in rp.get_by_role("alert").inner_text()
+        officer.shot("publish-refused")
+        rp.get_by_role("link", name="修改草稿").click()
+        rp.get_by_label("警示涉及的标识").fill(f"phone:+86{SCAM_PHONE}")
+        rp.get_by_label("诈骗类型").select_option("fake_customer_service")
+        officer.shot("draft-edit")
+        rp.get_by_role("button", name="保存草稿").click()
+        assert rp.get_by_role("alert").count() == 0
+        rp.get_by_role("button", name="发布").click()
+        assert "已发布" in rp.get_by_role("status").inner_text()
+        officer.shot("published")
+        rp.get_by_role("link", name="打开公众页面").click()
+        assert h1(rp) == "警惕冒充“智能审单”客服的来电" and "官方客服不会要求共享屏幕" in rp.content()
+        officer.shot("public-warning")
+
+        # --- the tier review raised from the alert
+        rp.goto("/regulator/tier-reviews")
+        assert "智能审单" in rp.locator("table.data").inner_text()
+        officer.shot("tier-reviews")
+        rp.get_by_role("link", name="智能审单").click()
+        assert "测试规则" in rp.locator("#alert-title").locator("xpath=..").inner_text()
+        officer.shot("tier-review")
+        rp.locator('input[name="decision"][value="override"]').check()
+        rp.get_by_label("书面理由").fill(JUSTIFICATION)
+        rp.get_by_role("button", name="记录决定").click()
+        assert "请选择要设定的分级" in rp.locator("#tier-error").inner_text()
+        officer.shot("tier-review-needs-tier")
+        rp.locator('input[name="tier"][value="high"]').check()
+        rp.get_by_role("button", name="记录决定").click()
+        assert "分级已调整" in rp.get_by_role("status").inner_text()
+        assert JUSTIFICATION in rp.content() and rp.locator("form.stacked").count() == 0
+        officer.shot("tier-review-decided")
+
+        # --- the application's page: the alert beside the company's answer, the new tier
+        rp.get_by_role("link", name="智能审单").first.click()
+        alert = rp.locator("section.alert-item")
+        assert "测试规则" in alert.inner_text() and "该号码不是我司客服电话" in alert.inner_text()
+        assert "分级复核" in alert.inner_text() and f"+86{SCAM_PHONE}" in alert.inner_text()
+        officer.shot("application-with-alert-and-answer")
+        assert_clean(officer)
+    finally:
+        context.close()
+    with portal.container.uow() as uow:
+        from tierwatch.monitoring.public.models import Publication
+        from tierwatch.risk import service as tiering
+        from tierwatch.risk.models import TierReview
+
+        assert uow.session.get(Publication, alert_world["draft"]).status == "published"
+        review = uow.session.get(TierReview, alert_world["review"])
+        assert (review.status, review.decided_tier) == ("decided", "high")
+        assert tiering.effective_tier(uow, alert_world["app"], review.jurisdiction).tier == "high"

@@ -1,6 +1,6 @@
 """The review queue and an application's page on the regulator side: the record, the diff
-between versions, the tiers under both regimes with the override, the reports linked to it,
-and the workflow steps the filing's state allows."""
+between versions, the tiers under both regimes with the override, the reports and alerts linked
+to it with the company's answers, and the workflow steps the filing's state allows."""
 
 from __future__ import annotations
 
@@ -14,9 +14,11 @@ from wtforms import HiddenField, RadioField, SelectField, TextAreaField
 from tierwatch.core.clock import utcnow
 from tierwatch.core.errors import Conflict, Forbidden, Invalid
 from tierwatch.monitoring import queries, replies
+from tierwatch.monitoring.alerts import service as alerting
 from tierwatch.registry import audit, service, versions, workflow
 from tierwatch.registry.regions import AREAS, area_label, area_of
 from tierwatch.registry.vocab import DOMAINS
+from tierwatch.risk import reviews
 from tierwatch.risk import service as tiering
 from tierwatch.risk.models import MIN_JUSTIFICATION
 from tierwatch.risk.queue import QueueFilter, review_queue
@@ -101,10 +103,21 @@ def _render(app_id: int, decision: DecisionForm | None = None, override: Overrid
     override.tier.choices = options((t, label(t, "tier")) for t in TIER_ORDER)
     reports, report_total = queries.application_reports(uow, actor, app_id)
     answers = replies.replies_for(uow, actor, app_id)
+    alerts, alert_total = alerting.alerts_for_application(uow, actor, app_id)
+    # The company's answers about one alert go beside it; the others beside the reports.
+    alert_answers: dict[str, list[Any]] = {}
+    # A review asked for from an alert, whether by the alert's escalation or directly.
+    alert_reviews = {r.raised_from_alert_id: r.id for r in reviews.list_reviews(uow, actor, application_id=app_id)
+                     if r.raised_from_alert_id is not None}
+    for answer in answers:
+        if answer.subject == "alert":
+            alert_answers.setdefault(answer.subject_ref, []).append(answer)
     entries = audit.list_entries(uow, entity="application", entity_id=app_id, limit=50)
     return render_template(
         "regulator/application.html", app=app, latest=latest, diff=diff,
-        tiers=tier_views(explained, tiering.overrides_of(uow, app_id)), overrides=tiering.overrides_of(uow, app_id), reports=reports, report_total=report_total, answers=answers,
+        tiers=tier_views(explained, tiering.overrides_of(uow, app_id)), overrides=tiering.overrides_of(uow, app_id), reports=reports, report_total=report_total,
+        answers=[a for a in answers if a.subject != "alert"], alerts=alerts, alert_total=alert_total,
+        alert_answers=alert_answers, alert_reviews=alert_reviews,
         actions=_allowed_actions(latest.status), action_text=ACTION_TEXT, decision=decision or DecisionForm(),
         override=override, filing=filing, fields=service.version_fields(latest), steps=filing.sections(),
         entries=entries, shown=audit.shown_actors(uow, entries, actor),

@@ -32,6 +32,7 @@ from tierwatch.registry import accounts, service, supervision
 from tierwatch.registry.evidence import EvidenceStore, add_evidence
 from tierwatch.registry.models import Application, User
 from tierwatch.registry.schemas import CreateApplicationIn
+from tierwatch.risk import reviews
 from tierwatch.web import create_app
 from tierwatch.web.auth import ANYONE, REGULATOR_SIDE, SIGNED_IN
 from tests.unit.registry.factories import full_fields
@@ -156,6 +157,18 @@ MATRIX: dict[tuple[str, str], tuple[tuple[str, ...], dict[str, int | str]]] = {
     ("regulator.exports", "GET"): (CONSOLE, page(200, *CONSOLE)),
     ("regulator.export_registry", "GET"): (CONSOLE, page(200, *CONSOLE)),
     ("regulator.export_calendar", "GET"): (CONSOLE, page(200, *CONSOLE)),
+    ("regulator.publication_list", "GET"): (CONSOLE, page(200, *CONSOLE)),
+    ("regulator.new_publication", "GET"): (CONSOLE, page(200, *CONSOLE)),
+    ("regulator.new_publication", "POST"): (CONSOLE, page(422, *CONSOLE)),  # an empty form
+    ("regulator.publication", "GET"): (CONSOLE, page(200, *CONSOLE)),
+    # The world's publication is published: it is no longer edited or published again.
+    ("regulator.edit_publication", "GET"): (CONSOLE, page(409, *CONSOLE)),
+    ("regulator.edit_publication", "POST"): (CONSOLE, page(409, *CONSOLE)),
+    ("regulator.publish_publication", "POST"): (CONSOLE, page(409, *CONSOLE)),
+    ("regulator.withdraw_publication", "POST"): (CONSOLE, page(422, *CONSOLE)),  # no reason
+    ("regulator.tier_reviews", "GET"): (CONSOLE, page(200, *CONSOLE)),
+    ("regulator.tier_review", "GET"): (CONSOLE, page(200, *CONSOLE)),
+    ("regulator.tier_review", "POST"): (CONSOLE, page(422, *CONSOLE)),  # no decision
     # --- the API's own description
     ("api.openapi_document", "GET"): (EVERYONE, api(200, ANYONE)),
     ("api.docs", "GET"): (EVERYONE, api(200, ANYONE)),
@@ -232,7 +245,7 @@ MATRIX: dict[tuple[str, str], tuple[tuple[str, ...], dict[str, int | str]]] = {
     ("api.list_runs", "GET"): (STAFF, api(200, *STAFF)),
     ("api.list_rules", "GET"): (STAFF, api(200, *STAFF)),
     ("api.list_reviews", "GET"): (STAFF, api(200, *STAFF)),
-    ("api.get_review", "GET"): (STAFF, api(404, *STAFF)),
+    ("api.get_review", "GET"): (STAFF, api(200, *STAFF)),
     ("api.decide_review", "POST"): (("regulator", "admin"), api(422, "regulator", "admin")),
     # --- last, as they destroy what rows above address
     ("api.revoke_token", "DELETE"): (SIGNED_IN, api(404, *SIGNED_IN, company_a=200, admin=200)),
@@ -249,7 +262,7 @@ MATRIX: dict[tuple[str, str], tuple[tuple[str, ...], dict[str, int | str]]] = {
 ARGS = {"filename": "site.css", "code": "en", "name": "swagger-ui.css", "number": 1, "action": "approve",
         "jurisdiction": "cn-gd", "version": 1, "step_key": "service", "shape": "annex-viii", "fmt": "csv",
         "checksum": "0" * 64, "job_id": "no-such-job", "token": "no-such-link", "topic": "cloned_voice",
-        "alert_id": 1, "step": "acknowledge", "silence_id": 1, "subscription_id": 1, "endpoint_id": 1, "review_id": 1}
+        "alert_id": 1, "step": "acknowledge", "silence_id": 1, "subscription_id": 1, "endpoint_id": 1}
 QUERY: dict[str, dict[str, Any]] = {
     "public.dispute": {"q": "138 0013 8000"},
     "api.public_check": {"q": "138 0013 8000"},
@@ -301,6 +314,7 @@ def matrix_world(_template, tmp_path_factory) -> MatrixWorld:
             kind="warning", title_zh="警惕冒充公检法", summary_zh="自称警察要求转账的都是诈骗",
             body_zh="公检法机关不会要求转账到安全账户。"))
         publications.publish(uow, world.regulator, warning.id)
+        review = reviews.open_review(uow, world.analyst, other.id, "举报集中，请复核分级")
         dispute = disputes.open_dispute(uow, DisputeIn(identifier="138 0013 8000", relation="owner",
                                                        reason="这是我店里的电话"), None)
         user_a = uow.session.get(User, world.a.user_id)
@@ -310,6 +324,7 @@ def matrix_world(_template, tmp_path_factory) -> MatrixWorld:
         uow.commit()
         ids.update(app_id=draft.id, company_id=world.company_a, task_id=task.id, token_id=token.id,
                    public_id=evidence.public_id, publication_id=warning.id, dispute_id=dispute.id,
+                   review_id=review.id,
                    users={role: getattr(world, key).user_id for role, key in ACCOUNT_OF.items()})
         assert uow.session.get(Application, draft.id).company_id == world.company_a
     with c.engine.connect() as conn:
@@ -322,7 +337,7 @@ def matrix_world(_template, tmp_path_factory) -> MatrixWorld:
 
 def url_args(world: MatrixWorld, role: str) -> dict[str, Any]:
     args = {**ARGS, **{k: world.ids[k] for k in ("app_id", "company_id", "task_id", "token_id", "public_id",
-                                                  "publication_id", "dispute_id")}}
+                                                  "publication_id", "dispute_id", "review_id")}}
     args["tracking_code"] = world.ids["tracking_code" if role == "citizen" else "other_tracking_code"]
     return args
 

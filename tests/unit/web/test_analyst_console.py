@@ -47,7 +47,7 @@ def test_the_queue_lists_filters_and_counts_and_is_the_analysts_only(client, con
     html = client.get(QUEUE + "?sort=-report_count").get_data(as_text=True)
     listed = re.findall(r'<tr data-alert="(\d+)"', html)
     assert listed == [str(alerts[p]) for p in reversed(PHONES)]  # 4, 3, 2 reports
-    assert "待办: 3" in html and "3 条告警" in html
+    assert "待处理: 3" in html and "3 条告警" in html
     assert "1 小时内 2 份举报涉及 +8613800000001" in html  # the summary, in Chinese
     assert 'src="/static/console.js"' in html
     assert re.findall(r'<tr data-alert', client.get(QUEUE + "?severity=low").get_data(as_text=True)) == []
