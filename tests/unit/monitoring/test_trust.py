@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from tierwatch.core.db import UnitOfWork, make_engine, make_session_factory
+from tierwatch.core.db import UnitOfWork, make_engine
 from tierwatch.core.keys import KeyRing
 from tierwatch.monitoring.contacts import ContactCipher, InvalidToken, reseal
 from tierwatch.monitoring.linking import ApplicationLinker
@@ -24,18 +24,11 @@ from tierwatch.monitoring.reputation import DbReputation
 from tierwatch.monitoring.scoring import RuleScorer
 from tierwatch.monitoring.store import ReportKeys, persist, prepare
 from tests.keyring import new_report_keys
+from tests.unit.monitoring.test_store import uow  # noqa: F401  (fixture: a migrated SQLite database)
 
 T0 = datetime(2026, 3, 1, 8, tzinfo=UTC)
 LONE, CROWD = "+8613800138000", "+8613900139000"  # one anonymous reporter's target; many partners'
 CONTACT = {"name": "李四", "phone": "13712345678", "email": "lisi@example.cn"}
-
-
-@pytest.fixture
-def uow(migrated_sqlite):
-    engine = make_engine(migrated_sqlite)
-    factory = make_session_factory(engine)
-    yield lambda: UnitOfWork(factory)
-    engine.dispose()
 
 
 def scam(report_id: str, phone: str, minutes: int, **who) -> ScamReport:
