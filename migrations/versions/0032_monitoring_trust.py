@@ -75,6 +75,23 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("kind", "value", "reporter", name=op.f("pk_identifier_reporters")),
     )
     _backfill_reporters(bind)
+    _seal_dispute_contacts(bind)
+
+
+def _seal_dispute_contacts(bind: sa.engine.Connection) -> None:
+    # The contact left with a dispute of a checked number is as private as a reporter's.
+    disputes = sa.table("identifier_disputes", sa.column("id", sa.Integer), sa.column("contact", sa.JSON),
+                        sa.column("sealed_contact", sa.Text))
+    with op.batch_alter_table("identifier_disputes") as batch:
+        batch.add_column(sa.Column("sealed_contact", sa.Text(), nullable=True))
+    rows = bind.execute(sa.select(disputes.c.id, disputes.c.contact).where(disputes.c.contact.isnot(None))).all()
+    if rows:
+        cipher = _cipher()
+        for row_id, contact in rows:
+            bind.execute(disputes.update().where(disputes.c.id == row_id)
+                         .values(sealed_contact=cipher.seal(_as_dict(contact))))
+    with op.batch_alter_table("identifier_disputes") as batch:
+        batch.drop_column("contact")
 
 
 def _as_dict(contact: object) -> dict:
@@ -114,6 +131,18 @@ def _backfill_reporters(bind: sa.engine.Connection) -> None:
 
 def downgrade() -> None:
     bind = op.get_bind()
+    with op.batch_alter_table("identifier_disputes") as batch:
+        batch.add_column(sa.Column("contact", sa.JSON(), nullable=True))
+    disputes = sa.table("identifier_disputes", sa.column("id", sa.Integer), sa.column("contact", sa.JSON),
+                        sa.column("sealed_contact", sa.Text))
+    sealed_rows = bind.execute(sa.select(disputes.c.id, disputes.c.sealed_contact)
+                               .where(disputes.c.sealed_contact.isnot(None))).all()
+    if sealed_rows:
+        cipher = _cipher()
+        for row_id, sealed in sealed_rows:
+            bind.execute(disputes.update().where(disputes.c.id == row_id).values(contact=cipher.open(sealed)))
+    with op.batch_alter_table("identifier_disputes") as batch:
+        batch.drop_column("sealed_contact")
     op.drop_table("identifier_reporters")
     with op.batch_alter_table("identifiers") as batch:
         batch.drop_column("reporter_weight")
