@@ -59,19 +59,26 @@ class ContactCipher:
 
 
 def reseal(session: Session, cipher: ContactCipher, chunk: int = 500) -> int:
-    """Re-encrypt every stored contact with ``cipher``'s current key (caller commits); returns how
-    many rows were rewritten. Raises InvalidToken, changing nothing, if a row was sealed with a
-    key the cipher does not hold."""
+    """Re-encrypt every stored contact (reporters' and those left with disputes) with ``cipher``'s
+    current key (caller commits); returns how many rows were rewritten. Raises InvalidToken,
+    changing nothing, if a row was sealed with a key the cipher does not hold."""
     from tierwatch.monitoring.models import ReportContact
+    from tierwatch.monitoring.public.models import Dispute
 
-    t = ReportContact.__table__
-    done, after = 0, ""
+    reports, disputes = ReportContact.__table__, Dispute.__table__
+    return (_reseal_table(session, cipher, reports.c.report_id, reports.c.sealed, chunk)
+            + _reseal_table(session, cipher, disputes.c.id, disputes.c.sealed_contact, chunk))
+
+
+def _reseal_table(session: Session, cipher: ContactCipher, key: sa.Column, sealed: sa.Column, chunk: int) -> int:
+    table = key.table
+    done, after = 0, None
     while True:
-        rows = session.execute(sa.select(t.c.report_id, t.c.sealed).where(t.c.report_id > after)
-                               .order_by(t.c.report_id).limit(chunk)).all()
+        stmt = sa.select(key, sealed).where(sealed.isnot(None)).order_by(key).limit(chunk)
+        rows = session.execute(stmt if after is None else stmt.where(key > after)).all()
         if not rows:
             return done
-        session.execute(sa.update(t).where(t.c.report_id == sa.bindparam("b_id")).values(sealed=sa.bindparam("b_sealed")),
-                        [{"b_id": rid, "b_sealed": cipher.rotate(sealed)} for rid, sealed in rows])
+        session.execute(sa.update(table).where(key == sa.bindparam("b_key")).values({sealed.name: sa.bindparam("b_sealed")}),
+                        [{"b_key": k, "b_sealed": cipher.rotate(s)} for k, s in rows])
         done += len(rows)
         after = rows[-1][0]

@@ -125,15 +125,25 @@ def test_keys_rotate_contacts_re_encrypts_what_is_stored(container):
     """`tierwatch keys rotate contacts` on the container's own key ring and database."""
     from tierwatch.cli.keys import keys as keys_cli
 
+    from tierwatch.monitoring.public import disputes
+    from tierwatch.monitoring.public.models import Dispute
+    from tierwatch.monitoring.public.schemas import DisputeIn
+
     store(container.uow, [scam("cli-rotate-0001", LONE, 0, reporter_contact=CONTACT)], container.report_keys)
+    with container.uow() as uow:  # a dispute's contact is sealed with the same key, and moves with it
+        dispute_id = disputes.open_dispute(uow, DisputeIn(identifier="13800138000", relation="owner",
+                                                          reason="这是我店里的订餐电话", contact=CONTACT), None).id
+        uow.commit()
     old_key = container.keys.key("contacts")
     result = CliRunner().invoke(keys_cli, ["rotate", "contacts"], obj=container)
     assert result.exit_code == 0, result.output
-    assert "contacts: 1 re-encrypted" in result.output
+    assert "contacts: 2 re-encrypted" in result.output
     with container.uow() as uow:
         sealed = uow.session.get(ReportContact, "cli-rotate-0001").sealed
+        dispute_sealed = uow.session.get(Dispute, dispute_id).sealed_contact
     new_key = container.keys.key("contacts")
     assert new_key != old_key and ContactCipher([new_key]).open(sealed) == CONTACT
+    assert ContactCipher([new_key]).open(dispute_sealed) == CONTACT
 
 
 def test_a_stored_report_keeps_its_tracking_code_when_the_key_is_rotated(uow, tmp_path: Path):
