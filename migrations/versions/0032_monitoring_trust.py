@@ -12,6 +12,7 @@ Revises: 0031_monitoring_public
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import context, op
@@ -48,7 +49,10 @@ def upgrade() -> None:
     contacts = sa.table("report_contacts", sa.column("report_id", sa.String), sa.column("contact", sa.JSON),
                         sa.column("sealed", sa.Text))
     # The key first: without it, fail before changing anything (SQLite has no transactional DDL).
-    cipher = _cipher() if bind.scalar(sa.select(sa.func.count()).select_from(contacts)) else None
+    disputes = sa.table("identifier_disputes", sa.column("contact", sa.JSON))
+    in_clear = bind.scalar(sa.select(sa.func.count()).select_from(contacts)) or bind.scalar(
+        sa.select(sa.func.count()).select_from(disputes).where(disputes.c.contact.isnot(None)))
+    cipher = _cipher() if in_clear else None
     with op.batch_alter_table("report_contacts") as batch:
         batch.add_column(sa.Column("sealed", sa.Text(), nullable=True))
     if cipher is not None:
@@ -75,10 +79,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("kind", "value", "reporter", name=op.f("pk_identifier_reporters")),
     )
     _backfill_reporters(bind)
-    _seal_dispute_contacts(bind)
+    _seal_dispute_contacts(bind, cipher)
 
 
-def _seal_dispute_contacts(bind: sa.engine.Connection) -> None:
+def _seal_dispute_contacts(bind: sa.engine.Connection, cipher: Any) -> None:
     # The contact left with a dispute of a checked number is as private as a reporter's.
     disputes = sa.table("identifier_disputes", sa.column("id", sa.Integer), sa.column("contact", sa.JSON),
                         sa.column("sealed_contact", sa.Text))
@@ -86,7 +90,6 @@ def _seal_dispute_contacts(bind: sa.engine.Connection) -> None:
         batch.add_column(sa.Column("sealed_contact", sa.Text(), nullable=True))
     rows = bind.execute(sa.select(disputes.c.id, disputes.c.contact).where(disputes.c.contact.isnot(None))).all()
     if rows:
-        cipher = _cipher()
         for row_id, contact in rows:
             bind.execute(disputes.update().where(disputes.c.id == row_id)
                          .values(sealed_contact=cipher.seal(_as_dict(contact))))

@@ -189,6 +189,9 @@ def check_migration_seals_contacts(url: str, tmp_path: Path) -> None:
         conn.execute(identifiers.insert().values(kind="phone", value=LONE, report_count=3, first_seen=T0, last_seen=T0))
         conn.execute(sa.text("INSERT INTO report_contacts (report_id, contact) VALUES ('mig-00001', :c)"),
                      {"c": json.dumps(CONTACT, ensure_ascii=False)})
+        conn.execute(sa.text("INSERT INTO identifier_disputes (kind, value, relation, reason, contact, status, created_at) "
+                             "VALUES ('phone', :v, 'owner', '我的号码', :c, 'open', :at)"),
+                     {"v": LONE, "c": json.dumps(CONTACT, ensure_ascii=False), "at": T0})
     with pytest.raises(RuntimeError, match="tierwatch db upgrade"):
         upgrade(url)  # alembic alone has no key to seal with
     ring = KeyRing(tmp_path / "mig-keys", environ={})
@@ -198,7 +201,11 @@ def check_migration_seals_contacts(url: str, tmp_path: Path) -> None:
         weight = conn.execute(sa.text(f"SELECT reporter_weight FROM identifiers WHERE value = '{LONE}'")).scalar_one()
         reporters = conn.execute(sa.text("SELECT count(*) FROM identifier_reporters")).scalar_one()
         columns = {c["name"] for c in sa.inspect(conn).get_columns("report_contacts")}
+        dispute_raw = conn.execute(sa.text("SELECT sealed_contact FROM identifier_disputes")).scalar_one()
+        dispute_columns = {c["name"] for c in sa.inspect(conn).get_columns("identifier_disputes")}
     engine.dispose()
+    assert "13712345678" not in dispute_raw and "contact" not in dispute_columns
+    assert ContactCipher.from_ring(ring).open(dispute_raw) == CONTACT
     assert "13712345678" not in raw and "李四" not in raw and columns == {"report_id", "sealed"}
     assert ContactCipher.from_ring(ring).open(raw) == CONTACT
     assert (weight, reporters) == (1.25, 2)  # one anonymous reporter twice, one partner feed
