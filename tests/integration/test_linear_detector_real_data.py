@@ -1,6 +1,7 @@
 """The linear detector (issue 15) on the real datasets, measured on the served path.
 
-Trains once through the product's use case (`tierwatch model train --kind linear`: about 20 s),
+Trains once through the product's CLI (`tierwatch model train --kind linear`: about 1-2 minutes
+with its evaluation),
 evaluates the stored model scored the way the worker scores (schema -> prepare -> scorer), and
 checks the issue's targets beside the TF-IDF + LR baseline, the flip rate, the explanations on
 held-out reports, and that the evaluation path and the worker's own store.persist give the
@@ -9,6 +10,7 @@ same scores for the same reports.
 
 from __future__ import annotations
 
+import json
 import random
 import re
 
@@ -18,7 +20,7 @@ import sqlalchemy as sa
 from tierwatch.antifraud.model_store import ModelStore
 from tierwatch.antifraud.scoring import Detector
 from tierwatch.antifraud.training.report_bodies import wrap_all
-from tierwatch.detector_eval import load_corpus, train_linear_version
+from tierwatch.detector_eval import LinearOutcome, load_corpus
 from tierwatch.monitoring.scoring import DetectorScorer
 from tierwatch.monitoring.served_eval import prepared_all, score_prepared
 
@@ -31,8 +33,19 @@ PUNCTUATION = re.compile(r"[!！?？。，,、：:；;（）()【】\[\]“”\"
 
 @pytest.fixture(scope="module")
 def trained(shared_data, tmp_path_factory):
+    """`tierwatch model train --kind linear`, as an operator runs it."""
+    from click.testing import CliRunner
+
+    from tierwatch.cli.model import model as model_cli
+
     root = tmp_path_factory.mktemp("models")
-    outcome = train_linear_version(root, shared_data, seed=0, activate=True, flip_sample=600)
+    out = CliRunner().invoke(model_cli, ["train", "--kind", "linear", "--data-dir", str(shared_data), "--models-dir", str(root), "--activate"])
+    assert out.exit_code == 0, out.output
+    assert "served_pr_auc" in out.output and "registered report-" in out.output
+    version = ModelStore(root).active("report")
+    folder = ModelStore(root).folder(version)
+    evaluation = json.loads((folder / "evaluation" / "evaluation.json").read_text(encoding="utf-8"))
+    outcome = LinearOutcome(version, evaluation, folder / "evaluation" / "index.html", True)
     examples, split = load_corpus(shared_data, 0)
     return root, outcome, examples, split
 

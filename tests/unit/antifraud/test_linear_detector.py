@@ -171,3 +171,50 @@ def test_featurizer_refuses_changed_cues(linear_model):
     state["cues"]["urgency"] = ["马上"]
     with pytest.raises(ValueError, match="cue phrases"):
         LinearReportModel.from_files({**files, "featurizer.json": json.dumps(state).encode()})
+
+
+def test_retraining_from_labels_leaves_an_active_linear_model_alone(linear_store, migrated_sqlite):
+    from tierwatch.antifraud.training.retraining import retrain_from_labels
+    from tierwatch.core.db import UnitOfWork, make_engine, make_session_factory
+
+    store, version = linear_store
+    store.activate(version)
+    engine = make_engine(migrated_sqlite)
+    try:
+        result = retrain_from_labels(UnitOfWork(make_session_factory(engine)), store.root, lambda ids: {})
+    finally:
+        engine.dispose()
+    assert not result.promoted and result.candidate is None and "linear" in result.reason
+    assert store.active("report") == version
+
+
+def test_a_linear_version_is_mirrored_into_the_database(linear_store, migrated_sqlite):
+    import sqlalchemy as sa
+
+    from tierwatch.antifraud.models import ModelVersion
+    from tierwatch.antifraud.service import sync_model_versions
+    from tierwatch.core.db import UnitOfWork, make_engine, make_session_factory
+
+    store, version = linear_store
+    store.activate(version)
+    engine = make_engine(migrated_sqlite)
+    try:
+        with UnitOfWork(make_session_factory(engine)) as uow:
+            sync_model_versions(uow.session, store)
+            uow.commit()
+            active = uow.session.scalars(sa.select(ModelVersion).where(ModelVersion.use == "report", ModelVersion.active)).one()
+            assert active.version == version and set(active.checksums) == {"meta.json", "featurizer.json", "linear.json"}
+    finally:
+        engine.dispose()
+
+
+def test_cli_refuses_a_linear_model_without_real_data_or_for_incidents(tmp_path):
+    from click.testing import CliRunner
+
+    from tierwatch.cli.model import model as model_cli
+
+    out = CliRunner().invoke(model_cli, ["train", "--kind", "linear", "--no-real", "--models-dir", str(tmp_path)])
+    assert out.exit_code != 0 and "real datasets" in out.output
+    out = CliRunner().invoke(model_cli, ["train", "--kind", "linear", "--use", "incident", "--data-dir", str(tmp_path), "--models-dir", str(tmp_path)])
+    assert out.exit_code != 0 and "report model" in out.output
+    assert not (tmp_path / "registry.json").exists()
