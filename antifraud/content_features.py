@@ -47,13 +47,18 @@ class ContentFeaturizer:
         self.sizes = tuple(sizes)
         self.cue_names = list(CUES)
         self.idf = np.asarray(idf, dtype=np.float64)
-        self._col = np.full(N_BUCKETS, -1, dtype=np.int32)
-        self._col[self.buckets] = np.arange(len(self.buckets), dtype=np.int32)
-        # cue phrases: a second table, as a phrase may also be a selected n-gram
-        self._cue = np.full(N_BUCKETS, -1, dtype=np.int32)
+        col = dict(zip(self.buckets.tolist(), range(len(self.buckets))))
+        cue: dict[int, int] = {}
         for k, (_, _, phrases) in enumerate(CUES.values()):
             for phrase in phrases:
-                self._cue[phrase_bucket(phrase)] = k
+                cue[phrase_bucket(phrase)] = k
+        # One bucket table (one random access per n-gram) pointing to a slot; a slot holds the
+        # bucket's text column and cue (-1: none), as a phrase may be both.
+        slots = sorted(set(col) | set(cue))
+        self._slot = np.full(N_BUCKETS, -1, dtype=np.int32)
+        self._slot[slots] = np.arange(len(slots), dtype=np.int32)
+        self._slot_col = np.array([col.get(b, -1) for b in slots], dtype=np.int64)
+        self._slot_cue = np.array([cue.get(b, -1) for b in slots], dtype=np.int64)
 
     @property
     def n_text(self) -> int:
@@ -77,9 +82,10 @@ class ContentFeaturizer:
     def binary(self, texts: list[str], normalised: bool = False) -> sp.csr_matrix:
         """Presence matrix (n, n_text + n_cues)."""
         norm = texts if normalised else normalise_batch(texts)
-        (doc, col), (doc2, cue) = lookup(norm, [self._col, self._cue], self.sizes)
+        ((doc, slot),) = lookup(norm, [self._slot], self.sizes)
+        col, cue = self._slot_col[slot], self._slot_cue[slot]
         n, m = len(texts), self.n_features
-        key = unique(np.concatenate([doc * m + col, doc2 * m + self.n_text + cue]))
+        key = unique(np.concatenate([(doc * m + col)[col >= 0], (doc * m + self.n_text + cue)[cue >= 0]]))
         data = np.ones(len(key), dtype=np.float32)
         indptr = np.searchsorted(key, np.arange(n + 1, dtype=np.int64) * m)
         return sp.csr_matrix((data, (key % m).astype(np.int32), indptr), shape=(n, m))

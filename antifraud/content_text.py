@@ -63,16 +63,41 @@ def normalise(text: str) -> str:
     return _NUM.sub(_num_class, text)
 
 
+_FULL_WIDTH = re.compile("[\uff01-\uff5e\u3000]+")
+_HALF_WIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+
+def _half_width(m: re.Match) -> str:
+    return m.group().translate(_HALF_WIDTH)
+
+
 def normalise_batch(texts: list[str]) -> list[str]:
-    """``normalise`` of every text, done once over the texts joined by NUL (which no pattern
-    crosses): the same result at a fraction of the per-call cost."""
+    """``normalise`` of every text, done over the texts joined by NUL (which no pattern
+    crosses), the link pattern only over the texts that can hold a link: the same result at a
+    fraction of the per-call cost."""
     if not texts or any("\x00" in t for t in texts):
         return [normalise(t) for t in texts]
-    out = normalise("\x00".join(texts)).split("\x00")
+    # Full-width forms first (NFKC maps each to its ASCII twin, so the result is NFKC's), then
+    # NFKC only for the few texts still not normalised: NFKC over everything costs three times more.
+    joined = _FULL_WIDTH.sub(_half_width, "\x00".join(texts))
+    if not unicodedata.is_normalized("NFKC", joined):
+        joined = "\x00".join(t if unicodedata.is_normalized("NFKC", t) else unicodedata.normalize("NFKC", t)
+                            for t in joined.split("\x00"))
+    joined = joined.lower()
+    if "@" in joined:
+        joined = _MAIL.sub(" zzmail ", joined)
+    parts = joined.split("\x00")
+    linked = [i for i, t in enumerate(parts) if "." in t or "/" in t]
+    if linked:
+        links = _URL.sub(" zzurl ", "\x00".join(parts[i] for i in linked)).split("\x00")
+        if len(links) != len(linked):
+            return [normalise(t) for t in texts]
+        for i, t in zip(linked, links):
+            parts[i] = t
+    out = _NUM.sub(_num_class, "\x00".join(parts)).split("\x00")
     return out if len(out) == len(texts) else [normalise(t) for t in texts]
 
 
-# --- hashing -------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class HashedBatch:
     doc: np.ndarray  # document of each occurrence

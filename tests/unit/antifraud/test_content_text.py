@@ -34,6 +34,7 @@ def test_masked_and_real_digits_normalise_alike():
 
 def test_batch_normalisation_equals_one_by_one():
     texts = ["ＡＢＣ，你好", "点击 http://a.cn/x 领取\n下一行", "abc.com/path 然后", "", "13800138000", "a@b.cn 和 c@d.cn",
+             "ｅ\u0301 ａ\u0308 ①② ﬁ ｶﾞ ㈱ Ｗｗｗ．ＡＢＣ．ｃｏｍ／ｘ 全角　空格", "一二三。４５６７８９０１２３",
              "含\x00空字符的文本 http://x.cn/1"]
     assert normalise_batch(texts) == [normalise(t) for t in texts]
     assert normalise_batch(texts[:-1]) == [normalise(t) for t in texts[:-1]]
