@@ -112,7 +112,9 @@ def _describe_number(name: str, v: float | None) -> tuple[str, str]:
             return f"没有可查的{zh}举报记录", f"no report history for a {en}"
         if v == 0:
             return f"该{zh}此前未被举报", f"this {en} was never reported before"
-        return f"该{zh}此前被举报 {v:.0f} 次", f"this {en} was reported {v:.0f} times before"
+        # The value is independent reporters weighted by trust (antifraud.trust), not reports.
+        return (f"该{zh}此前被 {v:g} 位举报人举报（按可信度折算）",
+                f"this {en} was reported before by {v:g} reporters (weighted by trust)")
     if v is None:
         return _MISSING.get(name, (f"{name} 未知", f"{name} unknown"))
     if name in ("amount_lost_log10", "affected_users_log10"):

@@ -262,7 +262,8 @@ def _reputation_row(row: np.ndarray, p: Prepared, reputation: ReputationSource) 
     since = math.nan
     for key, s in stats.items():
         group = REP_GROUPS.get(key.split(":", 1)[0], "account")
-        counts[group] = max(counts[group], float(s.count))
+        # Independent reporters weighted by trust, not reports: one reporter's 50 reports count once.
+        counts[group] = max(counts[group], float(s.weight))
         # regions is a count; a store that returns the set of regions is accepted too
         regions = max(regions, float(s.regions if isinstance(s.regions, (int, float)) else len(s.regions)))
         span = max(span, (s.last_seen - s.first_seen).total_seconds() / 86400)

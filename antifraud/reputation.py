@@ -15,13 +15,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from tierwatch.antifraud.trust import KNOWN, reporter_weight
+
 
 @dataclass(frozen=True)
 class IdentifierStats:
-    count: int
+    count: int  # reports that named the identifier
     first_seen: datetime
     last_seen: datetime
     regions: int
+    # Independent reporters that named it, each weighted by trust (antifraud.trust): what the
+    # detectors score by, so one reporter's many reports count once.
+    weight: float
 
 
 class ReputationSource(Protocol):
@@ -57,26 +62,52 @@ def as_utc(value: Any) -> datetime | None:
 
 
 class InMemoryReputation:
-    """Reputation from a list of reports (dicts with identifiers, reported_at, region)."""
+    """Reputation from a list of reports (dicts with identifiers, reported_at, region, and for
+    the trust weight reporter_key, reporter_type, source)."""
 
     def __init__(self) -> None:
         self._times: dict[str, list[datetime]] = defaultdict(list)
         self._regions: dict[str, list[str | None]] = defaultdict(list)
+        self._reporters: dict[str, list[tuple[str, float]]] = defaultdict(list)
+        # Per identifier, the trust-weighted count of distinct reporters among its first i
+        # reports, for every i: built on the first lookup after a change.
+        self._weights: dict[str, list[float]] = {}
+        self._anonymous = 0
 
     @classmethod
     def from_reports(cls, reports: Iterable[Mapping[str, Any]]) -> "InMemoryReputation":
         rep = cls()
         dated = [(when, r) for r in reports if (when := as_utc(r.get("reported_at"))) is not None]
         for when, report in sorted(dated, key=lambda d: d[0]):
-            rep.add(report.get("identifiers"), when, report.get("region"))
+            rep.add(report.get("identifiers"), when, report.get("region"), reporter=report.get("reporter_key"),
+                    weight=reporter_weight(report.get("reporter_type"), report.get("source")))
         return rep
 
-    def add(self, identifiers: Any, when: datetime, region: str | None = None) -> None:
+    def add(self, identifiers: Any, when: datetime, region: str | None = None, *,
+            reporter: str | None = None, weight: float = KNOWN) -> None:
+        """One report. ``reporter`` None: an unknown reporter, counted as one of its own."""
+        if not isinstance(reporter, str) or not reporter:
+            self._anonymous += 1
+            reporter = f"report:#{self._anonymous}"
         for key in identifier_keys(identifiers):
             times = self._times[key]
             i = bisect.bisect_right(times, when)
             times.insert(i, when)
             self._regions[key].insert(i, region)
+            self._reporters[key].insert(i, (reporter, weight))
+            self._weights.pop(key, None)
+
+    def _weight_prefix(self, key: str) -> list[float]:
+        prefix = self._weights.get(key)
+        if prefix is None:
+            prefix, seen, total = [0.0], set(), 0.0
+            for reporter, weight in self._reporters[key]:
+                if reporter not in seen:  # the first report of each reporter, in time order
+                    seen.add(reporter)
+                    total += weight
+                prefix.append(total)
+            self._weights[key] = prefix
+        return prefix
 
     def lookup(self, identifiers: list[str], before: datetime) -> dict[str, IdentifierStats]:
         out = {}
@@ -88,5 +119,5 @@ class InMemoryReputation:
             if n == 0:
                 continue
             regions = {r for r in self._regions[key][:n] if r}
-            out[key] = IdentifierStats(n, times[0], times[n - 1], len(regions))
+            out[key] = IdentifierStats(n, times[0], times[n - 1], len(regions), self._weight_prefix(key)[n])
         return out

@@ -37,7 +37,8 @@ from tierwatch.monitoring.indexing import REPORTS_INDEX, REPORTS_SCHEMA, report_
 from tierwatch.monitoring.loadgen import synthetic_reports
 from tierwatch.monitoring.messages import parse_report
 from tierwatch.monitoring.scoring import RuleScorer, ScoringInput
-from tierwatch.monitoring.store import prepare
+from tierwatch.monitoring.contacts import ContactCipher
+from tierwatch.monitoring.store import ReportKeys, prepare
 
 ES = os.environ.get("TIERWATCH_ELASTICSEARCH_URL", "http://127.0.0.1:9200")
 _TICK = os.sysconf("SC_CLK_TCK")
@@ -72,9 +73,10 @@ def make_docs(n: int, seed: int = 7) -> list[dict[str, Any]]:
     """``n`` report documents exactly as the worker indexes new reports."""
     now = datetime.now(UTC)
     scorer, history = RuleScorer(), _NoHistory()
+    keys = ReportKeys(secrets.token_bytes(32), ContactCipher([secrets.token_bytes(32)]))
     docs = []
     for raw in synthetic_reports(n, seed=seed, prefix=f"bi{secrets.token_hex(2)}"):
-        p = prepare(parse_report(json.dumps(raw, ensure_ascii=False).encode(), "scam"), now)
+        p = prepare(parse_report(json.dumps(raw, ensure_ascii=False).encode(), "scam"), now, keys)
         row = p.row
         score = scorer.score_batch([ScoringInput(
             report_id=p.report_id, kind=row["kind"], text=row["description"], channel=row.get("channel"),

@@ -38,9 +38,11 @@ from tierwatch.monitoring.linking import ApplicationLinker, load_applications  #
 from tierwatch.monitoring.loadgen import synthetic_reports  # noqa: E402
 from tierwatch.monitoring.messages import parse_report  # noqa: E402
 from tierwatch.monitoring.scoring import RuleScorer  # noqa: E402
-from tierwatch.monitoring.store import Prepared, persist, prepare  # noqa: E402
+from tierwatch.monitoring.contacts import ContactCipher  # noqa: E402
+from tierwatch.monitoring.store import Prepared, ReportKeys, persist, prepare  # noqa: E402
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
+KEYS = ReportKeys(b"bench-tracking-key-000000000000!", ContactCipher([b"bench-contacts-key-0000000000000"]))
 # Names the synthetic texts use in 《…》APP, so some reports link to a registered application.
 APPS = [("快贷宝", "粤ICP备2026000001号-1A"), ("云聚财", None), ("安心贷", "京ICP备2026000002号-1A")]
 
@@ -97,7 +99,7 @@ def run(url: str, messages: list[bytes], batch_size: int, apps: bool) -> dict[st
         t1 = time.process_time()
         batch: dict[str, Prepared] = {}
         for report in reports:  # as Worker.process: a report twice in one batch is stored once
-            prepared = prepare(report, now)
+            prepared = prepare(report, now, KEYS)
             batch.setdefault(prepared.report_id, prepared)
         t2 = time.process_time()
         pg0 = process_cpu(backend)

@@ -162,10 +162,11 @@ def build_report(
     return validate_report(body, kind)
 
 
-def submit_report(bus: EventBus, report: Report, settings: IntakeSettings) -> Receipt:
-    """Publish one report; returns after the broker acknowledged it, else NotAcknowledged."""
+def submit_report(bus: EventBus, report: Report, settings: IntakeSettings, tracking_key: bytes) -> Receipt:
+    """Publish one report; returns after the broker acknowledged it, else NotAcknowledged.
+    ``tracking_key``: the key ring's "tracking" key, the one the worker stores codes with."""
     topic = settings.kind_topics()[report.kind]
-    receipt = Receipt(report.report_id, tracking_code_for(report.report_id), topic)
+    receipt = Receipt(report.report_id, tracking_code_for(report.report_id, tracking_key), topic)
     try:
         bus.publish(topic, to_bytes(report), key=report.report_id)
     except Exception as exc:  # noqa: BLE001 - any broker failure: not confirmed, may still arrive
@@ -173,10 +174,11 @@ def submit_report(bus: EventBus, report: Report, settings: IntakeSettings) -> Re
     return receipt
 
 
-def submit_many(bus: EventBus, reports: Sequence[Report], settings: IntakeSettings) -> list[Receipt]:
+def submit_many(bus: EventBus, reports: Sequence[Report], settings: IntakeSettings,
+                tracking_key: bytes) -> list[Receipt]:
     """Publish a batch (one round of acknowledgements per topic); all or NotAcknowledged."""
     topics = settings.kind_topics()
-    receipts = [Receipt(r.report_id, tracking_code_for(r.report_id), topics[r.kind]) for r in reports]
+    receipts = [Receipt(r.report_id, tracking_code_for(r.report_id, tracking_key), topics[r.kind]) for r in reports]
     by_topic: dict[str, list[Report]] = {}
     for report in reports:
         by_topic.setdefault(topics[report.kind], []).append(report)

@@ -267,9 +267,17 @@ _CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O/1/I, as core.ids.t
 _CODE_PAIRS = [_CODE_ALPHABET[v & 31] + _CODE_ALPHABET[v >> 5] for v in range(1024)]
 
 
-def tracking_code_for(report_id: str) -> str:
+def tracking_code_for(report_id: str, key: bytes) -> str:
     """The code a citizen uses to follow a report: derived from report_id, so the API can hand it
-    out before the worker has stored anything and a redelivered report keeps it."""
-    n = int.from_bytes(hashlib.blake2b(report_id.encode("utf-8"), digest_size=8).digest(), "big")
+    out before the worker has stored anything and a redelivered report keeps it. Keyed with the
+    key ring's "tracking" key (the web process and the worker hold the same one): report ids are
+    not secret (a client may choose its own), so an unkeyed hash would let anyone who knows or
+    guesses an id follow that report. The stored row keeps the code it was given, so a rotated
+    key changes only the codes of reports not stored yet (SECURITY.md)."""
+    if len(key) < 16:
+        raise ValueError("tracking key: at least 16 bytes")
+    # blake2b takes at most 64 key bytes; key-ring keys are 32.
+    n = int.from_bytes(hashlib.blake2b(report_id.encode("utf-8"), digest_size=8, key=key[:64],
+                                       person=b"tw-tracking").digest(), "big")
     p = _CODE_PAIRS
     return f"TW-{p[n & 1023]}{p[n >> 10 & 1023]}{p[n >> 20 & 1023]}{p[n >> 30 & 1023]}{p[n >> 40 & 1023]}"

@@ -96,9 +96,23 @@ class KnownIdentifier(Base):
     kind: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
     value: Mapped[str] = mapped_column(sa.String(300), primary_key=True)
     report_count: Mapped[int]
+    # Distinct reporters weighted by trust (antifraud.trust): the sum of identifier_reporters.weight.
+    reporter_weight: Mapped[float] = mapped_column(sa.Float, default=0.0, server_default="0")
     first_seen: Mapped[datetime]
     last_seen: Mapped[datetime]
     campaign_id: Mapped[int | None] = mapped_column(sa.ForeignKey("campaigns.id"), index=True)
+
+
+class IdentifierReporter(Base):
+    """Who has reported an identifier, once each (a reporter key, or "report:<id>" when the
+    reporter is unknown), with the trust weight of their first such report."""
+
+    __tablename__ = "identifier_reporters"
+
+    kind: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    value: Mapped[str] = mapped_column(sa.String(300), primary_key=True)
+    reporter: Mapped[str] = mapped_column(sa.String(120), primary_key=True)
+    weight: Mapped[float] = mapped_column(sa.Float)
 
 
 class IdentifierRegion(Base):
@@ -110,14 +124,15 @@ class IdentifierRegion(Base):
 
 
 class ReportContact(Base):
-    """Private reporter contact, kept out of ``reports`` so no query for public data touches it."""
+    """Private reporter contact, kept out of ``reports`` so no query for public data touches it.
+    ``sealed`` is the contact's JSON encrypted with the "contacts" key (monitoring.contacts)."""
 
     __tablename__ = "report_contacts"
 
     report_id: Mapped[str] = mapped_column(
         sa.ForeignKey("reports.report_id", ondelete="CASCADE"), primary_key=True
     )
-    contact: Mapped[dict[str, Any]]
+    sealed: Mapped[str] = mapped_column(sa.Text)
 
 
 class CompanyReply(Base):

@@ -18,8 +18,10 @@ from sqlalchemy.orm import Session
 
 from tierwatch.monitoring.bulk import dumps
 from tierwatch.monitoring.models import IdentifierRegion, KnownIdentifier, ReportIdentifier
+from tierwatch.monitoring.models import Report as ReportRow
 
 from tierwatch.antifraud.reputation import IdentifierStats
+from tierwatch.antifraud.trust import reporter_identity, reporter_weight
 
 # Keep each IN list well under SQLite's bound-parameter limit.
 CHUNK = 400
@@ -76,6 +78,7 @@ class Totals:
     last_seen: datetime
     campaign_id: int | None
     regions: frozenset[str]
+    weight: float = 0.0  # distinct reporters weighted by trust (antifraud.trust)
 
 
 class DbReputation:
@@ -112,11 +115,11 @@ class DbReputation:
             for kind, value, region in self.session.execute(stmt):
                 regions.setdefault((kind, value), set()).add(region)
             stmt = sa.select(known.c.kind, known.c.value, known.c.report_count, known.c.first_seen,
-                             known.c.last_seen, known.c.campaign_id)
+                             known.c.last_seen, known.c.campaign_id, known.c.reporter_weight)
             rows = self.session.execute(with_pairs(self.session, stmt, known, chunk))
-            for kind, value, count, first, last, campaign_id in rows:
+            for kind, value, count, first, last, campaign_id, weight in rows:
                 pair = (kind, value)
-                self.totals[pair] = Totals(count, first, last, campaign_id, frozenset(regions.get(pair, ())))
+                self.totals[pair] = Totals(count, first, last, campaign_id, frozenset(regions.get(pair, ())), weight)
         return self.totals
 
     def _load_pg(self, wanted: list[tuple[str, str]]) -> None:
@@ -124,15 +127,16 @@ class DbReputation:
         # is only ever written together with its identifier's totals).
         rows = self.session.execute(
             sa.text(
-                "SELECT i.kind, i.value, i.report_count, i.first_seen, i.last_seen, i.campaign_id,"
+                "SELECT i.kind, i.value, i.report_count, i.first_seen, i.last_seen, i.campaign_id, i.reporter_weight,"
                 " ARRAY(SELECT r.region FROM identifier_regions r WHERE r.kind = i.kind AND r.value = i.value)"
                 " FROM json_to_recordset(CAST(:pairs AS json)) AS w(kind text, value text)"
                 " JOIN identifiers i ON i.kind = w.kind AND i.value = w.value"
             ),
             {"pairs": dumps([{"kind": k, "value": v} for k, v in wanted])},
         )
-        for kind, value, count, first, last, campaign_id, regions in rows.all():  # one fetch, not one per row
-            self.totals[(kind, value)] = Totals(count, as_utc(first), as_utc(last), campaign_id, frozenset(regions))
+        for kind, value, count, first, last, campaign_id, weight, regions in rows.all():  # one fetch, not one per row
+            self.totals[(kind, value)] = Totals(count, as_utc(first), as_utc(last), campaign_id, frozenset(regions),
+                                                weight)
 
     def lookup(self, identifiers: Iterable[str], before: datetime) -> dict[str, IdentifierStats]:
         pairs = {split_key(k) for k in identifiers}
@@ -146,29 +150,38 @@ class DbReputation:
             if t.last_seen >= before and not self.live:
                 historical.append(pair)
             else:
-                out[f"{pair[0]}:{pair[1]}"] = IdentifierStats(t.count, t.first_seen, t.last_seen, len(t.regions))
+                out[f"{pair[0]}:{pair[1]}"] = IdentifierStats(t.count, t.first_seen, t.last_seen, len(t.regions),
+                                                              t.weight)
         out.update(self._count_before(historical, before))
         return out
 
     def _count_before(self, pairs: list[tuple[str, str]], before: datetime) -> dict[str, IdentifierStats]:
-        t = ReportIdentifier.__table__
+        """From the reports themselves: what ``identifiers`` and ``identifier_reporters`` held
+        when the last report before ``before`` was stored (a reporter weighs once, by its first
+        report of the identifier)."""
+        t, r = ReportIdentifier.__table__, ReportRow.__table__
         acc: dict[str, list] = {}
         for chunk in pair_chunks(self.session, pairs):
             stmt = (
-                sa.select(t.c.kind, t.c.value, t.c.region, sa.func.count(),
-                          sa.func.min(t.c.reported_at), sa.func.max(t.c.reported_at))
+                sa.select(t.c.kind, t.c.value, t.c.region, t.c.reported_at, t.c.report_id,
+                          r.c.reporter_key, r.c.reporter_type, r.c.source)
+                .join_from(t, r, r.c.report_id == t.c.report_id)
                 .where(t.c.reported_at < before)
-                .group_by(t.c.kind, t.c.value, t.c.region)
             )
-            stmt = with_pairs(self.session, stmt, t, chunk)
-            for kind, value, region, count, first, last in self.session.execute(stmt):
-                first, last = as_utc(first), as_utc(last)
-                entry = acc.setdefault(f"{kind}:{value}", [0, first, last, set()])
-                entry[0] += count
-                entry[1], entry[2] = min(entry[1], first), max(entry[2], last)
+            rows = self.session.execute(with_pairs(self.session, stmt, t, chunk)).all()
+            for kind, value, region, at, report_id, reporter_key, reporter_type, source in sorted(
+                    rows, key=lambda row: (row[0], row[1], as_utc(row[3]), row[4])):
+                at = as_utc(at)
+                entry = acc.setdefault(f"{kind}:{value}", [0, at, at, set(), set(), 0.0])
+                entry[0] += 1
+                entry[1], entry[2] = min(entry[1], at), max(entry[2], at)
                 if region:
                     entry[3].add(region)
+                who = reporter_identity(reporter_key, report_id)
+                if who not in entry[4]:
+                    entry[4].add(who)
+                    entry[5] += reporter_weight(reporter_type, source)
         return {
-            key: IdentifierStats(count=c, first_seen=f, last_seen=l, regions=len(r))
-            for key, (c, f, l, r) in acc.items()
+            key: IdentifierStats(count=c, first_seen=f, last_seen=l, regions=len(rg), weight=w)
+            for key, (c, f, l, rg, _who, w) in acc.items()
         }

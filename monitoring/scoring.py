@@ -120,11 +120,14 @@ class RuleScorer:
         known = reputation.lookup(list(report.identifiers), report.reported_at) if report.identifiers else {}
         seen = sorted(known.items())
         if seen:
-            key, stats = max(seen, key=lambda kv: kv[1].count)
-            gain = min(math.log2(1 + stats.count), 4.0)
+            # Trust-weighted independent reporters (antifraud.trust), not reports: one reporter's
+            # many reports count once, an anonymous one a quarter of a verified partner's.
+            key, stats = max(seen, key=lambda kv: kv[1].weight)
+            gain = min(math.log2(1 + stats.weight), 4.0)
             logit += gain
-            reasons.append(Contribution(f"reputation:{key}", f"{key} 此前被举报 {stats.count} 次",
-                                        f"{key} reported {stats.count} times before", gain))
+            reasons.append(Contribution(
+                f"reputation:{key}", f"{key} 此前被举报 {stats.count} 次（按可信度折算 {stats.weight:g} 位举报人）",
+                f"{key} reported {stats.count} times before (worth {stats.weight:g} reporters by trust)", gain))
         probability = 1 / (1 + math.exp(-logit))
         return Score(round(probability, 4), probability >= self.threshold, best_type or "other", None, None,
                      reasons, self.version)

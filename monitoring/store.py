@@ -20,12 +20,21 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from tierwatch.antifraud.results import Score
+from tierwatch.antifraud.trust import reporter_identity, reporter_weight
+from tierwatch.core.keys import KeyRing
 from tierwatch.monitoring import identifiers as ids
 from tierwatch.monitoring.bulk import dumps, insert_rows
 from tierwatch.monitoring.campaigns import join_campaigns
+from tierwatch.monitoring.contacts import ContactCipher
 from tierwatch.monitoring.linking import ApplicationLinker
 from tierwatch.monitoring.messages import IncidentReport, Report, ScamReport, tracking_code_for
-from tierwatch.monitoring.models import IdentifierRegion, KnownIdentifier, ReportContact, ReportIdentifier
+from tierwatch.monitoring.models import (
+    IdentifierRegion,
+    IdentifierReporter,
+    KnownIdentifier,
+    ReportContact,
+    ReportIdentifier,
+)
 from tierwatch.monitoring.models import Report as ReportRow
 from tierwatch.monitoring.reputation import DbReputation, Totals, chunks, split_key
 from tierwatch.monitoring.scoring import Scorer, ScoringInput
@@ -35,11 +44,25 @@ _LOCK_SPACE = 0x7477  # first key of pg_advisory_xact_lock(int, int): "tw" repor
 
 
 @dataclass(frozen=True)
+class ReportKeys:
+    """The secrets a report's rows are made with, from the key ring (tierwatch.bootstrap): the
+    tracking code's key, which the web process holds too, and the contacts' cipher."""
+
+    tracking: bytes
+    contacts: ContactCipher
+
+    @classmethod
+    def from_ring(cls, ring: KeyRing) -> "ReportKeys":
+        return cls(ring.key("tracking"), ContactCipher.from_ring(ring))
+
+
+@dataclass(frozen=True)
 class Prepared:
     report: Report
     keys: tuple[str, ...]  # identifiers as "kind:value"
     row: dict[str, Any]
-    contact: dict[str, Any] | None
+    contact: dict[str, Any] | None  # in memory only (the worker's reporter key); stored sealed
+    sealed_contact: str | None = None
 
     @property
     def report_id(self) -> str:
@@ -69,12 +92,12 @@ _KIND_COLUMNS = (
 )
 
 
-def prepare(report: Report, received_at: datetime) -> Prepared:
+def prepare(report: Report, received_at: datetime, report_keys: ReportKeys) -> Prepared:
     keys = tuple(f"{kind}:{value}" for kind, value in report_identifiers(report))  # as str(Identifier)
     row: dict[str, Any] = dict.fromkeys(_KIND_COLUMNS)
     row |= {
         "report_id": report.report_id,
-        "tracking_code": tracking_code_for(report.report_id),
+        "tracking_code": tracking_code_for(report.report_id, report_keys.tracking),
         "kind": report.kind,
         "schema_version": report.schema_version,
         "source": report.source,
@@ -108,7 +131,7 @@ def prepare(report: Report, received_at: datetime) -> Prepared:
             affected_users=report.affected_users,
             measures=report.measures,
         )
-    return Prepared(report, keys, row, contact)
+    return Prepared(report, keys, row, contact, report_keys.contacts.seal(contact) if contact else None)
 
 
 # One scoring thread for the process: persist calls come one at a time from the worker loop.
@@ -166,7 +189,7 @@ def persist(
         for row in rows:
             row["campaign_id"] = stored[row["report_id"]]["campaign_id"] = campaign_of.get(row["report_id"])
         insert_rows(session, t, rows, conflict=["report_id"])
-        contacts = [{"report_id": p.report_id, "contact": p.contact} for p in new if p.contact]
+        contacts = [{"report_id": p.report_id, "sealed": p.sealed_contact} for p in new if p.sealed_contact]
         insert_rows(session, ReportContact.__table__, contacts, conflict=["report_id"])
         insert_rows(
             session,
@@ -239,10 +262,14 @@ def _count_identifiers(
     campaign id) as stored now."""
     added: dict[tuple[str, str], list] = {}
     regions: set[tuple[str, str, str]] = set()
+    reporters: dict[tuple[str, str, str], float] = {}
     for p in new:
         at, region = p.row["reported_at"], p.row["region"]
+        who = reporter_identity(p.row.get("reporter_key"), p.report_id)
+        weight = reporter_weight(p.row.get("reporter_type"), p.row.get("source"))
         for key in p.keys:
             pair = split_key(key)
+            reporters.setdefault((*pair, who), weight)  # the first report of a reporter in the batch
             entry = added.get(pair)
             if entry is None:
                 added[pair] = [1, at, at]
@@ -258,17 +285,31 @@ def _count_identifiers(
                     regions.add((*pair, region))
     if not added:
         return {}
+    # A reporter adds its weight to an identifier once: the rows this insert writes are exactly
+    # the (identifier, reporter) pairs not seen before (a concurrent worker inserting the same
+    # pair waits for this transaction, then writes nothing), so the sum stays exact.
+    weights: dict[tuple[str, str], float] = {}
+    for kind, value, weight in insert_rows(
+        session,
+        IdentifierReporter.__table__,
+        [{"kind": k, "value": v, "reporter": r, "weight": w} for (k, v, r), w in sorted(reporters.items())],
+        conflict=["kind", "value", "reporter"],
+        returning=["kind", "value", "weight"],
+    ):
+        weights[(kind, value)] = weights.get((kind, value), 0.0) + weight
     # Sorted, so two workers lock the same rows in the same order (no deadlock between them).
     # The rows stay locked until commit, so the counts and campaign ids returned are current and
     # no other worker can move these identifiers to another campaign meanwhile.
     after = insert_rows(
         session,
         KnownIdentifier.__table__,
-        [{"kind": k, "value": v, "report_count": c, "first_seen": f, "last_seen": l}
+        [{"kind": k, "value": v, "report_count": c, "reporter_weight": weights.get((k, v), 0.0),
+          "first_seen": f, "last_seen": l}
          for (k, v), (c, f, l) in sorted(added.items())],
         conflict=["kind", "value"],
         update={
             "report_count": "{t}.report_count + excluded.report_count",
+            "reporter_weight": "{t}.reporter_weight + excluded.reporter_weight",
             "first_seen": "CASE WHEN excluded.first_seen < {t}.first_seen THEN excluded.first_seen"
             " ELSE {t}.first_seen END",
             "last_seen": "CASE WHEN excluded.last_seen > {t}.last_seen THEN excluded.last_seen"

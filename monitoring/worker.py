@@ -34,7 +34,7 @@ from tierwatch.monitoring.linking import ApplicationLinker
 from tierwatch.monitoring.messages import ApplicationEvent, InvalidMessage, parse_report
 from tierwatch.monitoring.reporters import contact_key, source_key
 from tierwatch.monitoring.scoring import Scorer
-from tierwatch.monitoring.store import Prepared, persist, prepare
+from tierwatch.monitoring.store import Prepared, ReportKeys, persist, prepare
 from tierwatch.core.settings import IntakeSettings
 from tierwatch.monitoring.topics import ensure_topics
 
@@ -80,6 +80,7 @@ class Worker:
         member_id: str | None = None,
         stop: threading.Event | None = None,
         pseudonym_key: bytes | None = None,
+        report_keys: ReportKeys,
         on_stored: Callable[[Session, list[dict[str, Any]], datetime], Any] | None = None,
     ):
         self.bus, self.search, self.uow = bus, search, uow
@@ -87,6 +88,7 @@ class Worker:
         # The key ring's "pseudonym" key: a report that arrives without a reporter key gets one
         # from its contact, else its source (monitoring.reporters), so reporters can be counted.
         self.pseudonym_key = pseudonym_key
+        self.report_keys = report_keys  # tracking codes (as the web process makes them) and contacts' cipher
         # Called in each batch's transaction with the stored reports' documents (threshold
         # alert rules fire from the stream); what it writes commits with the reports.
         self.on_stored = on_stored
@@ -256,7 +258,7 @@ class Worker:
                 if event.application_id.isdigit():
                     self._applications.add(int(event.application_id))
                 return None
-            prepared = prepare(parse_report(record.value, kind), now)
+            prepared = prepare(parse_report(record.value, kind), now, self.report_keys)
             if kind == "scam" and self.pseudonym_key is not None and not prepared.row.get("reporter_key"):
                 prepared.row["reporter_key"] = (contact_key(prepared.contact, self.pseudonym_key)
                                                 or source_key(prepared.row.get("source"), self.pseudonym_key))

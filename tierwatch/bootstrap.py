@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from tierwatch.core.search import SearchIndex
     from tierwatch.monitoring.alerts.catalog import RuleCatalog
     from tierwatch.monitoring.alerts.lease import EvaluatorLease
+    from tierwatch.monitoring.store import ReportKeys
 
 
 def event_handlers() -> Mapping[type, Sequence[Handler]]:
@@ -64,6 +65,14 @@ class Container:
     @cached_property
     def keys(self) -> KeyRing:
         return KeyRing(self.settings.resolved_keys_dir)
+
+    @cached_property
+    def report_keys(self) -> ReportKeys:
+        """The worker's tracking-code key and contacts' cipher, from the same key ring (and so
+        the same "tracking" key) the web process hands codes out with (web/reporters.py)."""
+        from tierwatch.monitoring.store import ReportKeys
+
+        return ReportKeys.from_ring(self.keys)
 
     @cached_property
     def alert_rules(self) -> RuleCatalog:

@@ -45,6 +45,7 @@ def build_worker(container: Container, stop: threading.Event, batch_size: int | 
         intake,
         stop=stop,
         pseudonym_key=container.keys.key("pseudonym"),
+        report_keys=container.report_keys,
         on_stored=stream_hook(container),
     )
 

@@ -30,3 +30,8 @@ def reporter_key(contact: Any = None) -> str | None:
 def address_pseudonym() -> str | None:
     """The request's address as a keyed hash (a dispute's submitter, for "one open each")."""
     return address_key(request.remote_addr or "", container_of(current_app).keys.key("pseudonym"))
+
+
+def tracking_key() -> bytes:
+    """The key ring's "tracking" key: the receipt's code is the one the worker stores."""
+    return container_of(current_app).keys.key("tracking")

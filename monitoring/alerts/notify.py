@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from tierwatch.monitoring.alerts.models import Alert, AlertSubscription
-from tierwatch.monitoring.alerts.summary import masked
+from tierwatch.monitoring.alerts.summary import masked, masked_summary
 from tierwatch.monitoring.alerts.triage import severity_rank
 from tierwatch.monitoring.outbox import enqueue, enqueue_latest
 from tierwatch.registry.models import REGULATOR_ROLES, User
@@ -72,8 +72,7 @@ class Notifier:
     def public(self, alert: Alert) -> dict[str, Any]:
         """The alert as it may leave the building: identifiers masked."""
         key = alert.group_key or None
-        hidden = masked(alert.group_field, key)
-        summary = {lang: text.replace(key, hidden) if key and hidden else text for lang, text in alert.summary.items()}
+        summary = masked_summary(alert.summary, alert.group_field, key)
         return {
             "id": alert.id, "rule_id": alert.rule_id, "state": alert.state, "severity": alert.severity,
             "tier": alert.tier, "owner": alert.owner, "group": alert.rule_group, "title": alert.title,

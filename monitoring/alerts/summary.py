@@ -39,6 +39,13 @@ def masked(field: str | None, key: str | None) -> str | None:
     return mask(key) if key is not None and field in MASKED_FIELDS else key
 
 
+def masked_summary(summary: Mapping[str, str], field: str | None, key: str | None) -> dict[str, str]:
+    """An alert's stored summary (which names its key in full) with the key masked, for what
+    leaves the regulator side: e-mails, webhooks, the company portal."""
+    hidden = masked(field, key) if key else None
+    return {lang: text.replace(key, hidden) if key and hidden else text for lang, text in summary.items()}
+
+
 def _span(d: timedelta) -> Text:
     seconds = int(d.total_seconds())
     for size, zh, en in ((86400, "天", "d"), (3600, "小时", "h"), (60, "分钟", "min")):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -17,6 +18,7 @@ from tierwatch.core.actors import Actor
 from tierwatch.core.clock import utcnow
 from tierwatch.core.db import UnitOfWork
 from tierwatch.core.errors import Conflict, Forbidden, Invalid, NotFound
+from tierwatch.monitoring.contacts import ContactCipher
 from tierwatch.monitoring.public.checking import recognise
 from tierwatch.monitoring.public.models import OPEN, Dispute
 from tierwatch.monitoring.public.schemas import DecisionIn, DisputeIn
@@ -45,14 +47,27 @@ def open_dispute(uow: UnitOfWork, data: DisputeIn, submitter_key: str | None) ->
         if again is not None:
             return again
     contact = data.contact.model_dump(exclude_none=True) if data.contact else None
+    sealed = _cipher(uow).seal(contact) if contact else None
     dispute = Dispute(kind=found.kind, value=found.value, relation=data.relation, reason=data.reason,
-                      contact=contact or None, submitter_key=submitter_key, status=OPEN)
+                      sealed_contact=sealed, submitter_key=submitter_key, status=OPEN)
     uow.session.add(dispute)
     uow.session.flush()
     # The reason and contact stay out of the trail: the trail is kept forever, and they are personal.
     audit.record(uow, "public", "dispute.open", _ENTITY, dispute.id,
                  {"identifier": f"{found.kind}:{found.value}", "relation": data.relation})
     return dispute
+
+
+def contact_of(uow: UnitOfWork, dispute: Dispute) -> dict[str, Any] | None:
+    """The contact left with the dispute, opened for the regulator deciding it (get() checked the role)."""
+    return None if dispute.sealed_contact is None else _cipher(uow).open(dispute.sealed_contact)
+
+
+def _cipher(uow: UnitOfWork) -> ContactCipher:
+    if uow.keys is None:
+        raise RuntimeError("dispute contacts are sealed with the key ring: use a unit of work built with keys "
+                           "(tierwatch.bootstrap.Container.uow)")
+    return ContactCipher.from_ring(uow.keys)
 
 
 def state(uow: UnitOfWork, kind: str, value: str) -> DisputeState | None:

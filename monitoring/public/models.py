@@ -88,7 +88,8 @@ class Dispute(Base):
     value: Mapped[str] = mapped_column(sa.String(300))
     relation: Mapped[str] = mapped_column(sa.String(20))
     reason: Mapped[str] = mapped_column(sa.Text)
-    contact: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)  # private: the regulator's only
+    # Private, the deciding regulator's only: sealed like a reporter's (monitoring.contacts).
+    sealed_contact: Mapped[str | None] = mapped_column(sa.Text)
     # Pseudonym of who sent it (monitoring.reporters): one open dispute per identifier each.
     submitter_key: Mapped[str | None] = mapped_column(sa.String(32))
     status: Mapped[str] = mapped_column(sa.String(20), default=OPEN)

@@ -120,6 +120,12 @@ def test_a_filing_from_sign_up_to_approval_override_and_a_new_rule_set(browser, 
     check(page, "security_assessment_done", "no")
     visit.shot("wizard-safeguards")
     page.get_by_role("button", name="保存并继续").click()
+    # --- the tiering rules' own questions (issue 14): a few answered, the rest left for review
+    check(page, "offered_to_public", "public")
+    check(page, "interacts_with_people", "yes")
+    check(page, "edits_real_persons", "yes")
+    visit.shot("wizard-questions")
+    page.get_by_role("button", name="保存并继续").click()
 
     # --- review: the tier preview, then submit
     assert h1(page).startswith("核对并提交")
@@ -163,6 +169,7 @@ def test_a_filing_from_sign_up_to_approval_override_and_a_new_rule_set(browser, 
         page.get_by_role("link", name="安全保障").click()
         check(page, "security_assessment_done", "yes")
         page.get_by_role("button", name="保存并继续").click()
+        page.get_by_role("button", name="保存并继续").click()  # the rules' questions, answered before
         assert "从第 1 版到第 2 版的变更" not in page.content()  # the review page shows no diff
         page.get_by_role("button", name="提交监管部门").click()
         assert "从第 1 版到第 2 版的变更" in page.content()
@@ -207,10 +214,11 @@ def test_a_filing_from_sign_up_to_approval_override_and_a_new_rule_set(browser, 
     assert_clean(visit)
 
     # --- an administrator uploads a changed rule set, sees the what-if, activates it
-    changed = tmp_path / "cn-gd-2026.2.yaml"
+    changed = tmp_path / "cn-gd-2026.3.yaml"
     text = (REPO / "rules" / "cn-gd.yaml").read_text(encoding="utf-8")
-    changed.write_text(text.replace('edition: "2026.1"', 'edition: "2026.2"')
-                       .replace("thresholds: {medium: 3, high: 6}", "thresholds: {medium: 2, high: 4}"), encoding="utf-8")
+    changed.write_text(text.replace('edition: "2026.2"', 'edition: "2026.3"')
+                       .replace("thresholds: {medium: 3, high: 7}", "thresholds: {medium: 2, high: 4}"), encoding="utf-8")
+    assert changed.read_text(encoding="utf-8") != text  # the shipped file still reads as the test expects
     broken = tmp_path / "broken.yaml"
     broken.write_text(text.replace("combine:\n  method: score", "combine:\n  method: loudest"), encoding="utf-8")
     context, admin = open_context(browser, portal.url, visit.name + "-admin", viewport={"width": 1280, "height": 900})
@@ -235,7 +243,7 @@ def test_a_filing_from_sign_up_to_approval_override_and_a_new_rule_set(browser, 
         assert "第 2 版已启用" in ap.get_by_role("status").inner_text()
         admin.shot("activated")
         ap.goto("/regulator/rulesets")
-        assert "2026.2" in ap.locator("table.data").inner_text()
+        assert "2026.3" in ap.locator("table.data").inner_text()
         admin.shot("history")
 
         # --- the audit viewer shows every step and a verified chain

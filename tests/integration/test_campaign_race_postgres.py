@@ -25,6 +25,7 @@ from tierwatch.monitoring.linking import ApplicationLinker
 from tierwatch.monitoring.models import Campaign, KnownIdentifier, Report
 from tierwatch.monitoring.scoring import RuleScorer
 from tierwatch.monitoring.worker import Worker
+from tests.keyring import new_report_keys
 from tests.pg import fresh_database
 
 pytestmark = pytest.mark.postgres
@@ -58,13 +59,16 @@ from tierwatch.monitoring.indexing import REPORTS_INDEX, REPORTS_SCHEMA
 from tierwatch.monitoring.linking import ApplicationLinker
 from tierwatch.monitoring.scoring import RuleScorer
 from tierwatch.monitoring.worker import Worker
+from tierwatch.monitoring.contacts import ContactCipher
+from tierwatch.monitoring.store import ReportKeys
 
 url, path, topic, key, value = sys.argv[1:6]
 factory = make_session_factory(make_engine(url))
 index = FtsIndex(path)
 index.ensure_index(REPORTS_INDEX, REPORTS_SCHEMA)
 worker = Worker(None, index, lambda: UnitOfWork(factory), RuleScorer(), ApplicationLinker(lambda: []),
-                IntakeSettings(), member_id="merger")
+                IntakeSettings(), member_id="merger",
+                report_keys=ReportKeys(b"t" * 32, ContactCipher([b"c" * 32])))
 worker.process([Record(topic, 0, 0, key, value.encode(), datetime.now().astimezone())])
 print(json.dumps({"stored": worker.stats.stored, "conflicts": worker.stats.conflicts}))
 """
@@ -81,7 +85,8 @@ def worker(uow, tmp_path, name: str) -> Worker:  # type: ignore[no-untyped-def]
     index = FtsIndex(tmp_path / f"{name}.db")
     index.ensure_index(REPORTS_INDEX, REPORTS_SCHEMA)  # Worker.run does this before its first batch
     return Worker(None, index, uow, RuleScorer(),  # type: ignore[arg-type]
-                  ApplicationLinker(lambda: []), IntakeSettings(max_backoff=5.0), member_id=name)
+                  ApplicationLinker(lambda: []), IntakeSettings(max_backoff=5.0), member_id=name,
+                  report_keys=new_report_keys())
 
 
 def campaign_of(uow, report_id: str) -> int | None:  # type: ignore[no-untyped-def]

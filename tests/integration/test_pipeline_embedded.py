@@ -27,6 +27,7 @@ from tierwatch.monitoring.models import Report
 from tierwatch.monitoring.scoring import RuleScorer
 from tierwatch.core.settings import IntakeSettings
 from tierwatch.monitoring.worker import Worker
+from tests.keyring import new_report_keys
 
 REPO = Path(__file__).resolve().parents[2]
 SCAM = "reports.scam"
@@ -42,7 +43,8 @@ class Embedded:
 
     def worker(self, search=None, **kw) -> Worker:
         return Worker(self.bus, search or self.search, lambda: UnitOfWork(self.factory), RuleScorer(),
-                      ApplicationLinker(lambda: []), self.settings, **kw)
+                      ApplicationLinker(lambda: []), self.settings,
+                      report_keys=new_report_keys(), **kw)
 
     def publish(self, reports) -> None:
         self.bus.ensure_topics([SCAM])
@@ -121,7 +123,7 @@ def test_a_report_the_database_refuses_is_dead_lettered_and_its_batch_stored(env
     poison = reports[77]["report_id"]
     env.publish(reports)
     worker = Worker(env.bus, env.search, lambda: UnitOfWork(env.factory), Refusing(),
-                    ApplicationLinker(lambda: []), env.settings)
+                    ApplicationLinker(lambda: []), env.settings, report_keys=new_report_keys())
     stats = worker.run(exit_when_idle=0.5)
     assert env.stored() == (199, 199) and stats.dead_lettered == 1 and stats.stored == 199
     assert env.search.count(REPORTS_INDEX) == 199 and env.search.get(REPORTS_INDEX, poison) is None
@@ -177,7 +179,7 @@ def test_an_attempt_the_database_loses_takes_back_what_it_indexed_early(env):
 
     env.publish(list(synthetic_reports(40, seed=7)))
     worker = Worker(env.bus, env.search, lambda: CommitFailsOnce(env.factory), RuleScorer(),
-                    ApplicationLinker(lambda: []), env.settings)
+                    ApplicationLinker(lambda: []), env.settings, report_keys=new_report_keys())
     stats = worker.run(exit_when_idle=0.5)
     # 40 documents were in the index while the first transaction failed, none when the retry
     # began (it indexes them again), and all 40 at the end.

@@ -20,9 +20,11 @@ from tierwatch.monitoring.models import Campaign, KnownIdentifier, Report, Repor
 from tierwatch.monitoring.scoring import RuleScorer
 from tierwatch.monitoring.store import persist, prepare
 from tests.pg import fresh_database
+from tests.keyring import new_report_keys
 
 pytestmark = pytest.mark.postgres
 T0 = datetime(2026, 3, 1, 8, tzinfo=UTC)
+KEYS = new_report_keys()
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +43,7 @@ def scam(n: int, text: str, minutes: int = 0, **kw) -> ScamReport:
 
 def store(uow, reports):
     with uow() as u:
-        stored, new = persist(u.session, [prepare(r, T0) for r in reports], RuleScorer(),
+        stored, new = persist(u.session, [prepare(r, T0, KEYS) for r in reports], RuleScorer(),
                               ApplicationLinker(list), T0 + timedelta(days=1))
         u.commit()
     return stored, new
@@ -67,10 +69,10 @@ def test_batch_is_stored_once_with_campaign_totals_and_contact_text(uow):
                                    Report.reported_at).order_by(Report.report_id)).all()
         assert [(r.report_id, r.campaign_id) for r in rows] == [("pgrep-000001", campaign.id), ("pgrep-000002", campaign.id)]
         assert rows[0].reported_at == T0 and rows[0].score_reasons == first["pgrep-000001"]["score_reasons"]
-        # JSON columns keep the standard library's spelling and the reporter's key order.
-        text = s.execute(sa.text("SELECT contact::text FROM report_contacts")).scalar_one()
-        assert text == '{"name": "张三", "phone": "13900000000"}'
-        assert s.get(ReportContact, "pgrep-000001").contact == {"name": "张三", "phone": "13900000000"}
+        # The contact is encrypted at rest: nothing of it in the stored text, all of it with the key.
+        text = s.execute(sa.text("SELECT sealed FROM report_contacts")).scalar_one()
+        assert "13900000000" not in text and "张三" not in text and "pgrep-000001" not in text
+        assert KEYS.contacts.open(s.get(ReportContact, "pgrep-000001").sealed) == {"name": "张三", "phone": "13900000000"}
 
 
 def test_bulk_insert_refuses_naive_datetimes_and_returns_rows(uow):
@@ -129,7 +131,7 @@ def test_a_batch_that_loses_a_deadlock_is_retried_at_once(uow) -> None:
     assert classify_database_error(deadlock) == "race"
     assert classify_database_error(sa.exc.OperationalError("SELECT 1", {}, ConnectionRefusedError())) == "outage"
     worker = Worker(None, None, uow, RuleScorer(), ApplicationLinker(lambda: []),  # type: ignore[arg-type]
-                    IntakeSettings(max_backoff=5.0))
+                    IntakeSettings(max_backoff=5.0), report_keys=new_report_keys())
     calls = []
 
     def flaky() -> str:

@@ -25,7 +25,7 @@ from tierwatch.web.auth import ANYONE, SIGNED_IN, allow, allows_report_scope, cu
 from tierwatch.web.jsonio import json_body
 from tierwatch.web.limits import rate_limit
 from tierwatch.web.openapi import Error, operation
-from tierwatch.web.reporters import reporter_key
+from tierwatch.web.reporters import reporter_key, tracking_key
 
 log = logging.getLogger(__name__)
 MAX_BULK = 1000
@@ -98,7 +98,7 @@ def submit_scam() -> Any:
     reports are partner_feed with the feed's name as source)."""
     report = _build("scam", _json_object())
     try:
-        receipt = submit_report(container_of(current_app).bus, report, _settings())
+        receipt = submit_report(container_of(current_app).bus, report, _settings(), tracking_key())
     except NotAcknowledged as exc:
         return _unavailable(exc)
     return jsonify(_receipt_json(receipt)), 202
@@ -112,7 +112,7 @@ def submit_scam() -> Any:
 def submit_incident() -> Any:
     report = _build("incident", _json_object())
     try:
-        receipt = submit_report(container_of(current_app).bus, report, _settings())
+        receipt = submit_report(container_of(current_app).bus, report, _settings(), tracking_key())
     except NotAcknowledged as exc:
         return _unavailable(exc)
     return jsonify(_receipt_json(receipt)), 202
@@ -142,7 +142,7 @@ def submit_bulk() -> Any:
     if errors:
         raise Invalid(list({(e["field"], e["message"]): e for e in errors}.values()))  # a bad key once
     try:
-        receipts = submit_many(container_of(current_app).bus, reports, _settings())
+        receipts = submit_many(container_of(current_app).bus, reports, _settings(), tracking_key())
     except NotAcknowledged as exc:
         return _unavailable(exc, bulk=True)
     return jsonify({"accepted": len(receipts), "receipts": [_receipt_json(r) for r in receipts]}), 202

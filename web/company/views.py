@@ -37,7 +37,8 @@ def home() -> str:
     due = supervision.calendar_entries(uow, actor, supervision.CalendarFilter(), limit=200)
     return render_template("company/home.html", company=user.company, page=Page(apps, number, PAGE_SIZE, total),
                            due=due, overdue=[e for e in due if e.task.status == supervision.OVERDUE],
-                           named=len(replies.notices(uow, actor, utcnow())))
+                           named=len(replies.notices(uow, actor, utcnow())),
+                           alerted=len({n.alert_id for n in replies.alert_notices(uow, actor, utcnow())}))
 
 
 class SignupForm(BaseForm):

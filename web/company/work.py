@@ -27,6 +27,7 @@ from tierwatch.web.company.blueprint import bp
 from tierwatch.web.context import container_of
 from tierwatch.web.forms import BaseForm, options
 from tierwatch.web.i18n import current_language
+from tierwatch.web.reporters import tracking_key
 from tierwatch.web.uploads import upload_limit
 from tierwatch.web.validation import localise, validate
 
@@ -170,7 +171,8 @@ def incidents() -> Any:
         submitter = Submitter(role="company", company_id=user.company_id, company_name=user.company.name)
         try:
             report = submission(uow.session, "incident", data, submitter)
-            receipt = submit_report(container_of(current_app).bus, report, container_of(current_app).settings.intake)
+            receipt = submit_report(container_of(current_app).bus, report, container_of(current_app).settings.intake,
+                                    tracking_key())
         except Invalid as exc:
             form.pin_errors(exc.errors)
         except InvalidMessage as exc:

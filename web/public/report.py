@@ -24,7 +24,7 @@ from tierwatch.web.context import container_of
 from tierwatch.web.limits import rate_limit
 from tierwatch.web.public.blueprint import bp
 from tierwatch.web.public.forms import ReportForm
-from tierwatch.web.reporters import reporter_key
+from tierwatch.web.reporters import reporter_key, tracking_key
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,8 @@ def _send(form: ReportForm) -> Any:
         return _page(form, form.first_step_with_errors() or "preview", status=422,
                      problems=[_("Please check your answers.")] if left else [])
     try:
-        receipt = submit_report(container_of(current_app).bus, report, container_of(current_app).settings.intake)
+        receipt = submit_report(container_of(current_app).bus, report, container_of(current_app).settings.intake,
+                                tracking_key())
     except Exception as exc:  # noqa: BLE001 - any broker failure means "not accepted"
         log.warning("report form: broker did not acknowledge (%s: %s)", type(exc).__name__, exc)
         return _page(form, "preview", status=503, problems=[

@@ -45,5 +45,6 @@ def dispute_detail(dispute_id: int) -> Any:
     shown = show_phone(item.value) if item.kind == "phone" else item.value
     # The regulator sees the figures whatever their size: the minimum protects the public page.
     known = facts(container_of(current_app).search, Recognised(item.kind, item.value, (f"{item.kind}:{item.value}",), shown))
-    return render_template("regulator/dispute.html", item=item, shown=shown, facts=known, form=form), \
+    return render_template("regulator/dispute.html", item=item, contact=disputes.contact_of(uow, item), shown=shown,
+                           facts=known, form=form), \
         422 if form.errors else 200

@@ -88,11 +88,26 @@ def test_known_zero_reputation_differs_from_missing():
 
 
 def test_reputation_counts_feed_the_features():
-    earlier = [dict(REPORT, reported_at="2025-02-01T10:00:00+08:00", region=r) for r in ("北京", "上海", "北京")]
+    # Three partner feeds: three verified reporters.
+    earlier = [dict(REPORT, reported_at="2025-02-01T10:00:00+08:00", region=r, reporter_type="partner_feed",
+                    reporter_key=f"{n:032x}") for n, r in enumerate(("北京", "上海", "北京"))]
     f = _featurizer()
     X = f.transform([prepare(REPORT)], InMemoryReputation.from_reports(earlier)).toarray()[0]
     dense = dict(zip(DENSE, X[f.n_text :]))
     assert dense["rep_phone_count"] == 3 and dense["rep_regions_max"] == 2 and dense["night"] == 1
+
+
+def test_reputation_features_count_reporters_by_trust_not_reports():
+    f = _featurizer()
+    col = DENSE.index("rep_phone_count")
+
+    def feature(history: list[dict]) -> float:
+        return float(f.transform([prepare(REPORT)], InMemoryReputation.from_reports(history)).toarray()[0][f.n_text + col])
+
+    at = "2025-02-01T10:00:00+08:00"
+    one_anonymous = [dict(REPORT, reported_at=at, reporter_type="citizen", source="web", reporter_key="a" * 32)] * 50
+    fifty_feeds = [dict(REPORT, reported_at=at, reporter_type="partner_feed", reporter_key=f"{n:032x}") for n in range(50)]
+    assert feature(one_anonymous) == 0.25 and feature(fifty_feeds) == 50
 
 
 def test_a_model_trained_before_a_new_channel_gets_exactly_its_own_columns():

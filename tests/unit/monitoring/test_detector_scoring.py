@@ -30,6 +30,7 @@ from tierwatch.monitoring.models import Report
 from tierwatch.monitoring.scoring import ActiveModelScorer, DetectorScorer, ScoringInput, load_scorer
 from tierwatch.monitoring.store import persist, prepare
 from tierwatch.monitoring.worker import Worker
+from tests.keyring import new_report_keys
 from tests.unit.antifraud.conftest import (  # noqa: F401  (fixtures: a quickly trained model)
     _store_template,
     corpus,
@@ -52,7 +53,7 @@ def test_active_detector_scores_stored_reports(models_dir, migrated_sqlite):
                    description="妈妈，我明天下午回家吃饭，记得买菜"),
     ]
     with UnitOfWork(factory) as uow:
-        stored, new = persist(uow.session, [prepare(r, when) for r in reports], scorer,
+        stored, new = persist(uow.session, [prepare(r, when, new_report_keys()) for r in reports], scorer,
                               ApplicationLinker(lambda: []), when)
         uow.commit()
     engine.dispose()
@@ -101,7 +102,8 @@ def test_a_running_worker_switches_to_a_newly_activated_model_between_batches(
     settings = IntakeSettings(batch_size=100, poll_timeout=0.05, max_backoff=0.2)
     stop = threading.Event()
     worker = Worker(bus, search, lambda: UnitOfWork(make_session_factory(engine)), scorer,
-                    ApplicationLinker(lambda: []), settings, stop=stop)
+                    ApplicationLinker(lambda: []), settings, stop=stop,
+                    report_keys=new_report_keys())
     runner = threading.Thread(target=worker.run, daemon=True)
     bus.ensure_topics([settings.scam_topic])
 

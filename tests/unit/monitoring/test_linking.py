@@ -113,7 +113,8 @@ def test_worker_indexes_reports_with_the_linked_applications_tier(container, wor
         container.bus.publish(settings.scam_topic, json.dumps(report, ensure_ascii=False).encode(),
                               key=report["report_id"])
     worker = Worker(container.bus, container.search, container.uow, RuleScorer(),
-                    ApplicationLinker(lambda: load(container)), settings)
+                    ApplicationLinker(lambda: load(container)), settings,
+                    report_keys=container.report_keys)
     worker.run(exit_when_idle=0.5)
     doc = container.search.get(REPORTS_INDEX, linked["report_id"])
     assert doc["application_id"] == str(app_id) and doc["tier"] == tier

@@ -107,11 +107,28 @@ def test_reporter_contact_never_shows_in_repr():
 
 
 def test_tracking_code_is_stable_and_readable():
-    code = tracking_code_for("r-2026-000001")
-    assert code == tracking_code_for("r-2026-000001")
-    assert code != tracking_code_for("r-2026-000002")
+    key = b"k" * 32
+    code = tracking_code_for("r-2026-000001", key)
+    assert code == tracking_code_for("r-2026-000001", key)
+    assert code != tracking_code_for("r-2026-000002", key)
     assert code.startswith("TW-") and len(code) == 13
     assert not set(code[3:]) & set("01IO")
+
+
+def test_tracking_code_needs_the_key():
+    """Knowing a report id is not enough to follow the report: the code depends on the key, and
+    is not the unkeyed hash of the id it used to be."""
+    import hashlib
+
+    from tierwatch.monitoring.messages import _CODE_PAIRS
+
+    key, other = b"k" * 32, b"o" * 32
+    assert tracking_code_for("r-2026-000001", key) != tracking_code_for("r-2026-000001", other)
+    n = int.from_bytes(hashlib.blake2b(b"r-2026-000001", digest_size=8).digest(), "big")
+    unkeyed = "TW-" + "".join(_CODE_PAIRS[n >> s & 1023] for s in (0, 10, 20, 30, 40))
+    assert tracking_code_for("r-2026-000001", key) != unkeyed
+    with pytest.raises(ValueError, match="tracking key"):
+        tracking_code_for("r-2026-000001", b"")
 
 
 @pytest.mark.parametrize(("count", "ok"), [(332.0, True), (332, True), (332.5, False), ("332", False),

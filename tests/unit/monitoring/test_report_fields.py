@@ -25,6 +25,7 @@ from tierwatch.monitoring.messages import InvalidMessage, parse_report, to_bytes
 from tierwatch.monitoring.models import Report
 from tierwatch.monitoring.scoring import RuleScorer, ScoringInput
 from tierwatch.monitoring.worker import Worker
+from tests.keyring import new_report_keys
 
 KEY = b"k" * 32
 BASE = {"description": "视频里的“领导”让我转账，声音和样子都一样", "channel": "video_call",
@@ -102,7 +103,8 @@ def embedded(migrated_sqlite, tmp_path):
     search = FtsIndex(tmp_path / "search.db")
     settings = IntakeSettings(batch_size=100, poll_timeout=0.05, max_backoff=0.2)
     worker = Worker(bus, search, lambda: UnitOfWork(factory), RuleScorer(), ApplicationLinker(lambda: []),
-                    settings, stop=threading.Event(), pseudonym_key=KEY)
+                    settings, stop=threading.Event(), pseudonym_key=KEY,
+                    report_keys=new_report_keys())
     yield bus, search, engine, worker
     search.close()
     engine.dispose()

@@ -43,14 +43,30 @@ def test_ordinary_message_scores_low():
 def test_reputation_and_ai_technique_raise_the_score():
     text = "对方打电话说是我儿子"
     plain = RuleScorer().score_batch([item(text)], Known())[0]
-    stats = IdentifierStats(count=12, first_seen=NOW, last_seen=NOW, regions=2)
+    stats = IdentifierStats(count=12, first_seen=NOW, last_seen=NOW, regions=2, weight=12.0)
     source = Known({"phone:+8613800138000": stats})
     known = RuleScorer().score_batch(
         [item(text, identifiers=("phone:+8613800138000",), ai_technique="cloned_voice")], source
     )[0]
     assert known.scam_probability > plain.scam_probability + 0.3
-    assert any("reported 12 times" in r for r in known.reasons)
+    assert any("reported 12 times" in r and "worth 12 reporters" in r for r in known.reasons)
     assert source.asked == [(("phone:+8613800138000",), NOW)]  # as of the report's own time
+
+
+def test_reputation_gains_by_trusted_reporters_not_by_reports():
+    """12 reports from one anonymous reporter (weight 0.25) raise the score less than 12 from
+    independent verified reporters (weight 12)."""
+    text = "对方打电话说是我儿子"
+    ident = ("phone:+8613800138000",)
+
+    def with_stats(weight: float) -> float:
+        stats = IdentifierStats(count=12, first_seen=NOW, last_seen=NOW, regions=1, weight=weight)
+        return RuleScorer().score_batch([item(text, identifiers=ident)], Known({ident[0]: stats}))[0].scam_probability
+
+    plain = RuleScorer().score_batch([item(text)], Known())[0].scam_probability
+    one_anonymous, twelve_verified = with_stats(0.25), with_stats(12.0)
+    assert plain < one_anonymous < twelve_verified
+    assert twelve_verified - plain > 4 * (one_anonymous - plain)
 
 
 def test_incident_reports_are_not_scam_scored():

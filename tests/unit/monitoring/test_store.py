@@ -16,8 +16,10 @@ from tierwatch.monitoring.models import Campaign, KnownIdentifier, Report, Repor
 from tierwatch.monitoring.reputation import DbReputation
 from tierwatch.monitoring.scoring import RuleScorer
 from tierwatch.monitoring.store import persist, prepare
+from tests.keyring import new_report_keys
 
 T0 = datetime(2026, 3, 1, 8, tzinfo=UTC)
+KEYS = new_report_keys()
 
 
 @pytest.fixture
@@ -34,7 +36,7 @@ def scam(n: int, text: str, minutes: int = 0, **kw) -> ScamReport:
 
 
 def store(uow, reports, now=None):
-    batch = [prepare(r, T0) for r in reports]
+    batch = [prepare(r, T0, KEYS) for r in reports]
     with uow() as u:
         stored, new = persist(u.session, batch, RuleScorer(), ApplicationLinker(lambda: []), now or T0 + timedelta(days=1))
         u.commit()
@@ -62,8 +64,9 @@ def test_reporter_contact_stays_out_of_reports_and_documents(uow):
     batch, stored, _ = store(uow, [scam(1, "对方让我下载会议软件共享屏幕", reporter_contact={"phone": "13900000000", "name": "王某"})])
     with uow() as u:
         row = u.session.execute(sa.select(Report.__table__)).mappings().one()
-        contact = u.session.get(ReportContact, "rep-000001").contact
-    assert contact == {"phone": "13900000000", "name": "王某"}
+        sealed = u.session.get(ReportContact, "rep-000001").sealed
+    assert "13900000000" not in sealed and "王某" not in sealed  # encrypted at rest
+    assert KEYS.contacts.open(sealed) == {"phone": "13900000000", "name": "王某"}
     assert "13900000000" not in repr(dict(row))
     doc = report_document({**batch[0].row, **stored["rep-000001"]}, list(batch[0].keys))
     assert "13900000000" not in repr(doc) and "王某" not in repr(doc)

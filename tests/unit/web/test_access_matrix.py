@@ -139,6 +139,9 @@ MATRIX: dict[tuple[str, str], tuple[tuple[str, ...], dict[str, int | str]]] = {
     ("company.tokens", "POST"): (COMPANY, page(422, "company")),
     ("company.notices", "GET"): (COMPANY, page(200, "company")),
     ("company.reply", "POST"): (COMPANY, page(422, "company", **A_ONLY)),  # an empty answer
+    # No alert exists in this world, so none names A's draft: 404 for both companies (the
+    # answer to a real alert, and B's 404 for it, are in tests/unit/web/test_alert_replies.py).
+    ("company.reply_to_alert", "POST"): (COMPANY, page(404, "company")),
     ("company.users", "GET"): (COMPANY, page(200, "company")),
     ("company.users", "POST"): (COMPANY, page(422, "company")),
     # --- regulator console

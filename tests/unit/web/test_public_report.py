@@ -30,7 +30,7 @@ def test_a_citizen_reports_without_javascript_and_gets_a_tracking_code(app: Flas
     run_worker(container)
     with container.uow() as uow:
         row = uow.session.scalars(sa.select(Report).where(Report.tracking_code == code)).one()
-        contact = uow.session.get(ReportContact, row.report_id).contact
+        contact = container.report_keys.contacts.open(uow.session.get(ReportContact, row.report_id).sealed)
         assert (row.channel, row.ai_techniques, row.amount_lost, row.payment_method, row.region,
                 row.reporter_type) == ("phone", ["cloned_voice"], 5000.0, "alipay", "广东省深圳市", "citizen")
         assert row.occurred_at.isoformat() == "2026-03-01T04:00:00+00:00"  # noon in Guangdong

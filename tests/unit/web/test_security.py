@@ -115,6 +115,15 @@ def test_public_forms_are_limited_for_visitors_with_a_json_429_on_the_api(contai
             for _ in range(3)] == [422, 422, 422]
 
 
+def test_anonymous_reports_that_are_accepted_count_against_the_limit_per_address(container):
+    client = create_app({"TESTING": True, "PUBLIC_FORM_LIMIT": "2 per minute"}, container).test_client()
+    body = {"description": "冒充客服说要注销百万保障，让我共享屏幕", "channel": "phone"}
+    here, there = {"REMOTE_ADDR": "10.0.0.1"}, {"REMOTE_ADDR": "10.0.0.2"}
+    statuses = [client.post("/api/v1/reports/scam", json=body, environ_base=here).status_code for _ in range(3)]
+    assert statuses == [202, 202, 429]  # valid reports spend the budget as much as invalid ones
+    assert client.post("/api/v1/reports/scam", json=body, environ_base=there).status_code == 202
+
+
 def test_each_app_has_its_own_limiter(container):
     unlimited = create_app({"TESTING": True, "RATELIMIT_ENABLED": False}, container)
     limited = create_app({"TESTING": True, "PUBLIC_FORM_LIMIT": "1 per minute"}, container)

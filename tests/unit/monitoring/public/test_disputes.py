@@ -4,9 +4,11 @@ decision settles every open dispute of that identifier."""
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
 from tierwatch.core.errors import Conflict, Forbidden, Invalid
 from tierwatch.monitoring.public import disputes
+from tierwatch.monitoring.public.models import Dispute
 from tierwatch.monitoring.public.schemas import DecisionIn, DisputeIn
 
 
@@ -22,7 +24,13 @@ def test_a_dispute_puts_the_number_under_review_until_a_regulator_decides(contai
         other = disputes.open_dispute(uow, dispute(relation="not_scam"), "b" * 32)
         uow.commit()
     assert again.id == first.id and other.id != first.id
-    assert (first.kind, first.value, first.contact) == ("phone", "+8613800138000", {"phone": "13900139000"})
+    assert (first.kind, first.value) == ("phone", "+8613800138000")
+    # The contact is sealed at rest (no digit of it in the row) and opens for the regulator.
+    assert first.sealed_contact and "13900139000" not in first.sealed_contact
+    with container.uow() as uow:
+        raw = uow.session.execute(sa.text("SELECT * FROM identifier_disputes WHERE id = :i"), {"i": first.id}).one()
+        assert "13900139000" not in repr(tuple(raw))
+        assert disputes.contact_of(uow, uow.session.get(Dispute, first.id)) == {"phone": "13900139000"}
     with container.uow() as uow:
         assert disputes.state(uow, "phone", "+8613800138000").status == "open"
         assert disputes.state(uow, "phone", "+8613900139000") is None
