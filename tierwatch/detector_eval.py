@@ -50,7 +50,8 @@ def load_corpus(data_dir: Path | None, seed: int) -> tuple[list[Example], Split]
 
 
 def train_linear_version(models_dir: Path, data_dir: Path, seed: int = 0, *, activate: bool = False,
-                         flip_sample: int = 1500, log: Callable[[str], None] | None = None) -> LinearOutcome:
+                         flip_sample: int = 1500, generalisation: bool = False,
+                         log: Callable[[str], None] | None = None) -> LinearOutcome:
     """Train on ``data_dir``, store the model (kind "linear"), evaluate it on the served path
     beside the baseline, write its evaluation page; activate if asked (or if none is active)."""
     config = LinearConfig(seed=seed)
@@ -65,7 +66,8 @@ def train_linear_version(models_dir: Path, data_dir: Path, seed: int = 0, *, act
         "info": model.info,
     }
     version = store.save("report", model.artefacts(), meta, kind=LINEAR)
-    doc, page = evaluate_stored(models_dir, version, data_dir, flip_sample=flip_sample, examples_split=(examples, split))
+    doc, page = evaluate_stored(models_dir, version, data_dir, flip_sample=flip_sample, examples_split=(examples, split),
+                                generalisation=generalisation)
     activated = activate or store.active("report") is None
     if activated:
         store.activate(version)
@@ -73,7 +75,7 @@ def train_linear_version(models_dir: Path, data_dir: Path, seed: int = 0, *, act
 
 
 def evaluate_stored(models_dir: Path, version: str, data_dir: Path | None = None, *, flip_sample: int = 1500,
-                    examples_split: tuple[list[Example], Split] | None = None) -> tuple[dict, Path]:
+                    examples_split: tuple[list[Example], Split] | None = None, generalisation: bool = False) -> tuple[dict, Path]:
     store = ModelStore(models_dir)
     meta = store.meta(version)
     if store.kind(version) != LINEAR:
@@ -82,7 +84,7 @@ def evaluate_stored(models_dir: Path, version: str, data_dir: Path | None = None
     examples, split = examples_split or load_corpus(data_dir or Path(meta["corpus"]["data_dir"]), seed)
     detector = Detector.load(models_dir, version)  # as the worker loads it
     doc = evaluate(detector, examples, split, seed, flip_sample=flip_sample,
-                   external_dir=data_dir or Path(meta["corpus"]["data_dir"]))
+                   external_dir=data_dir or Path(meta["corpus"]["data_dir"]), generalisation=generalisation)
     doc["version"] = version
     doc["same_data_as_training"] = fingerprint(examples, repr(meta["params"])) == meta["data_fingerprint"]
     page = write_linear_evaluation(store.folder(version), doc)
@@ -91,7 +93,7 @@ def evaluate_stored(models_dir: Path, version: str, data_dir: Path | None = None
 
 
 def evaluate(detector: Any, examples: list[Example], split: Split, seed: int, *, flip_sample: int = 1500,
-             external_dir: Path | None = None) -> dict:
+             external_dir: Path | None = None, generalisation: bool = False) -> dict:
     test = [examples[i] for i in split.test]
     bodies = wrap_all([e.report["text"] for e in test], seed + EVAL_SEED_OFFSET)
     baseline = fit_baseline(examples, split, seed)
@@ -113,9 +115,38 @@ def evaluate(detector: Any, examples: list[Example], split: Split, seed: int, *,
         doc["flips"][name] = flips(model, test, seed, flip_sample)
         if external_dir is not None and datasets.available(external_dir):
             doc["external"][name] = external(model, external_dir, seed)
+    if generalisation:
+        doc["leave_one_type_out"] = leave_one_type_out(examples, split, seed)
     doc["data"] = {"test_reports": len(test), "test_scams": int(y.sum()), "types": types,
                    "by_source": {s: sum(1 for e in test if e.source == s) for s in sorted({e.source for e in test})}}
     return doc
+
+
+def leave_one_type_out(examples: list[Example], split: Split, seed: int, log: Callable[[str], None] | None = None,
+                       types: list[str] | None = None) -> dict:
+    """Per known type: both models retrained with the type removed from training and validation,
+    then its test scams scored on the served path against the test's real legitimate SMS:
+    recall at the operating threshold, ROC-AUC against those hard negatives, share named other."""
+    test = [examples[i] for i in split.test]
+    hard = [e for e in test if e.source in (datasets.CN_HAM, datasets.MUDOU)]
+    out: dict[str, Any] = {"linear": {}, "baseline": {}}
+    for held in types or known_types([examples[i] for i in split.train]):
+        kept = Split(*(np.array([i for i in part if examples[i].scam_type != held], dtype=np.int64) for part in (split.train, split.valid)),
+                     split.test)
+        scams = [e for e in test if e.is_scam and e.scam_type == held]
+        rows = scams + hard
+        bodies = wrap_all([e.report["text"] for e in rows], seed + EVAL_SEED_OFFSET)
+        y = np.array([1] * len(scams) + [0] * len(hard))
+        models = {"linear": Detector(train_linear(examples, kept, LinearConfig(seed=seed)), f"loto-{held}"),
+                  "baseline": fit_baseline(examples, kept, seed)}
+        for name, model in models.items():
+            sc = _scores(score_served(model, bodies))
+            out[name][held] = {"n": len(scams), "recall": float(sc["flags"][: len(scams)].mean()),
+                               "roc_auc_vs_real_sms": sm.roc_auc(y, sc["p"]),
+                               "named_other": float(np.mean([t == sm.OTHER for t in sc["types"][: len(scams)]]))}
+        if log:
+            log(f"leave out {held}: linear {out['linear'][held]}, baseline {out['baseline'][held]}")
+    return out
 
 
 def _scores(results: list[Score | None]) -> dict[str, Any]:

@@ -61,6 +61,12 @@ def _page(doc: dict, chart: tuple[str, str]) -> str:
         el, eb = doc["external"]["linear"], doc["external"]["baseline"]
         parts.append("<h2>未训练的真实诈骗短信 / Real CMCC fraud SMS never trained on: flag rate</h2>")
         parts.append(_table(["subtype", "n", "linear", "baseline"], [[k, v["n"], v["rate"], eb[k]["rate"]] for k, v in el.items()]))
+    if doc.get("leave_one_type_out"):
+        lo = doc["leave_one_type_out"]
+        parts.append("<h2>留一类型 / Leave one type out (served path; type removed from training and validation)</h2>")
+        rows = [[t, v["n"], v["recall"], lo["baseline"][t]["recall"], v["roc_auc_vs_real_sms"], lo["baseline"][t]["roc_auc_vs_real_sms"],
+                 v["named_other"]] for t, v in lo["linear"].items()]
+        parts.append(_table(["held-out type", "n", "recall", "baseline", "ROC-AUC vs real SMS", "baseline", "named other"], rows))
     parts.append("<h2>可靠性 / Reliability bins (linear)</h2>")
     parts.append(_table(["bin", "n", "mean predicted", "observed"], [[b["bin"], b["n"], b["mean_predicted"], b["observed"]] for b in r["linear"]["bins"]]))
     name, caption = chart

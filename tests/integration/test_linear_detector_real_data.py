@@ -163,3 +163,16 @@ def test_the_store_holds_no_pickle_and_activation_reaches_the_worker_scorer(trai
     assert sorted(p.name for p in folder.iterdir() if p.is_file()) == ["featurizer.json", "linear.json", "meta.json"]
     assert store.kind(outcome.version) == "linear"
     assert ActiveModelScorer(root).version == outcome.version
+
+
+def test_a_type_never_trained_on_is_caught_and_named_other(trained):
+    from tierwatch.detector_eval import leave_one_type_out
+
+    _, _, examples, split = trained
+    loto = leave_one_type_out(examples, split, 0, types=["loan_credit"])
+    ours = loto["linear"]["loan_credit"]
+    assert ours["n"] >= 100
+    assert ours["recall"] >= 0.9
+    assert ours["roc_auc_vs_real_sms"] >= 0.99
+    assert ours["named_other"] >= 0.2  # a new pattern is named as such, not forced into an old type
+    assert loto["baseline"]["loan_credit"]["n"] == ours["n"]

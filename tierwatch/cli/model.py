@@ -67,7 +67,7 @@ def train(use: str, models_dir: Path | None, data_dir: Path | None, no_real: boo
 
     root = models_dir or _default_models_dir()
     if kind == "linear":
-        _train_linear(use, root, None if no_real else (data_dir or _default_data_dir()), seed, activate)
+        _train_linear(use, root, None if no_real else (data_dir or _default_data_dir()), seed, activate, generalisation)
         return
     if use == "incident":
         outcome = train_incident(root, synthetic, seed, activate=activate)
@@ -81,14 +81,15 @@ def train(use: str, models_dir: Path | None, data_dir: Path | None, no_real: boo
     click.echo(f"evaluation: {outcome.page}")
 
 
-def _train_linear(use: str, root: Path, data_dir: Path | None, seed: int, activate: bool) -> None:
+def _train_linear(use: str, root: Path, data_dir: Path | None, seed: int, activate: bool, generalisation: bool) -> None:
     from tierwatch.detector_eval import train_linear_version
 
     if use != "report":
         raise click.ClickException("--kind linear is a report model; use --use report")
     if data_dir is None:
         raise click.ClickException("--kind linear trains on the real datasets: pass --data-dir (none found)")
-    outcome = train_linear_version(root, data_dir, seed, activate=activate, log=lambda m: click.echo(m, err=True))
+    outcome = train_linear_version(root, data_dir, seed, activate=activate, generalisation=generalisation,
+                                   log=lambda m: click.echo(m, err=True))
     _print_linear(outcome.evaluation)
     click.echo(f"registered {outcome.version}{' (active)' if outcome.activated else ''}")
     click.echo(f"evaluation: {outcome.page}")
@@ -118,7 +119,7 @@ def evaluate(version: str | None, models_dir: Path | None, data_dir: Path | None
     if chosen and _checked(store.kind, chosen) == LINEAR:
         from tierwatch.detector_eval import evaluate_stored
 
-        doc, page = evaluate_stored(root, chosen, data_dir)
+        doc, page = _checked(lambda: evaluate_stored(root, chosen, data_dir, generalisation=generalisation))
         _print_linear(doc)
         click.echo(f"evaluation: {page}")
         return
