@@ -22,7 +22,7 @@ from tierwatch.core.db import ID_MAX
 from tierwatch.core.errors import Invalid
 from tierwatch.registry.passwords import MAX_LENGTH, MIN_LENGTH, password_problem
 from tierwatch.registry.vocab import (
-    FILING_FIELDS, MAX_JUSTIFICATION, QUESTIONS, Question,
+    FILING_FIELDS, MAX_JUSTIFICATION, MIN_JUSTIFICATION, QUESTIONS, Question,
 )
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -158,6 +158,28 @@ def missing_for_submission(fields: dict[str, Any]) -> list[dict[str, str]]:
         value = fields.get(name)
         if value is None or value == "" or (value == [] and name not in MAY_BE_EMPTY):
             errors.append({"field": name, "message": "required before submission"})
+    return errors
+
+
+def justification_errors(answers: dict[str, Any], justifications: dict[str, Any]) -> list[dict[str, str]]:
+    """Answers and written reasons that do not go together, for questions with an exemption
+    answer: an exemption claimed without a justification of MIN_JUSTIFICATION characters (the
+    rules would not apply it), or a justification beside an answer that claims none (it would
+    be kept on the record, explaining nothing). Errors are named justifications.<question>."""
+    errors = []
+    for code, q in QUESTIONS.items():
+        if not q.justify:
+            continue
+        text = (justifications.get(code) or "").strip()
+        claimed = answers.get(code) in q.justify
+        if claimed and len(text) < MIN_JUSTIFICATION:
+            errors.append({"field": f"justifications.{code}", "code": "justification.missing",
+                           "message": f"an answer claiming an exemption needs a written justification "
+                                      f"of at least {MIN_JUSTIFICATION} characters"})
+        elif text and not claimed:
+            errors.append({"field": f"justifications.{code}", "code": "justification.not_claimed",
+                           "message": "a written justification is only given for an answer claiming an "
+                                      "exemption: clear it, or choose that answer"})
     return errors
 
 

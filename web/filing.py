@@ -4,8 +4,10 @@ SECTIONS names the steps and which fields each asks; every field is rendered by 
 APPLICATION_FIELDS (text, number, yes/no, one code, several codes, a list, the models table),
 so a field added to the vocabulary appears without touching the views: a field no section
 names is asked in the last step, "More questions", worded from the vocabulary's own question
-text when it has one (registry.vocab.QUESTIONS). Input is validated by the API's model
-(registry.schemas.ApplicationFields) and its errors are pinned beside the fields.
+text when it has one (registry.vocab.QUESTIONS). A question with exemption answers
+(Question.justify) has its written justification asked right below it, saved into the filing's
+`justifications`. Input is validated by the API's model (registry.schemas.ApplicationFields) and
+registry.schemas.justification_errors, and the errors are pinned beside the fields.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from wtforms import Form as PlainForm
 from wtforms.validators import Length
 
 from tierwatch.registry import vocab
+from tierwatch.registry.schemas import justification_errors
 from tierwatch.registry.vocab import APPLICATION_FIELDS
 from tierwatch.web.forms import BaseForm, CheckboxesField, options
 from tierwatch.web.i18n import current_language
@@ -44,8 +47,24 @@ SECTIONS: tuple[Section, ...] = (
     Section("use", _l("Capabilities and domain"), ("capabilities", "domain")),
     Section("reach", _l("Scale, regions and audiences"), ("monthly_active_users", "regions", "audiences")),
     Section("data", _l("Personal information"), ("personal_info", "cross_border_transfer")),
-    Section("safeguards", _l("Safeguards"), ("public_opinion_attributes", "human_oversight", "content_labelling",
-                                             "security_assessment_done")),
+    Section("safeguards", _l("Safeguards"), ("public_opinion_attributes", "cac_algorithm_filing", "human_oversight",
+                                             "content_labelling", "security_assessment_done")),
+    # The tiering rules' questions, a few short steps instead of one long one.
+    Section("who", _l("Who uses it"), ("offered_to_public", "intended_purpose", "annex_i_product", "safety_component",
+                                       "interacts_with_people", "public_interest_text", "human_editorial_control"),
+            _l("Who the service is for, what it is used for, and whether it talks to people.")),
+    Section("biometrics", _l("Biometrics and emotions"),
+            ("rbi_remote", "rbi_real_time", "rbi_public_spaces", "rbi_law_enforcement", "rbi_exception",
+             "biometric_verification_only", "biometric_categorisation_sensitive", "infers_emotions",
+             "emotion_settings", "emotion_medical_or_safety"),
+            _l("Recognising people by their face, voice or other biometric data, and reading their emotions.")),
+    Section("practices", _l("Practices the laws restrict"),
+            ("manipulative_techniques", "exploits_vulnerabilities", "social_scoring", "crime_prediction_profiling",
+             "untargeted_face_scraping", "profiling", "differential_pricing", "edits_real_persons"),
+            _l("Practices the EU AI Act prohibits or the Chinese provisions restrict.")),
+    Section("exemptions", _l("Exemptions claimed"), ("art6_3_exemption", "fraud_detection_only"),
+            _l("An exemption applies only on an explicit answer with a written justification, and a regulator "
+               "reviews every claim.")),
 )
 MORE = Section("questions", _l("More questions"), (), _l("Questions the tiering rules ask about the service."))
 
@@ -71,6 +90,8 @@ FIELD_TEXT: dict[str, tuple[Any, Any]] = {
     "security_assessment_done": (_l("Has a security assessment been done?"), None),
 }
 LONG_TEXT = frozenset({"description", "scenario"})
+JUSTIFIED: dict[str, Any] = {code: q for code, q in QUESTIONS.items() if q.justify}  # questions with exemption answers
+JUSTIFICATION = "_justification"  # suffix of the form field holding a question's written justification
 YES, NO = "yes", "no"
 MODEL_ROWS = 3  # empty rows offered beyond the models already filed
 
@@ -118,6 +139,31 @@ def hint_for(name: str) -> str | None:
     return _pick(question.help) if question is not None else None
 
 
+def justification_label(question: str) -> str:
+    """"Written justification (if you answer: ...)", naming the answers that claim the exemption."""
+    q = JUSTIFIED[question]
+    claimed = [code for code in (q.choices or {}) if code in q.justify]
+    if len(claimed) > 1:  # several long answers make a label no phone can show: the hint says it
+        return str(_l("Written justification (if your answer claims an exemption)"))
+    return str(_l("Written justification (if you answer: %(answers)s)",
+                  answers="、".join(code_label(question, code) for code in claimed)))
+
+
+def justification_hint(question: str) -> str:
+    return _pick(JUSTIFIED[question].justification)
+
+
+def stored_justification(fields: dict[str, Any], question: str) -> str | None:
+    return (fields.get("justifications") or {}).get(question) or None
+
+
+def shows_justification(fields: dict[str, Any], question: str) -> bool:
+    """The review lists a justification where one is asked (an exemption claimed) or given."""
+    if question not in JUSTIFIED:
+        return False
+    return stored_value(fields, question) in JUSTIFIED[question].justify or bool(stored_justification(fields, question))
+
+
 def choices_for(name: str) -> list[tuple[str, str]]:
     labels = APPLICATION_FIELDS[name][1] or {}
     return [(code, _pick(pair)) for code, pair in labels.items()]
@@ -156,10 +202,25 @@ def _field(name: str) -> Field:
 
 
 def form_class(step: Section) -> type[BaseForm]:
-    """A Flask-WTF form with the step's fields (CSRF included)."""
-    attrs: dict[str, Any] = {name: _field(name) for name in step.fields}
-    attrs["FIELD_OF"] = {name: name for name in step.fields}
+    """A Flask-WTF form with the step's fields (CSRF included); a question with exemption
+    answers is followed by its justification's text area (fields keep the order created)."""
+    attrs: dict[str, Any] = {}
+    field_of: dict[str, str] = {}
+    for name in step.fields:
+        attrs[name] = _field(name)
+        field_of[name] = name
+        if name in ANSWER_FIELDS:
+            field_of[f"answers.{name}"] = name
+        if name in JUSTIFIED:
+            attrs[name + JUSTIFICATION] = TextAreaField(justification_label(name), description=justification_hint(name),
+                                                        render_kw={"rows": 4})
+            field_of[f"justifications.{name}"] = name + JUSTIFICATION
+    attrs["FIELD_OF"] = field_of
     return type(f"{step.key.title()}Form", (BaseForm,), attrs)
+
+
+def is_justification(field_name: str) -> bool:
+    return field_name.endswith(JUSTIFICATION) and field_name.removesuffix(JUSTIFICATION) in JUSTIFIED
 
 
 def stored_value(fields: dict[str, Any], name: str) -> Any:
@@ -184,6 +245,8 @@ def form_data(step: Section, fields: dict[str, Any]) -> dict[str, Any]:
             out[name] = "" if value is None else str(value)
         else:
             out[name] = value
+        if name in JUSTIFIED:
+            out[name + JUSTIFICATION] = stored_justification(fields, name) or ""
     return out
 
 
@@ -209,7 +272,14 @@ def model_input(step: Section, form: BaseForm) -> dict[str, Any]:
             data.setdefault("answers", {})[name] = value
         else:
             data[name] = value
+        if name in JUSTIFIED:  # an empty text area clears the justification
+            data.setdefault("justifications", {})[name] = (form[name + JUSTIFICATION].data or "").strip() or None
     return data
+
+
+def check_input(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Errors between the step's answers and their justifications (both are on the step)."""
+    return justification_errors(data.get("answers") or {}, data.get("justifications") or {})
 
 
 def display_value(name: str, value: Any) -> str:

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from tierwatch.core.errors import Invalid
 from tierwatch.registry.passwords import MAX_LENGTH, MIN_LENGTH
+from tierwatch.registry.vocab import MIN_JUSTIFICATION
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -54,6 +55,10 @@ DOMAIN_MESSAGES = {
     "password.repetitive": (_l("Do not repeat one or two characters."), {}),
     "password.sequence": (_l("Do not use a plain sequence of keys."), {}),
     "password.unchanged": (_l("The new password must differ from the current one."), {}),
+    "justification.missing": (_l("This answer claims an exemption: explain it in at least %(n)s characters."),
+                              {"n": MIN_JUSTIFICATION}),
+    "justification.not_claimed": (_l("Write a justification only when your answer claims the exemption: clear this, "
+                                     "or change the answer."), {}),
 }
 
 

@@ -66,7 +66,7 @@ def raised(live_server) -> int:
         "description": f"自称安心贷客服，说我的贷款账户被冻结，要求转账到安全账户解冻 {i}", "channel": "phone",
         "app_name": "安心贷", "region": region, "identifiers": {"phones": [PHONE]},
         "reported_at": (now - timedelta(minutes=5 + i)).isoformat()}) for i, region in enumerate(regions)]
-    submit_many(c.bus, reports, c.settings.intake)
+    submit_many(c.bus, reports, c.settings.intake, c.report_keys.tracking)
     stop = threading.Event()
     worker = threading.Thread(target=build_worker(c, stop).run, daemon=True)
     worker.start()

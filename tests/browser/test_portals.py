@@ -120,11 +120,22 @@ def test_a_filing_from_sign_up_to_approval_override_and_a_new_rule_set(browser, 
     check(page, "security_assessment_done", "no")
     visit.shot("wizard-safeguards")
     page.get_by_role("button", name="保存并继续").click()
-    # --- the tiering rules' own questions (issue 14): a few answered, the rest left for review
+    # --- the tiering rules' own questions (issue 14), a few short steps: some answered, the rest
+    # left for review
+    assert page.locator("main h2").first.inner_text() == "服务对象与用途"
     check(page, "offered_to_public", "public")
     check(page, "interacts_with_people", "yes")
+    visit.shot("wizard-who")
+    page.get_by_role("button", name="保存并继续").click()
+    assert page.locator("main h2").first.inner_text() == "生物特征与情绪识别"
+    visit.shot("wizard-biometrics")
+    page.get_by_role("button", name="保存并继续").click()
+    assert page.locator("main h2").first.inner_text() == "法律限制的做法"
     check(page, "edits_real_persons", "yes")
-    visit.shot("wizard-questions")
+    visit.shot("wizard-practices")
+    page.get_by_role("button", name="保存并继续").click()
+    assert page.locator("main h2").first.inner_text() == "主张的豁免"
+    visit.shot("wizard-exemptions")
     page.get_by_role("button", name="保存并继续").click()
 
     # --- review: the tier preview, then submit
@@ -169,7 +180,8 @@ def test_a_filing_from_sign_up_to_approval_override_and_a_new_rule_set(browser, 
         page.get_by_role("link", name="安全保障").click()
         check(page, "security_assessment_done", "yes")
         page.get_by_role("button", name="保存并继续").click()
-        page.get_by_role("button", name="保存并继续").click()  # the rules' questions, answered before
+        for _step in range(4):  # the rules' questions, answered before
+            page.get_by_role("button", name="保存并继续").click()
         assert "从第 1 版到第 2 版的变更" not in page.content()  # the review page shows no diff
         page.get_by_role("button", name="提交监管部门").click()
         assert "从第 1 版到第 2 版的变更" in page.content()
@@ -515,3 +527,47 @@ def test_a_regulator_publishes_a_warning_decides_a_tier_review_and_reads_the_com
         review = uow.session.get(TierReview, alert_world["review"])
         assert (review.status, review.decided_tier) == ("decided", "high")
         assert tiering.effective_tier(uow, alert_world["app"], review.jurisdiction).tier == "high"
+
+
+FRAUD_REASON = "只对支付交易流水做欺诈模式检测，命中结果交反欺诈团队人工核查，从不用于信用评估或授信决定。"
+
+
+def test_a_company_claims_an_exemption_with_its_written_justification(portal, visit):
+    """The exemption step on a phone: the claim without a justification is refused beside the
+    text area (as the field is left, and on save), then saved with it; the review shows both."""
+    from tierwatch.registry import service
+    from tierwatch.registry.schemas import CreateApplicationIn
+    from tests.unit.registry.factories import full_fields
+
+    with portal.container.uow() as uow:
+        app = service.create_application(uow, portal.world.a, CreateApplicationIn(**full_fields(
+            name="支付反欺诈监测", domain="finance", capabilities=["decision_making", "detection"],
+            description="对支付交易实时打分，拦截疑似盗刷和电信诈骗转账。")))
+        uow.commit()
+        app_id = app.id
+    page = visit.page
+    sign_in(page, "a@example.cn")
+    page.goto(f"/company/applications/{app_id}/edit/exemptions")
+    assert page.locator("main h2").first.inner_text() == "主张的豁免"
+    check(page, "art6_3_exemption", "none")
+    check(page, "fraud_detection_only", "yes")
+    box = page.get_by_label("书面理由（如您回答：是）")
+    box.fill("只做反欺诈")
+    page.keyboard.press("Tab")  # leaving the field: the server checks, nothing is saved
+    error = page.locator("#fraud_detection_only_justification-error")
+    error.wait_for()
+    assert "至少 20 个字" in error.inner_text()
+    visit.shot("exemption-inline-error")
+    page.get_by_role("button", name="保存并继续").click()
+    assert "至少 20 个字" in page.locator("#fraud_detection_only_justification-error").inner_text()
+    assert "书面理由" in page.get_by_role("alert").inner_text()
+    visit.shot("exemption-needs-justification")
+    page.get_by_label("书面理由（如您回答：是）").fill(FRAUD_REASON)
+    page.get_by_role("button", name="保存并继续").click()
+    assert h1(page).startswith("核对并提交")
+    claimed = page.locator("#review-exemptions").locator("xpath=..")
+    assert "书面理由" in claimed.inner_text() and FRAUD_REASON in claimed.inner_text()
+    visit.shot("review-with-exemption-justification")
+    page.goto(f"/company/applications/{app_id}/edit/exemptions")
+    assert page.get_by_label("书面理由（如您回答：是）").input_value() == FRAUD_REASON
+    assert_clean(visit)

@@ -49,7 +49,7 @@ def test_threshold_fires_from_the_stream_once(migrated_sqlite: str, tmp_path: Pa
                                          "reporter_contact": {"phone": "13700000000"},
                                          "reported_at": (now - timedelta(seconds=20)).isoformat()})
                    for amount, phone in ((80000.0, "+8613600000001"), (1000.0, "+8613600000002"))]
-        submit_many(c.bus, reports, c.settings.intake)
+        submit_many(c.bus, reports, c.settings.intake, c.report_keys.tracking)
         stop = threading.Event()
         worker = build_worker(c, stop)
         thread = threading.Thread(target=worker.run, kwargs={"exit_when_idle": 1.0})

@@ -141,7 +141,7 @@ def test_a_tier_change_reaches_the_indexed_reports_and_the_alert_thresholds(cont
                                      "app_name": "安心贷", "identifiers": {"phones": [PHONE]},
                                      "reported_at": (now - timedelta(minutes=10 + i)).isoformat()})
                for i in range(3)]
-    submit_many(c.bus, reports, c.settings.intake)
+    submit_many(c.bus, reports, c.settings.intake, c.report_keys.tracking)
     ids = [r.report_id for r in reports]
     run_worker_until(c, lambda: all(tier_in_index(c, i) == "low" for i in ids))
 

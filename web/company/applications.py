@@ -86,7 +86,7 @@ def edit_application(app_id: int, step_key: str) -> Any:
     form = form_type() if request.method == "POST" else form_type(data=filing.form_data(step, service.version_fields(version)))
     if form.validate_on_submit():
         try:
-            data = validate(ApplicationFields, filing.model_input(step, form))
+            data = _checked(step, form)
             service.update_application(uow, _actor(), app_id, data)
         except Invalid as exc:
             form.pin_errors(localise(exc.errors))
@@ -96,6 +96,19 @@ def edit_application(app_id: int, step_key: str) -> Any:
             return redirect(_after_save(app_id, step), 303)
     return render_template("company/wizard.html", form=form, step=step, steps=filing.sections(), app=app,
                            filing=filing), 422 if form.errors else 200
+
+
+def _checked(step: filing.Section, form: BaseForm) -> ApplicationFields:
+    """The step as the API's input, with answers and their justifications checked together."""
+    raw = filing.model_input(step, form)
+    problems = filing.check_input(raw)
+    try:
+        data = validate(ApplicationFields, raw)
+    except Invalid as exc:
+        raise Invalid([*exc.errors, *problems]) from None  # every error of the step at once
+    if problems:
+        raise Invalid(problems)
+    return data
 
 
 @bp.post("/applications/check/<step_key>")
@@ -109,11 +122,13 @@ def check_step(step_key: str) -> Any:
         abort(400)
     errors: list[dict[str, str]] = []
     try:
-        model = CreateApplicationIn if step_key == filing.sections()[0].key else ApplicationFields
-        validate(model, filing.model_input(step, form))
+        if step_key == filing.sections()[0].key:
+            validate(CreateApplicationIn, filing.model_input(step, form))
+        else:
+            _checked(step, form)
     except Invalid as exc:
         errors = [{"field": form.field_for(e["field"]) or e["field"], "message": e["message"]} for e in localise(exc.errors)]
-    return jsonify({"fields": list(step.fields), "errors": errors})
+    return jsonify({"fields": [f.name for f in form if f.name != "csrf_token"], "errors": errors})
 
 
 def _after_save(app_id: int, step: filing.Section) -> str:
