@@ -32,6 +32,11 @@ ARTEFACTS = {
     "report": ("meta.json", "featurizer.json", "heads.json", "reference.json", "scam.ubj", "scam_type.ubj", "ai_technique.ubj"),
     "incident": ("meta.json", "featurizer.json", "heads.json", "severity.ubj"),
 }
+# A use may hold models of another kind than its default, with their own files; the kind is
+# recorded with the version, so activation and loading stay the same for every kind.
+KIND_ARTEFACTS = {
+    ("report", "linear"): ("meta.json", "featurizer.json", "linear.json"),
+}
 _VERSION = re.compile(r"^[a-z]+-\d{8}T\d{6}-[0-9a-f]{6}(?:-\d+)?$")
 
 
@@ -57,10 +62,12 @@ class ModelStore:
         _atomic_write(self._index_path(), json.dumps(index, ensure_ascii=False, indent=2).encode())
 
     # --- saving ------------------------------------------------------------------------------
-    def save(self, use: str, artefacts: dict[str, bytes], meta: dict) -> str:
+    def save(self, use: str, artefacts: dict[str, bytes], meta: dict, kind: str | None = None) -> str:
         if use not in ARTEFACTS:
             raise ModelStoreError(f"unknown use {use!r}; known: {', '.join(ARTEFACTS)}")
-        expected = set(ARTEFACTS[use]) - {"meta.json"}
+        if kind is not None and (use, kind) not in KIND_ARTEFACTS:
+            raise ModelStoreError(f"unknown {use} model kind {kind!r}")
+        expected = set(_names(use, kind)) - {"meta.json"}
         if set(artefacts) != expected:
             raise ModelStoreError(f"{use} model needs exactly {sorted(expected)}, got {sorted(artefacts)}")
         index = self.index()
@@ -71,7 +78,7 @@ class ModelStore:
         while version in index["versions"]:
             n += 1
             version = f"{use}-{now:%Y%m%dT%H%M%S}-{fingerprint}-{n}"
-        meta = {**meta, "version": version, "use": use, "created_at": now.isoformat()}
+        meta = {**meta, "version": version, "use": use, "created_at": now.isoformat(), **({"kind": kind} if kind else {})}
         files = {**artefacts, "meta.json": json.dumps(meta, ensure_ascii=False, indent=2).encode()}
         folder = self.root / use / version
         folder.mkdir(parents=True, exist_ok=False)
@@ -82,6 +89,7 @@ class ModelStore:
             "created_at": meta["created_at"],
             "checksums": {name: _sha256(data) for name, data in files.items()},
             "summary": meta.get("summary", {}),
+            **({"kind": kind} if kind else {}),
         }
         self._write_index(index)
         return version
@@ -98,7 +106,7 @@ class ModelStore:
         use = entry["use"]
         folder = self.root / use / version
         out = {}
-        for name in ARTEFACTS[use]:
+        for name in _names(use, entry.get("kind")):
             path = folder / name
             if path.is_symlink() or not path.is_file():
                 raise ModelStoreError(f"{version}: {name} is missing or not a regular file")
@@ -110,6 +118,10 @@ class ModelStore:
                 raise ModelStoreError(f"{version}: {name} is not an XGBoost UBJSON model; refusing to load")
             out[name] = data
         return out
+
+    def kind(self, version: str) -> str | None:
+        """The version's model kind, or None for the use's default kind."""
+        return self._entry(self.index(), version).get("kind")
 
     def meta(self, version: str) -> dict:
         return json.loads(self.load_files(version)["meta.json"])
@@ -170,6 +182,10 @@ class ModelStore:
         if not _VERSION.match(version or "") or version not in index["versions"]:
             raise ModelStoreError(f"unknown model version {version!r} in {self.root}")
         return index["versions"][version]
+
+
+def _names(use: str, kind: str | None) -> tuple[str, ...]:
+    return KIND_ARTEFACTS[(use, kind)] if kind else ARTEFACTS[use]
 
 
 def _sha256(data: bytes) -> str:

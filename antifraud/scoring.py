@@ -17,10 +17,12 @@ from tierwatch.antifraud.explain import contributions, top_contributions
 from tierwatch.antifraud.features import Prepared, prepare
 from tierwatch.antifraud.heads import set_threads
 from tierwatch.antifraud.incidents import IncidentModel, PreparedIncident, prepare_incident
+from tierwatch.antifraud.linear_model import KIND as LINEAR, LinearReportModel, history_reasons
 from tierwatch.antifraud.model_store import ModelStore
 from tierwatch.antifraud.reputation import ReputationSource
 from tierwatch.antifraud.results import Contribution, IncidentSeverity, Rejected, Score
 from tierwatch.antifraud.saabas import PathTable
+from tierwatch.core.clock import utcnow
 
 __all__ = ["Contribution", "Detector", "IncidentSeverity", "Rejected", "Score"]
 
@@ -30,7 +32,7 @@ CHUNK = 2500  # reports per worker chunk in large batches
 class Detector:
     def __init__(
         self,
-        report_model: ReportModel | None,
+        report_model: ReportModel | LinearReportModel | None,
         report_version: str = "",
         incident_model: IncidentModel | None = None,
         incident_version: str = "",
@@ -40,7 +42,7 @@ class Detector:
         self.incident_model = incident_model
         self.incident_version = incident_version
         # The scam head's decision paths, tabulated once: explanations from leaf indices.
-        self._scam_paths = PathTable(report_model.heads["scam"].booster) if report_model else None
+        self._scam_paths = PathTable(report_model.heads["scam"].booster) if isinstance(report_model, ReportModel) else None
 
     @property
     def version(self) -> str:
@@ -59,7 +61,13 @@ class Detector:
     @classmethod
     def load(cls, models_dir: Path, report_version: str | None, incident_version: str | None = None) -> Detector:
         store = ModelStore(models_dir)
-        report = report_from_files(store.load_files(report_version)) if report_version else None
+        report: ReportModel | LinearReportModel | None = None
+        if report_version:
+            files = store.load_files(report_version)
+            if store.kind(report_version) == LINEAR:
+                report = LinearReportModel.from_files(files)
+            else:
+                report = report_from_files(files)
         incident = IncidentModel.from_files(store.load_files(incident_version)) if incident_version else None
         return cls(report, report_version or "", incident, incident_version or "")
 
@@ -75,6 +83,14 @@ class Detector:
         if self.report_model is None:
             return [Rejected("no active report model") for _ in reports]
         source = _Guarded(reputation) if reputation else None
+        if isinstance(self.report_model, LinearReportModel):
+            if len(reports) < 2 * CHUNK:
+                return self._score_linear(reports, source, explain, top_k)
+            # two threads on chunks: numpy hashing and the sparse products release the GIL
+            chunks = [reports[i : i + CHUNK] for i in range(0, len(reports), CHUNK)]
+            with ThreadPoolExecutor(2) as pool:
+                parts = pool.map(lambda c: self._score_linear(c, source, explain, top_k), chunks)
+                return [r for part in parts for r in part]
         if len(reports) < 2 * CHUNK:
             return self._score_reports(reports, source, explain, top_k, threads=None)
         # Two workers on chunks: while one runs Python validation (holding the GIL) the other
@@ -85,6 +101,23 @@ class Detector:
         with ThreadPoolExecutor(2) as pool:
             parts = pool.map(lambda c: self._score_reports(c, source, explain, top_k, threads=0), chunks)
             return [r for part in parts for r in part]
+
+    def _score_linear(self, reports: list[dict], reputation: _Guarded | None, explain: bool, top_k: int) -> list[Any]:
+        model, version = self.report_model, self.report_version
+        assert isinstance(model, LinearReportModel)
+        results, ok_idx, items = _validate(reports, prepare, Prepared, version)
+        if not items:
+            return results
+        s = model.score_texts([p.text for p in items])
+        reasons = model.explain(s.X, top_k) if explain else None
+        for row, (i, item, p) in enumerate(zip(ok_idx, items, s.probability.tolist())):
+            why = reasons[row] if reasons is not None else []
+            if explain and reputation is not None and item.identifiers:
+                stats = reputation.lookup(list(item.identifiers), item.reported_at or utcnow())
+                why = why + history_reasons(item.identifiers, stats)
+            # the linear kind does not judge AI techniques (no real data label them): None
+            results[i] = Score(p, s.is_scam[row], s.scam_type[row], s.scam_type_probability[row], None, why, version, item.notes)
+        return results
 
     def _score_reports(
         self, reports: list[dict], reputation: _Guarded | None, explain: bool, top_k: int, threads: int | None

@@ -44,6 +44,16 @@ def workload(n: int, data_dir: Path | None) -> tuple[list[dict], InMemoryReputat
     return out, history
 
 
+def model_facts(model) -> dict:
+    """Size of the model: features and trees (XGBoost) or features and heads (linear)."""
+    from tierwatch.antifraud.linear_model import LinearReportModel
+
+    if isinstance(model, LinearReportModel):
+        return {"kind": "linear", "n_features": model.featurizer.n_features, "type_heads": len(model.type_classes)}
+    return {"kind": "xgboost", "n_features": len(model.featurizer.feature_names),
+            "trees": {n: h.booster.num_boosted_rounds() for n, h in model.heads.items()}}
+
+
 def timed(fn, runs: int, cpu: list[float] | None = None) -> list[float]:
     """Wall-clock seconds per run; process CPU seconds (all threads) appended to ``cpu``."""
     times = []
@@ -85,8 +95,7 @@ def main() -> None:
     detector.score_batch(reports[:500])  # warm-up: first-call allocations, thread pools
     results: dict = {
         "model_version": detector.report_version,
-        "n_features": len(detector.report_model.featurizer.feature_names),
-        "trees": {n: h.booster.num_boosted_rounds() for n, h in detector.report_model.heads.items()},
+        **model_facts(detector.report_model),
         "batch": args.batch,
         "runs": args.runs,
         "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),

@@ -102,6 +102,9 @@ def detector_drift(container: Container) -> bool:
     version = store.active("report")
     if version is None:
         return False
+    if store.kind(version) == "linear":
+        log.info("detector drift: %s is a linear model; its drift reference is not built yet", version)
+        return False
     with container.uow() as uow:
         ids = list(uow.session.scalars(
             sa.select(Report.report_id).where(

@@ -22,15 +22,17 @@ class Split:
     test: np.ndarray
 
 
-def build_corpus(data_dir: Path | None, synthetic: int = 6000, seed: int = 0) -> list[Example]:
+def build_corpus(data_dir: Path | None, synthetic: int = 6000, seed: int = 0, real_ham: bool = False) -> list[Example]:
     """Real negatives and positives (without the CMCC fraud subtypes, kept for generalisation
     tests) plus ``synthetic`` generated reports; duplicate texts are kept once, conflicting
-    labels dropped."""
+    labels dropped. ``real_ham`` adds the real legitimate SMS of cn_sms_ham (hard negatives)."""
     examples: list[Example] = []
     if data_dir is not None and datasets.available(data_dir):
         examples += datasets.load_telecom(data_dir, seed)
         examples += [e for e in datasets.load_cmcc(data_dir, seed) if not e.is_scam]
         examples += datasets.load_uci(data_dir)
+        if real_ham and (data_dir / datasets.CN_HAM).is_dir():
+            examples += datasets.load_real_ham(data_dir, seed)
     if synthetic:
         examples += generate_reports(synthetic, seed)
     return dedupe(examples)

@@ -21,6 +21,15 @@ from tierwatch.antifraud.vocab import SCAM_TYPES
 TELECOM = "telecom_fraud_texts_5"
 CMCC = "cmcc_sms_spam_subtypes"
 UCI = "uci_sms_spam"
+CN_HAM = "cn_sms_ham"
+MUDOU = "mudou_sms"
+# Look-alike categories of legitimate SMS: the false-positive rate is reported for each.
+LOOKALIKE_CUES = {
+    "verification_code": re.compile(r"验证码|校验码|动态码|动态密码|激活码|确认码"),
+    "bank": re.compile(r"银行|信用卡|储蓄卡|借记卡|尾号\d{3,4}|网银|账户|余额|转账|还款"),
+    "courier": re.compile(r"快递|包裹|物流|派件|取件|签收|运单|顺丰|圆通|中通|申通|韵达|菜鸟|驿站|EMS"),
+    "customer_service": re.compile(r"客服|热线|售后|退款|理赔|投诉"),
+}
 
 TELECOM_TYPES = {
     "1": "impersonate_authority",
@@ -153,6 +162,36 @@ def load_uci(data_dir: Path, label: str = "ham") -> list[Example]:
             tag, _, text = line.rstrip("\n").partition("\t")
             if tag == label:
                 out.append(Example(_report(text, UCI), 0, source=UCI, subset=tag))
+    return out
+
+
+def lookalike_of(text: str) -> tuple[str, ...]:
+    return tuple(name for name, pattern in LOOKALIKE_CUES.items() if pattern.search(text))
+
+
+def load_real_ham(data_dir: Path, seed: int = 0, max_ordinary: int | None = 15_000) -> list[Example]:
+    """Real legitimate Chinese SMS (cn_sms_ham: a China Mobile sample and one real inbox of bank,
+    payment, code, carrier and order notices), the hard negatives. Subset "indexed" marks the
+    rows of the set's look-alike keyword index; tags carry the look-alike categories. Ordinary
+    cn_sms_ham rows beyond ``max_ordinary`` are left out (a seeded sample), to bound training time."""
+    rng = random.Random(seed)  # nosec B311 # reproducible sampling of training data; not security
+    folder = data_dir / CN_HAM
+    out: list[Example] = []
+    for name, source, index in (("cn_sms_ham.csv", CN_HAM, "hard_negatives_index.csv"), ("mudou_sms.csv", MUDOU, "mudou_hard_negatives_index.csv")):
+        indexed = {int(r["row"]) for r in _csv_rows(folder / index)}
+        rows = []
+        for i, row in enumerate(_csv_rows(folder / name)):
+            text = row["text"].strip()
+            if row["label"] != "ham" or not text:
+                continue
+            text = unmask(text, rng)
+            subset = "indexed" if i in indexed else "ordinary"
+            rows.append(Example(_report(text, source), 0, source=source, subset=subset, tags={"lookalike": list(lookalike_of(text))}))
+        ordinary = [e for e in rows if e.subset == "ordinary"]
+        if source == CN_HAM and max_ordinary is not None and len(ordinary) > max_ordinary:
+            keep = {id(e) for e in rng.sample(ordinary, max_ordinary)}
+            rows = [e for e in rows if e.subset == "indexed" or id(e) in keep]
+        out += rows
     return out
 
 

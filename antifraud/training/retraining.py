@@ -12,6 +12,7 @@ from sklearn.metrics import average_precision_score
 
 from tierwatch.antifraud.bundle import ReportModel, report_artefacts, report_from_files
 from tierwatch.antifraud.features import Prepared, prepare
+from tierwatch.antifraud.linear_model import KIND as LINEAR
 from tierwatch.antifraud.model_store import ModelStore
 from tierwatch.antifraud.reputation import InMemoryReputation, ReputationSource
 from tierwatch.antifraud.service import latest_labels, sync_model_versions
@@ -50,6 +51,11 @@ def retrain_from_labels(
 
     ``fetch_reports`` maps report ids to report dicts (the monitoring store provides it).
     """
+    active = ModelStore(models_dir).active("report")
+    if active and ModelStore(models_dir).kind(active) == LINEAR:
+        # the comparison below scores XGBoost models; a linear model is retrained with
+        # `tierwatch model train --kind linear` and compared on its served-path evaluation
+        return RetrainResult(None, False, f"active report model {active} is linear: retraining from labels covers XGBoost models only")
     with uow:
         labels = [(l.report_id, l.is_scam, l.scam_type, l.ai_technique) for l in latest_labels(uow.session)]
     reports = fetch_reports([rid for rid, *_ in labels])

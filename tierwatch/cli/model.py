@@ -59,11 +59,16 @@ def model() -> None:
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--activate/--no-activate", default=False, help="Activate the new model (the first one always is).")
 @click.option("--generalisation/--no-generalisation", default=False, help="Also run the leave-one-type-out retraining checks.")
-def train(use: str, models_dir: Path | None, data_dir: Path | None, no_real: bool, synthetic: int, seed: int, activate: bool, generalisation: bool) -> None:
+@click.option("--kind", type=click.Choice(["xgboost", "linear"]), default="xgboost", show_default=True,
+              help="Report model kind: linear = content-only detector, evaluated on the served path (needs real data).")
+def train(use: str, models_dir: Path | None, data_dir: Path | None, no_real: bool, synthetic: int, seed: int, activate: bool, generalisation: bool, kind: str) -> None:
     """Train a model, evaluate it beside the baseline and register it."""
     from tierwatch.antifraud.training.pipeline import Corpus, train_incident, train_report
 
     root = models_dir or _default_models_dir()
+    if kind == "linear":
+        _train_linear(use, root, None if no_real else (data_dir or _default_data_dir()), seed, activate, generalisation)
+        return
     if use == "incident":
         outcome = train_incident(root, synthetic, seed, activate=activate)
     else:
@@ -76,6 +81,27 @@ def train(use: str, models_dir: Path | None, data_dir: Path | None, no_real: boo
     click.echo(f"evaluation: {outcome.page}")
 
 
+def _train_linear(use: str, root: Path, data_dir: Path | None, seed: int, activate: bool, generalisation: bool) -> None:
+    from tierwatch.detector_eval import train_linear_version
+
+    if use != "report":
+        raise click.ClickException("--kind linear is a report model; use --use report")
+    if data_dir is None:
+        raise click.ClickException("--kind linear trains on the real datasets: pass --data-dir (none found)")
+    outcome = train_linear_version(root, data_dir, seed, activate=activate, generalisation=generalisation,
+                                   log=lambda m: click.echo(m, err=True))
+    _print_linear(outcome.evaluation)
+    click.echo(f"registered {outcome.version}{' (active)' if outcome.activated else ''}")
+    click.echo(f"evaluation: {outcome.page}")
+
+
+def _print_linear(doc: dict) -> None:
+    from tierwatch.detector_eval import summary
+
+    for key, value in summary(doc).items():
+        click.echo(f"{key:32} {_cell(value)}")
+
+
 @model.command()
 @click.argument("version", required=False)
 @models_dir_option
@@ -84,8 +110,19 @@ def train(use: str, models_dir: Path | None, data_dir: Path | None, no_real: boo
 def evaluate(version: str | None, models_dir: Path | None, data_dir: Path | None, generalisation: bool) -> None:
     """Evaluate a report model (default: the active one) beside a fresh baseline; writes
     evaluation.json and index.html under the model's folder."""
+    from tierwatch.antifraud.linear_model import KIND as LINEAR
     from tierwatch.antifraud.training.pipeline import evaluate_version
 
+    root = models_dir or _default_models_dir()
+    store = ModelStore(root)
+    chosen = version or store.active("report")
+    if chosen and _checked(store.kind, chosen) == LINEAR:
+        from tierwatch.detector_eval import evaluate_stored
+
+        doc, page = _checked(lambda: evaluate_stored(root, chosen, data_dir, generalisation=generalisation))
+        _print_linear(doc)
+        click.echo(f"evaluation: {page}")
+        return
     try:
         doc, page = evaluate_version(models_dir or _default_models_dir(), version, data_dir, generalisation=generalisation)
     except (ModelStoreError, ValueError) as exc:
@@ -194,6 +231,10 @@ def score(reports: object, models_dir: Path | None, drift: bool) -> None:
     if detector is None or detector.report_model is None:
         raise click.ClickException("no active report model; run `tierwatch model train` first")
     if drift:
+        from tierwatch.antifraud.bundle import ReportModel
+
+        if not isinstance(detector.report_model, ReportModel):
+            raise click.ClickException("drift reports are made for XGBoost report models only; the active one is linear")
         click.echo(json.dumps(drift_report(detector.report_model, detector.report_version, rows).to_json(), indent=2))
         return
     for result in detector.score_batch(rows):

@@ -44,3 +44,20 @@ def test_drift_job_without_an_active_model_raises_no_alert(container: Container)
 
 def test_supervision_job_runs_on_an_empty_registry(container: Container) -> None:
     assert wiring.supervision_tasks(container) == (0, 0)
+
+
+def test_drift_job_skips_an_active_linear_model(container: Container) -> None:
+    import numpy as np
+
+    from tierwatch.antifraud.content_features import ContentFeaturizer
+    from tierwatch.antifraud.content_text import phrase_bucket
+    from tierwatch.antifraud.cues import CUES
+    from tierwatch.antifraud.linear_model import LinearReportModel
+    from tierwatch.antifraud.model_store import ModelStore
+
+    f = ContentFeaturizer([phrase_bucket("转账")], ["转账"], [True], [1.0] * (1 + len(CUES)), (2, 3))
+    model = LinearReportModel(f, np.ones(f.n_features), 0.0, (1.0, 0.0), 0.5, ["loan_credit"],
+                              np.zeros((1, f.n_features)), np.zeros(1), 0.5)
+    store = ModelStore(container.settings.models_dir)
+    store.activate(store.save("report", model.artefacts(), {"data_fingerprint": "aa11bb"}, kind="linear"))
+    assert wiring.detector_drift(container) is False

@@ -1,0 +1,157 @@
+"""The linear report detector ("linear" kind in the model store): content features only, a
+logistic scam model with Platt calibration, one-vs-rest type heads with an "other / new pattern"
+cut, and explanations that name content.
+
+Only the text enters the score. The training data carry no real channel, time, reporter type,
+amount or identifier history, so a weight on any of them would be a weight on a data source;
+identifier history is given as context in the explanation and never moves the score.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from tierwatch.antifraud.content_features import ContentFeaturizer
+from tierwatch.antifraud.cues import CUES
+from tierwatch.antifraud.results import Contribution
+
+KIND = "linear"
+FILES = ("featurizer.json", "linear.json")
+OTHER = "other"  # the taxonomy's "other" code, shown as 其他类型 / 新模式 (other / new pattern)
+GROUP_WORDS = {
+    "phone": ("电话号码", "phone number"), "url": ("网址", "URL"), "domain": ("域名", "domain"),
+    "wechat": ("微信号", "WeChat account"), "qq": ("QQ号", "QQ account"), "bank_card": ("银行卡号", "bank card"),
+    "payment": ("收款账户", "payment account"), "alipay": ("支付宝账户", "Alipay account"), "app": ("应用", "app"),
+}
+
+
+@dataclass
+class LinearScores:
+    probability: np.ndarray
+    is_scam: list[bool]
+    scam_type: list[str]
+    scam_type_probability: list[float]
+    X: sp.csr_matrix
+
+
+@dataclass
+class LinearReportModel:
+    featurizer: ContentFeaturizer
+    w: np.ndarray
+    b: float
+    platt: tuple[float, float]
+    threshold: float
+    type_classes: list[str]
+    type_w: np.ndarray  # (types, features)
+    type_b: np.ndarray
+    type_min: float  # below this best-type probability a scam is "other / new pattern"
+    info: dict = field(default_factory=dict)
+
+    # --- scoring --------------------------------------------------------------------------------
+    def margin(self, X: sp.csr_matrix) -> np.ndarray:
+        return np.asarray(X @ self.w).ravel() + self.b
+
+    def calibrate(self, margin: np.ndarray) -> np.ndarray:
+        a, c = self.platt
+        return 1.0 / (1.0 + np.exp(-(a * margin + c)))
+
+    def type_proba(self, X: sp.csr_matrix) -> np.ndarray:
+        z = np.asarray(X @ self.type_w.T) + self.type_b[None, :]
+        return 1.0 / (1.0 + np.exp(-z))
+
+    def type_names(self, pt: np.ndarray) -> list[str]:
+        best = pt.argmax(axis=1)
+        conf = pt[np.arange(len(pt)), best]
+        return [self.type_classes[k] if c >= self.type_min else OTHER for k, c in zip(best.tolist(), conf.tolist())]
+
+    def score_texts(self, texts: list[str]) -> LinearScores:
+        _, X = self.featurizer.transform(texts)
+        p = self.calibrate(self.margin(X))
+        pt = self.type_proba(X)
+        return LinearScores(p, (p >= self.threshold).tolist(), self.type_names(pt), pt.max(axis=1).tolist(), X)
+
+    # --- explanations ---------------------------------------------------------------------------
+    def explain(self, X: sp.csr_matrix, top_k: int = 5, min_weight: float = 0.05) -> list[list[Contribution]]:
+        """Top contributions to the scam margin (weight x weighted presence) among columns a
+        person can read: lexicon words, link / number tokens and analyst cues. Fragments across
+        word boundaries are never named; pronouns, punctuation and missing fields are not features."""
+        f = self.featurizer
+        eligible, cue_of = self._naming()
+        out = []
+        X = X.tocsr()
+        for r in range(X.shape[0]):
+            lo, hi = X.indptr[r], X.indptr[r + 1]
+            cols = X.indices[lo:hi]
+            vals = X.data[lo:hi] * self.w[cols]
+            keep = eligible[cols] & (np.abs(vals) >= min_weight)
+            cols, vals = cols[keep], vals[keep]
+            order = np.argsort(-np.abs(vals), kind="stable")[:top_k]
+            row = []
+            for j, v in zip(cols[order].tolist(), vals[order].tolist()):
+                kind, zh, en = f.feature_label(j)
+                if kind in ("word", "token"):
+                    zh, en = f"文本含有{zh}", f"text contains {en}"
+                    if j in cue_of:
+                        zh, en = f"{cue_of[j][0]}：{zh}", f"{cue_of[j][1]}: {en}"
+                name = f.names[j] if j < f.n_text else f.cue_names[j - f.n_text]
+                row.append(Contribution(f"{kind}:{name}", zh, en, round(v, 4)))
+            out.append(row)
+        return out
+
+    def _naming(self) -> tuple[np.ndarray, dict[int, tuple[str, str]]]:
+        cached = getattr(self, "_naming_cache", None)
+        if cached is None:
+            f = self.featurizer
+            eligible = np.array([f.feature_label(j)[0] != "fragment" for j in range(f.n_features)], dtype=bool)
+            cue_of: dict[int, tuple[str, str]] = {}
+            for k, name in enumerate(f.names):
+                for zh, en, phrases in CUES.values():
+                    if any(ph in name for ph in phrases if not ph.isascii() or name.isascii()):
+                        cue_of[k] = (zh, en)
+                        break
+            cached = (eligible, cue_of)
+            self._naming_cache = cached
+        return cached
+
+    # --- files ----------------------------------------------------------------------------------
+    def artefacts(self) -> dict[str, bytes]:
+        heads = {"kind": KIND, "scam": {"w": self.w.tolist(), "b": self.b}, "platt": list(self.platt),
+                 "threshold": self.threshold, "type_classes": self.type_classes, "type_w": self.type_w.tolist(),
+                 "type_b": self.type_b.tolist(), "type_min": self.type_min, "info": self.info}
+        return {"featurizer.json": _json(self.featurizer.to_json()), "linear.json": _json(heads)}
+
+    @classmethod
+    def from_files(cls, files: dict[str, bytes]) -> LinearReportModel:
+        f = ContentFeaturizer.from_json(json.loads(files["featurizer.json"]))
+        h = json.loads(files["linear.json"])
+        if h.get("kind") != KIND:
+            raise ValueError("linear.json is not a linear report model")
+        w = np.asarray(h["scam"]["w"], dtype=np.float64)
+        type_w = np.asarray(h["type_w"], dtype=np.float64).reshape(len(h["type_classes"]), -1)
+        if len(w) != f.n_features or type_w.shape[1] != f.n_features:
+            raise ValueError("linear model weights do not match its featurizer")
+        return cls(f, w, float(h["scam"]["b"]), (float(h["platt"][0]), float(h["platt"][1])), float(h["threshold"]),
+                   list(h["type_classes"]), type_w, np.asarray(h["type_b"], dtype=np.float64), float(h["type_min"]),
+                   h.get("info", {}))
+
+
+def history_reasons(identifiers: tuple[str, ...], stats: dict[str, Any]) -> list[Contribution]:
+    """Identifier history as context (weight 0: it does not move the score)."""
+    row = []
+    for key, st in sorted(stats.items(), key=lambda kv: -kv[1].count)[:2]:
+        if key not in identifiers or not st.count:
+            continue
+        kind = key.split(":", 1)[0]
+        zh, en = GROUP_WORDS.get(kind, ("联系标识", "identifier"))
+        row.append(Contribution(f"history:{kind}", f"该{zh}此前被举报 {st.count} 次",
+                                f"this {en} was reported {st.count} times before", 0.0))
+    return row
+
+
+def _json(data: object) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
