@@ -24,6 +24,7 @@ def worker(batch_size: int | None, jobs: bool, exit_when_idle: float | None, sta
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("tierwatch.core.bus.kafka").setLevel(logging.WARNING)  # librdkafka's chatter
     logging.getLogger("elastic_transport").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # otherwise two lines per job run, every few seconds
     stats = run_worker(container(), batch_size=batch_size, jobs=jobs, exit_when_idle=exit_when_idle,
                        stats_file=stats_file)
     click.echo(json.dumps({"stored": stats.stored, "duplicates": stats.duplicates,
