@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tierwatch.antifraud.text import (  # the same hash family, batch layout and helpers
-    _BASE, _SALT_WORD, MAX_WORD_CHARS, N_BUCKETS, _bucket, _cat, _mix, encode_batch,
+    _BASE, _SALT_WORD, N_BUCKETS, _bucket, _cat, _mix, encode_batch, word_hashes,
     ngram_text as span_text, unique, unique_inverse,
 )
 
@@ -134,19 +134,9 @@ def ngrams(cp: np.ndarray, sizes: tuple[int, ...] = CHAR_SIZES) -> Iterator[tupl
         if size in sizes:
             idx = np.flatnonzero(ok)
             yield size, idx, np.full(len(idx), size), _bucket(h[idx], _SALT_CHAR[size])
-    latin = (cls == _LATIN).astype(np.int8)
-    edges = np.diff(np.concatenate(([0], latin, [0])))
-    w_start, w_stop = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    w_start, w_stop, hw = word_hashes(cp, cls == _LATIN)
     if len(w_start) == 0:
         return
-    length = np.minimum(w_stop - w_start, MAX_WORD_CHARS)
-    cpad = np.concatenate((cp, np.zeros(MAX_WORD_CHARS, dtype=np.uint32))).astype(np.uint64)
-    hw = np.zeros(len(w_start), dtype=np.uint64)
-    for k in range(MAX_WORD_CHARS):
-        live = length > k
-        if not live.any():
-            break
-        hw[live] = hw[live] * _BASE + cpad[w_start[live] + k]
     yield -1, w_start, w_stop - w_start, _bucket(hw, _SALT_WORD[1])
     if len(w_start) > 1:
         # a bigram only inside one document, and only across separators, not across Han text:

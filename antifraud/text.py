@@ -149,13 +149,11 @@ def _ngrams(cp: np.ndarray, cls: np.ndarray) -> Iterator[tuple[str, np.ndarray, 
     yield from _word_ngrams(cp, cls)
 
 
-def _word_ngrams(cp: np.ndarray, cls: np.ndarray) -> Iterator[tuple[str, np.ndarray, Any, np.ndarray]]:
-    latin = (cls == _LATIN).astype(np.int8)
-    edges = np.diff(np.concatenate(([0], latin, [0])))
-    w_start = np.flatnonzero(edges == 1)
-    w_stop = np.flatnonzero(edges == -1)
-    if len(w_start) == 0:
-        return
+def word_hashes(cp: np.ndarray, latin: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(starts, stops, hashes) of the runs of characters where ``latin`` holds: each word's first
+    MAX_WORD_CHARS code points folded into one uint64 (both detectors' word features)."""
+    edges = np.diff(np.concatenate(([0], latin.astype(np.int8), [0])))
+    w_start, w_stop = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
     length = np.minimum(w_stop - w_start, MAX_WORD_CHARS)
     c64 = np.concatenate((cp, np.zeros(MAX_WORD_CHARS, dtype=np.uint32))).astype(np.uint64)
     h = np.zeros(len(w_start), dtype=np.uint64)
@@ -164,6 +162,13 @@ def _word_ngrams(cp: np.ndarray, cls: np.ndarray) -> Iterator[tuple[str, np.ndar
         if not live.any():
             break
         h[live] = h[live] * _BASE + c64[w_start[live] + k]
+    return w_start, w_stop, h
+
+
+def _word_ngrams(cp: np.ndarray, cls: np.ndarray) -> Iterator[tuple[str, np.ndarray, Any, np.ndarray]]:
+    w_start, w_stop, h = word_hashes(cp, cls == _LATIN)
+    if len(w_start) == 0:
+        return
     yield "w1", w_start, w_stop - w_start, _bucket(h, _SALT_WORD[1])
     if 2 in WORD_NGRAMS and len(w_start) > 1:
         # neighbouring words form a bigram only inside one document (NUL ends a document)
