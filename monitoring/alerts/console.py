@@ -19,7 +19,7 @@ from tierwatch.antifraud import vocab
 from tierwatch.core.actors import Actor
 from tierwatch.core.clock import utcnow
 from tierwatch.core.db import UnitOfWork
-from tierwatch.core.errors import Conflict, Forbidden, NotFound
+from tierwatch.core.errors import Conflict, Forbidden
 from tierwatch.monitoring.alerts import service
 from tierwatch.monitoring.alerts.models import Alert, AlertEvent
 from tierwatch.monitoring.alerts.summary import mask
@@ -37,14 +37,9 @@ CHINA = ZoneInfo("Asia/Shanghai")
 NO_WARNING_FROM = ("pending", "withdrawn")  # nothing an analyst has confirmed yet, or a flap
 
 
-def _read(actor: Actor) -> None:
-    if actor.role not in service.READERS:
-        raise NotFound("no such alert")  # as service.py: companies do not learn that alerts exist
-
-
 def state_counts(uow: UnitOfWork, actor: Actor, f: service.AlertFilter) -> dict[str, int]:
     """Alerts per state under every filter of ``f`` but the state itself."""
-    _read(actor)
+    service.check_reader(actor)
     stmt = (sa.select(Alert.state, sa.func.count()).where(*service.filter_conditions(
         service.AlertFilter(**{**f.__dict__, "states": ()}))).group_by(Alert.state))
     return {state: n for state, n in uow.session.execute(stmt)}
@@ -52,7 +47,7 @@ def state_counts(uow: UnitOfWork, actor: Actor, f: service.AlertFilter) -> dict[
 
 def staff(uow: UnitOfWork, actor: Actor) -> list[User]:
     """Who an alert may be assigned to (the use case accepts the same people)."""
-    _read(actor)
+    service.check_reader(actor)
     return list(uow.session.scalars(sa.select(User).where(User.is_active, User.role.in_(REGULATOR_ROLES))
                                     .order_by(User.name, User.id)))
 
@@ -68,7 +63,7 @@ class LinkedApplication:
 
 def linked_applications(uow: UnitOfWork, actor: Actor, alert: Alert) -> list[LinkedApplication]:
     ids = [int(a) for a in alert.application_ids if str(a).isdigit()]
-    _read(actor)
+    service.check_reader(actor)
     out = []
     for app in uow.session.scalars(sa.select(Application).where(Application.id.in_(ids)).order_by(Application.id)):
         tiers = {row.jurisdiction: row.tier for row in tiering.current_assessments(uow, app.id)}
@@ -79,7 +74,7 @@ def linked_applications(uow: UnitOfWork, actor: Actor, alert: Alert) -> list[Lin
 def campaigns(uow: UnitOfWork, actor: Actor, alert: Alert, reports: list[Report]) -> list[Campaign]:
     """The campaigns of the alert and of its listed reports."""
     ids = {int(c) for c in alert.campaign_ids if str(c).isdigit()} | {r.campaign_id for r in reports if r.campaign_id}
-    _read(actor)
+    service.check_reader(actor)
     return list(uow.session.scalars(sa.select(Campaign).where(Campaign.id.in_(ids)).order_by(Campaign.id)))
 
 

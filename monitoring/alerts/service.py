@@ -43,13 +43,13 @@ LABEL_CHOICES = ("scam", "not_scam", "leave")
 BULK_ACTIONS = ("acknowledge", "assign", "resolve", "false_positive", "escalate", "comment")
 
 
-def _read(actor: Actor) -> None:
+def check_reader(actor: Actor) -> None:
     if actor.role not in READERS:
         raise NotFound("no such alert")  # companies do not learn that alerts exist
 
 
 def _triage(actor: Actor) -> None:
-    _read(actor)
+    check_reader(actor)
     if actor.role not in TRIAGERS:
         raise Forbidden("only analysts (or an administrator) triage alerts")
 
@@ -101,7 +101,7 @@ def filter_conditions(f: AlertFilter) -> list[Any]:
 
 def list_alerts(uow: UnitOfWork, actor: Actor, f: AlertFilter, limit: int = 50, offset: int = 0
                 ) -> tuple[list[Alert], int]:
-    _read(actor)
+    check_reader(actor)
     f.check()
     stmt = sa.select(Alert).where(*filter_conditions(f))
     total = uow.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
@@ -113,7 +113,7 @@ def list_alerts(uow: UnitOfWork, actor: Actor, f: AlertFilter, limit: int = 50, 
 
 
 def get_alert(uow: UnitOfWork, actor: Actor, alert_id: int, *, lock: bool = False) -> Alert:
-    _read(actor)
+    check_reader(actor)
     alert = uow.session.get(Alert, alert_id, with_for_update=lock)
     if alert is None:
         raise NotFound(f"alert {alert_id} not found")
@@ -148,7 +148,7 @@ def alerts_for_application(uow: UnitOfWork, actor: Actor, application_id: int, l
 
     Found through the linked reports' own application (indexed columns on both databases), not
     by searching the alerts' JSON list of application ids, which neither database indexes."""
-    _read(actor)
+    check_reader(actor)
     named = (sa.select(AlertReport.alert_id).join(Report, Report.report_id == AlertReport.report_id)
              .where(Report.application_id == application_id))
     stmt = sa.select(Alert).where(Alert.id.in_(named))
@@ -347,7 +347,7 @@ def create_silence(uow: UnitOfWork, actor: Actor, *, reason: str, expires_at: da
 
 
 def list_silences(uow: UnitOfWork, actor: Actor, *, active_only: bool = True) -> list[AlertSilence]:
-    _read(actor)
+    check_reader(actor)
     stmt = sa.select(AlertSilence).order_by(AlertSilence.id.desc())
     if active_only:
         stmt = stmt.where(AlertSilence.revoked_at.is_(None), AlertSilence.expires_at > utcnow())
@@ -372,7 +372,7 @@ def revoke_silence(uow: UnitOfWork, actor: Actor, silence_id: int) -> AlertSilen
 
 def list_runs(uow: UnitOfWork, actor: Actor, *, rule_id: str | None = None, errors_only: bool = False,
               limit: int = 100, offset: int = 0) -> list[AlertRun]:
-    _read(actor)
+    check_reader(actor)
     stmt = sa.select(AlertRun).order_by(AlertRun.id.desc()).limit(limit).offset(offset)
     if rule_id:
         stmt = stmt.where(AlertRun.rule_id == rule_id)

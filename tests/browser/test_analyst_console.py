@@ -6,51 +6,23 @@ with a tier review of the linked application, drafts a public warning and resolv
 
 from __future__ import annotations
 
-import threading
-import time
-from datetime import timedelta
-from typing import Any
-
 import pytest
 import sqlalchemy as sa
 
 from tierwatch.core.clock import utcnow
-from tierwatch.core.search.common import IndexNotFound
-from tierwatch.monitoring.alerts.cycle import CycleContext, run_cycle
-from tierwatch.monitoring.alerts.models import Alert
-from tierwatch.monitoring.indexing import REPORTS_INDEX
-from tierwatch.monitoring.intake import build_report, submit_many
 from tierwatch.monitoring.public.models import Publication
-from tierwatch.worker import build_worker
+from tests.browser.alert_stream import (
+    BURST, alert_state, comment_on, escalate_with_tier_review, raise_alerts, scam_reports,
+)
 from tests.browser.conftest import assert_clean, open_context, serious_accessibility_findings
 from tests.browser.test_portals import h1, sign_in
-from tests.contract.alert_harness import rule
 from tests.unit.monitoring.test_linking import approved_app
 from tests.unit.registry.factories import activate_shipped_rules
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.kafka, pytest.mark.elasticsearch]
 
 PHONE = "+8613912345678"
-BURST = rule("""
-id: console-burst
-type: frequency
-severity: high
-filter: {match: {kind: scam}}
-group_by: ident_phone
-window: 2h
-threshold: 3
-schedule: {every: 1m, buffer: 0}
-summary_fields: [region]
-""")
 DESK = {"width": 1280, "height": 900}
-
-
-def _indexed(container: Any, report_ids: list[str]) -> bool:
-    try:
-        container.search.refresh(REPORTS_INDEX)
-        return all(container.search.get(REPORTS_INDEX, r) is not None for r in report_ids)
-    except IndexNotFound:  # the worker has not created it yet
-        return False
 
 
 @pytest.fixture(scope="module")
@@ -61,34 +33,9 @@ def raised(live_server) -> int:
     activate_shipped_rules(c)
     app_id, _ = approved_app(c, live_server.world, "安心贷")
     now = utcnow()
-    regions = ["深圳", "东莞", "深圳", "广州"]
-    reports = [build_report("scam", {
-        "description": f"自称安心贷客服，说我的贷款账户被冻结，要求转账到安全账户解冻 {i}", "channel": "phone",
-        "app_name": "安心贷", "region": region, "identifiers": {"phones": [PHONE]},
-        "reported_at": (now - timedelta(minutes=5 + i)).isoformat()}) for i, region in enumerate(regions)]
-    submit_many(c.bus, reports, c.settings.intake, c.report_keys.tracking)
-    stop = threading.Event()
-    worker = threading.Thread(target=build_worker(c, stop).run, daemon=True)
-    worker.start()
-    try:
-        deadline = time.monotonic() + 90
-        while not _indexed(c, [r.report_id for r in reports]):
-            assert time.monotonic() < deadline, "the worker did not index the reports in time"
-            time.sleep(0.3)
-    finally:
-        stop.set()
-        worker.join(timeout=30)
-    with c.session_factory() as session:
-        run_cycle(session, [BURST], now, CycleContext(c.search, evaluator="browser-test"))
-        session.commit()
-        alert = session.scalars(sa.select(Alert).where(Alert.rule_id == "console-burst")).one()
-        assert (alert.group_key, alert.report_count, alert.application_ids) == (PHONE, 4, [str(app_id)])
-        return alert.id
-
-
-def _state(container: Any, alert_id: int) -> str:
-    with container.session_factory() as session:
-        return session.get(Alert, alert_id).state
+    alert = raise_alerts(c, scam_reports(PHONE, ["深圳", "东莞", "深圳", "广州"], now), BURST, now)[PHONE]
+    assert (alert.group_key, alert.report_count, alert.application_ids) == (PHONE, 4, [str(app_id)])
+    return alert.id
 
 
 def test_an_analyst_acknowledges_comments_escalates_and_resolves_an_alert(browser, live_server, raised, request):
@@ -105,14 +52,16 @@ def test_an_analyst_acknowledges_comments_escalates_and_resolves_an_alert(browse
         assert serious_accessibility_findings(page) == []
         analyst.shot("queue")
 
-        # Keyboard: j highlights the first alert, a acknowledges it (through the bulk form).
+        # Keyboard: j highlights the first alert, a acknowledges it (through the bulk form). The
+        # help is shown once the script runs (without it, there are no shortcuts to offer).
+        assert page.locator("details.shortcuts").is_visible()
         page.keyboard.press("j")
         assert page.locator("tr.current").get_attribute("data-alert") == str(raised)
         analyst.shot("queue-highlighted")
         page.keyboard.press("a")
         page.wait_for_load_state()
         assert f"已处理 1 条告警：#{raised}" in page.locator(".flashes").inner_text()
-        assert _state(live_server.container, raised) == "acknowledged"
+        assert alert_state(live_server.container, raised) == "acknowledged"
         analyst.shot("queue-acknowledged")
 
         page.locator(f'tr[data-alert="{raised}"] th a').click()
@@ -120,21 +69,13 @@ def test_an_analyst_acknowledges_comments_escalates_and_resolves_an_alert(browse
         body = page.locator("main").inner_text()
         assert "安心贷" in body and "深圳" in body and "判断依据" in body
         assert page.locator("#act-acknowledge").count() == 0  # acknowledged: not offered again
+        assert page.get_by_text("快捷键：a 确认").is_visible()
         assert serious_accessibility_findings(page) == []
         analyst.shot("alert")
 
-        comment = page.locator("#act-comment")
-        comment.get_by_label("备注").fill("已联系运营商核实该号码，为境外改号")
-        comment.get_by_role("button", name="添加备注").click()
-        assert "已联系运营商核实该号码" in page.locator("#timeline + ol").inner_text()
+        comment_on(page, "已联系运营商核实该号码，为境外改号")
         analyst.shot("commented")
-
-        escalate = page.locator("#act-escalate")
-        escalate.get_by_label("理由").fill("安心贷被大规模冒用，请复核其风险等级")
-        escalate.get_by_label("请监管人员复核所关联应用的风险等级").check()
-        escalate.get_by_role("button", name="升级").click()
-        assert _state(live_server.container, raised) == "escalated"
-        assert "分级复核 #" in page.locator("#timeline + ol").inner_text()
+        escalate_with_tier_review(page, live_server.container, raised, "安心贷被大规模冒用，请复核其风险等级")
         analyst.shot("escalated")
 
         page.get_by_role("button", name="起草公开预警").click()
@@ -145,7 +86,7 @@ def test_an_analyst_acknowledges_comments_escalates_and_resolves_an_alert(browse
         analyst.shot("warning-drafted")
 
         page.locator("#act-resolve").get_by_role("button", name="解决").click()
-        assert _state(live_server.container, raised) == "resolved"
+        assert alert_state(live_server.container, raised) == "resolved"
         facts = page.locator("dl.facts").inner_text()
         assert "已解决" in facts and "确认为诈骗" in facts
         assert [s.get_attribute("id") for s in page.locator("form.triage-step").all()] == ["act-reopen", "act-comment"]

@@ -4,6 +4,7 @@ a migrated database: what the alert tests share."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from datetime import UTC, datetime, timedelta
@@ -106,9 +107,17 @@ class Deployment:
                 AlertRun.rule_id == rule_id, AlertRun.source == "schedule").order_by(AlertRun.window_end)))
 
 
+@contextmanager
+def deployed(search: SearchIndex, database_url: str, tmp_path: Path) -> Iterator[Deployment]:
+    engine = make_engine(database_url)
+    try:
+        yield Deployment(sessionmaker(bind=engine, expire_on_commit=False), search,
+                         KeyRing(tmp_path / "keys", environ={}))
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture
 def deployment(search_index: SearchIndex, migrated_sqlite: str, tmp_path: Path) -> Iterator[Deployment]:
-    engine = make_engine(migrated_sqlite)
-    yield Deployment(sessionmaker(bind=engine, expire_on_commit=False), search_index,
-                     KeyRing(tmp_path / "keys", environ={}))
-    engine.dispose()
+    with deployed(search_index, migrated_sqlite, tmp_path) as d:
+        yield d

@@ -1,5 +1,5 @@
-"""The alert queue: filters (state, severity, rule, rule group, assignee, overdue), sort, counts
-per state, pages, and bulk actions on the ticked alerts. Keyboard shortcuts (j/k/a/e/r) come from
+"""The alert queue: a search box and filters (state, severity, rule, rule group, assignee,
+overdue), sort, counts per state, pages, and bulk actions on the ticked alerts. Keyboard shortcuts (j/k/a/e/r) come from
 static/console.js and drive the same bulk form, so everything works without JavaScript too."""
 
 from __future__ import annotations
@@ -11,10 +11,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from tierwatch.core.actors import Actor
+from tierwatch.core.db import UnitOfWork
 from tierwatch.core.errors import Invalid
 from tierwatch.monitoring.alerts import console, service, triage
 from tierwatch.monitoring.alerts.models import STATES
 from tierwatch.monitoring.alerts.notify import Notifier
+from tierwatch.monitoring.alerts.text_search import MAX_QUERY, alert_ids_matching
 from tierwatch.web.analyst.blueprint import bp
 from tierwatch.web.analyst.forms import BulkForm
 from tierwatch.web.analyst.text import in_language
@@ -47,10 +49,13 @@ def _choice(name: str, allowed: Any) -> str | None:
     return value if value in allowed else None
 
 
-def queue_filter(me: Actor) -> tuple[service.AlertFilter, dict[str, str]]:
+def queue_filter(uow: UnitOfWork, me: Actor) -> tuple[service.AlertFilter, dict[str, str]]:
     """The query string as a filter; a value that is not one of the choices is ignored (as on
-    the regulator's queue). Also returns the filter as the form shows it."""
+    the regulator's queue). Also returns the filter as the form shows it. The search box is
+    the JSON API's ``q``: the same alerts index, the same ways of finding."""
     args = request.args
+    q = " ".join((args.get("q") or "").split())[:MAX_QUERY]
+    ids = alert_ids_matching(uow, me, container_of(current_app).search, q) if q else None
     state = _choice("state", (*STATES, ALL))
     states = triage.WORKING if state is None else () if state == ALL else (state,)
     assignee = args.get("assignee", "")
@@ -61,8 +66,9 @@ def queue_filter(me: Actor) -> tuple[service.AlertFilter, dict[str, str]]:
     group = (args.get("group") or "").strip()[:60] or None
     sort = _choice("sort", SORT_TEXT) or "-opened_at"
     f = service.AlertFilter(states=states, severities=tuple(s for s in [_choice("severity", SEVERITIES)] if s),
-                            rule_id=rule, group=group, assignee_id=assignee_id, overdue=overdue, sort=sort)
-    shown = {"state": state or "", "severity": _choice("severity", SEVERITIES) or "", "rule": rule or "",
+                            rule_id=rule, group=group, assignee_id=assignee_id, overdue=overdue, ids=ids,
+                            sort=sort)
+    shown = {"q": q, "state": state or "", "severity": _choice("severity", SEVERITIES) or "", "rule": rule or "",
              "group": group or "", "assignee": assignee if assignee_id is not None else "",
              "overdue": args.get("overdue", "") if overdue is not None else "", "sort": sort}
     return f, shown
@@ -73,7 +79,7 @@ def queue_filter(me: Actor) -> tuple[service.AlertFilter, dict[str, str]]:
 def alerts() -> str:
     me = actor()
     uow = request_uow()
-    f, shown = queue_filter(me)
+    f, shown = queue_filter(uow, me)
     number = page_number()
     rows, total = service.list_alerts(uow, me, f, PAGE_SIZE, offset(number, PAGE_SIZE))
     staff = console.staff(uow, me)
@@ -85,7 +91,7 @@ def alerts() -> str:
         severities=SEVERITIES, sorts=SORT_TEXT, rules=sorted({r.id for r in rules} | ({f.rule_id} if f.rule_id else set())),
         groups=sorted({r.group for r in rules} | ({f.group} if f.group else set())),
         staff=staff, names={u.id: u.name for u in staff}, bulk=BulkForm().setup(staff),
-        back=request.full_path.rstrip("?"), in_language=in_language)
+        back=request.full_path.rstrip("?"), in_language=in_language, max_query=MAX_QUERY)
 
 
 @bp.post("/alerts/bulk")

@@ -127,7 +127,9 @@ class AlertQuery(BaseModel):
     assignee_id: Id | None = None
     tier: str | None = None
     overdue: Literal["true", "false", "1", "0"] | None = None
-    q: str | None = Field(default=None, description="words of the title, summary or reason (the alerts index)")
+    q: str | None = Field(default=None, description="what an analyst types (the alerts index): words of the title, "
+                          "summary or reason; an identifier however written (phone number, link, account); part of a "
+                          "rule id; a registered application's name or filing number, or an app name from the reports")
     sort: str | None = Field(default=None, description="opened_at, updated_at, severity, id, report_count or "
                                                         "last_match_at; prefix - for descending (default -opened_at)")
 

@@ -11,13 +11,11 @@ from typing import Any
 from flask import current_app, jsonify, request
 
 from tierwatch.core.errors import Invalid
-from tierwatch.core.search import SearchQuery
-from tierwatch.core.search.common import IndexNotFound
 from tierwatch.monitoring.alerts import service
-from tierwatch.monitoring.alerts.delivery import ALERTS_INDEX
 from tierwatch.monitoring.alerts.models import Alert, AlertEvent, AlertSuppression
 from tierwatch.monitoring.alerts.notify import Notifier
 from tierwatch.monitoring.alerts.schemas import ActionIn, BulkIn
+from tierwatch.monitoring.alerts.text_search import alert_ids_matching
 from tierwatch.monitoring.models import Report
 from tierwatch.web.api.alert_schemas import AlertDetailOut, AlertList, AlertOut, AlertQuery, BulkOut
 from tierwatch.web.api.blueprint import bp
@@ -88,16 +86,6 @@ def _flag(name: str) -> bool | None:
     return raw.lower() in ("true", "1")
 
 
-def _text_matches(q: str) -> tuple[int, ...]:
-    """Alert ids whose title, summary or reason hold every term (the alerts index)."""
-    search = container_of(current_app).search
-    try:
-        hits = search.search(ALERTS_INDEX, SearchQuery(text=q, limit=1000)).hits
-    except IndexNotFound:
-        return ()
-    return tuple(int(h["id"]) for h in hits)
-
-
 @bp.get("/alerts")
 @allow(*READERS)
 @operation("The alert queue: filters, sort, text search", query=AlertQuery, responses={200: AlertList},
@@ -105,12 +93,14 @@ def _text_matches(q: str) -> tuple[int, ...]:
 def list_alerts() -> Any:
     limit, offset = paging(50, 500)
     q = (request.args.get("q") or "").strip()
+    uow, me = request_uow(), actor()
     f = service.AlertFilter(
         states=_listed("state"), severities=_listed("severity"), rule_id=request.args.get("rule_id") or None,
         owner=request.args.get("owner") or None, group=request.args.get("group") or None,
         assignee_id=int_arg("assignee_id"), tier=request.args.get("tier") or None, overdue=_flag("overdue"),
-        ids=_text_matches(q) if q else None, sort=request.args.get("sort") or "-opened_at")
-    alerts, total = service.list_alerts(request_uow(), actor(), f, limit, offset)
+        ids=alert_ids_matching(uow, me, container_of(current_app).search, q) if q else None,
+        sort=request.args.get("sort") or "-opened_at")
+    alerts, total = service.list_alerts(uow, me, f, limit, offset)
     return jsonify({"items": [alert_json(a) for a in alerts], "total": total, "limit": limit, "offset": offset})
 
 

@@ -2,6 +2,7 @@
 // Queue: j / k move the highlight between alerts, Enter opens the highlighted one, x ticks it,
 // a / e / r acknowledge, escalate or resolve it through the bulk form (the same request as
 // ticking it and choosing the action). Alert page: a / e / r submit that step's form.
+// The pages say which keys work only once this script runs ([data-shortcut-help] starts hidden).
 // A file of the package: the Content-Security-Policy forbids inline script.
 (function () {
   "use strict";
@@ -63,6 +64,9 @@
   var bulk = document.querySelector("form[data-shortcuts]");
   var handle = bulk ? queue(bulk) : alertPage();
   if (!handle) { return; }
+  Array.prototype.forEach.call(document.querySelectorAll("[data-shortcut-help]"), function (help) {
+    help.hidden = false;
+  });
   document.addEventListener("keydown", function (event) {
     if (event.altKey || event.ctrlKey || event.metaKey || typing(event.target)) { return; }
     if (handle(event.key)) { event.preventDefault(); }

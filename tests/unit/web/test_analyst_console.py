@@ -7,6 +7,7 @@ an alert, de-identified and publishable by a regulator."""
 from __future__ import annotations
 
 import re
+from html import unescape
 
 import sqlalchemy as sa
 
@@ -56,6 +57,49 @@ def test_the_queue_lists_filters_and_counts_and_is_the_analysts_only(client, con
     assert odd.status_code == 200 and len(re.findall(r'<tr data-alert', odd.get_data(as_text=True))) == 3
     closed = client.get(QUEUE + "?state=resolved").get_data(as_text=True)
     assert re.findall(r'<tr data-alert', closed) == [] and "没有符合筛选条件的告警" in closed
+
+
+def test_the_queue_searches_as_the_api_does_and_keeps_every_other_filter(client, container, alerts, monkeypatch) -> None:  # noqa: F811
+    from tierwatch import alerting
+    from tierwatch.web.analyst import alerts as queue
+
+    alerting.dispatch_outbox(container)  # the alerts index follows the database, as the worker keeps it
+    sign_in(client, "analyst@example.cn")
+
+    def listed(**query: str) -> list[int]:
+        return [int(i) for i in re.findall(r'<tr data-alert="(\d+)"', client.get(QUEUE, query_string=query).get_data(as_text=True))]
+
+    first, second, third = (alerts[p] for p in PHONES)
+    html = client.get(QUEUE).get_data(as_text=True)
+    assert '<label for="q">搜索</label>' in html and 'id="q" name="q" value=""' in html and "应用名称或备案号" in html
+    assert listed(q="138 0000 0002") == listed(q="+8613800000002") == [second]  # a number however written
+    assert listed(q="安心贷") == [first]  # the linked application's name
+    assert sorted(listed(q="api-burst")) == sorted(listed(q="测试规则")) == [first, second, third]  # the rule
+    assert listed(q="13999999999") == [] and listed(q="测试规则", severity="low") == []
+    _post(client, f"{QUEUE}/{second}/acknowledge", f"{QUEUE}/{second}", "acknowledge")
+    assert sorted(listed(q="api-burst", state="open")) == [first, third]  # with the state filter
+    # The search stays in the box, the counts per state follow it and their links keep it, as do
+    # the sort, the pages and the bulk form's way back.
+    monkeypatch.setattr(queue, "PAGE_SIZE", 1)
+    html = client.get(QUEUE + "?q=api-burst&sort=-report_count").get_data(as_text=True)
+    assert 'id="q" name="q" value="api-burst"' in html and "搜索“api-burst”找到 3 条告警" in html
+    assert listed(q="api-burst", sort="-report_count") == [third]
+    assert "待处理: 2" in html and "已确认: 1" in html
+    assert all("q=api-burst" in link for link in re.findall(r'<ul class="counts".*?</ul>', html, re.S)[0].split("<li>")[1:])
+    following = unescape(re.search(r'rel="next" href="([^"]+)"', html).group(1))
+    assert "q=api-burst" in following and "sort=-report_count" in following and "page=2" in following
+    assert re.findall(r'<tr data-alert="(\d+)"', client.get(following).get_data(as_text=True)) == [str(second)]
+    back = unescape(re.search(r'name="back" value="([^"]+)"', html).group(1))
+    assert back == QUEUE + "?q=api-burst&sort=-report_count"
+    done = client.post(f"{QUEUE}/bulk", data={"csrf_token": csrf_token(client, QUEUE), "ids": [str(third)],
+                                               "action": "acknowledge", "back": back})
+    assert done.status_code == 303 and done.headers["Location"].endswith(back)
+    # What was typed is shown as text, never as markup; English beside Chinese.
+    odd = client.get(QUEUE, query_string={"q": '"><b>x'}).get_data(as_text=True)
+    assert "<b>x" not in odd and "&#34;&gt;&lt;b&gt;x" in odd
+    client.get("/lang/en")
+    english = client.get(QUEUE + "?q=api-burst&state=all").get_data(as_text=True)
+    assert '<label for="q">Search</label>' in english and "3 alerts found for “api-burst”" in english
 
 
 def test_the_alert_page_shows_reports_scores_application_and_only_the_open_steps(client, container, world, alerts) -> None:  # noqa: F811

@@ -101,6 +101,14 @@ def test_the_queue_filters_sorts_and_hides_alerts_from_companies(client, tokens,
     assert alerting.dispatch_outbox(container).sent == 3 + 3
     found = client.get(f"/api/v1/alerts?q={PHONES[1].replace('+', '%2B')}", headers=tokens["analyst"]).json
     assert [a["key"] for a in found["items"]] == [PHONES[1]]  # text search over titles and summaries
+
+    def keys(q: str, **more: str) -> list[str]:
+        listed = client.get("/api/v1/alerts", query_string={"q": q, **more}, headers=tokens["analyst"]).json
+        return sorted(a["key"] for a in listed["items"])
+
+    # what an analyst types, as the console's search box takes it (monitoring.alerts.text_search)
+    assert keys("138 0000 0002") == [PHONES[1]] and keys("安心贷") == [PHONES[0]]
+    assert keys("api-burst") == PHONES and keys("api-burst", severity="low") == [] and keys("13999999999") == []
     bad = client.get("/api/v1/alerts?state=asleep&sort=colour", headers=tokens["analyst"])
     assert bad.status_code == 422 and {e["field"] for e in bad.json["errors"]} == {"state", "sort"}
 
