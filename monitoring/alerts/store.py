@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from tierwatch.monitoring.alerts.lifecycle import AlertState, Silence
 from tierwatch.monitoring.alerts.model import AlertRule, Text
 from tierwatch.monitoring.alerts.models import (
-    LIVE_STATES, Alert, AlertReport, AlertRuleState, AlertRun, AlertSilence, AlertSuppression,
+    LIVE_STATES, Alert, AlertIndexChange, AlertReport, AlertRuleState, AlertRun, AlertSilence, AlertSuppression,
 )
 from tierwatch.monitoring.alerts.types import Match
 from tierwatch.monitoring.bulk import insert_rows
@@ -237,3 +237,8 @@ def match_from_json(data: Mapping[str, Any]) -> Match:
 
 def _dt(value: str) -> datetime:
     return datetime.fromisoformat(value).astimezone(UTC)
+
+
+def index_change_mark(session: Session) -> int | None:
+    """The newest in-place change of indexed reports (see sliding.py)."""
+    return session.scalar(sa.select(sa.func.max(AlertIndexChange.id)))
