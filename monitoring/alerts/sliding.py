@@ -24,6 +24,7 @@ look-ups, searches, longer windows) goes to the index as before.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -113,7 +114,9 @@ class Stream:
         self.hi: int | None = None
         self.windows: list[_Window] = []
         self.seq = 0  # bumped by every change to a window
-        self.dirty: dict[str | None, int] = {}  # key -> seq of its last change
+        # seq and key of every change to a window, in seq order: what changed since a rule looked
+        self.change_seqs: list[int] = []
+        self.change_keys: list[str | None] = []
         self.used = 0  # the cycle that last read it
         self.asked_lo: int | None = None  # the earliest minute read in that cycle (documents)
 
@@ -172,7 +175,8 @@ class Stream:
             mine.add(p, sign)
             if mine.count <= 0:
                 del w.keys[k]
-            self.dirty[k] = self.seq
+            self.change_seqs.append(self.seq)
+            self.change_keys.append(k)
 
     def window(self, lo: int, hi: int, cycle: int) -> _Window:
         """The window [lo, hi): one already there, the nearest earlier one of the same length
@@ -201,12 +205,12 @@ class Stream:
         return best
 
     def changed_since(self, seq: int) -> set[str | None]:
-        return {k for k, s in self.dirty.items() if s > seq}
+        return set(self.change_keys[bisect_right(self.change_seqs, seq):])
 
-    def forget_clean(self) -> None:
-        """Keys in no window any more need no dirty mark (they form no group)."""
-        live = set().union(*(w.keys for w in self.windows)) if self.windows else set()
-        self.dirty = {k: s for k, s in self.dirty.items() if k in live or s == self.seq}
+    def forget_changes(self, upto: int) -> None:
+        """Changes no rule will ask about any more (every memo on this stream is newer)."""
+        start = bisect_right(self.change_seqs, upto)
+        self.change_seqs, self.change_keys = self.change_seqs[start:], self.change_keys[start:]
 
 
 class DocStream(Stream):
@@ -514,7 +518,8 @@ class Sliding:
             floor = min((w.lo for w in stream.windows), default=stream.asked_lo)
             if floor is not None:
                 stream.evict(floor - reread)
-            stream.forget_clean()
+            seen = [m.seq for m in self.memos.values() if m.stream is stream]
+            stream.forget_changes(min(seen) if seen else stream.seq)
 
     def forget(self) -> None:
         self.streams.clear()
