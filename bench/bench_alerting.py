@@ -42,6 +42,7 @@ from tierwatch.monitoring.alerts.cycle import CycleContext, run_cycle  # noqa: E
 from tierwatch.monitoring.alerts.model import AlertRule  # noqa: E402
 from tierwatch.monitoring.alerts.planner import Due, plan  # noqa: E402
 from tierwatch.monitoring.alerts.rules import load_rule  # noqa: E402
+from tierwatch.monitoring.alerts.sliding import Sliding  # noqa: E402
 from tierwatch.monitoring.indexing import REPORTS_INDEX, REPORTS_SCHEMA  # noqa: E402
 
 from bench.cpu import process_cpu  # noqa: E402
@@ -238,11 +239,16 @@ def generate_rules(n: int, seed: int = 2) -> list[GeneratedRule]:
 # --- ours ----------------------------------------------------------------------------------------
 
 
-def run_ours(label: str, url: str, es: ElasticIndex, rules: list[AlertRule], end: datetime, runs: int) -> dict[str, Any]:
+def run_ours(label: str, url: str, es: ElasticIndex, rules: list[AlertRule], end: datetime, runs: int,
+             memory: bool = True) -> dict[str, Any]:
+    """``memory``: windows held in memory across cycles (the worker's default), else every
+    window read from the index each cycle."""
     upgrade(url)
     engine = make_engine(url)
     sessions = sessionmaker(bind=engine, expire_on_commit=False)
-    ctx = CycleContext(es, evaluator="bench")
+    sliding = Sliding() if memory else None
+    label += ", windows in memory" if memory else ", every window read"
+    ctx = CycleContext(es, evaluator="bench", sliding=sliding)
     cycles = []
     cpu0 = process_cpu(os.getpid())
     for i in range(runs + 1):  # the first one opens the alerts and sets the watermarks: warm-up
@@ -263,7 +269,8 @@ def run_ours(label: str, url: str, es: ElasticIndex, rules: list[AlertRule], end
           f"{cycles[0][1].opened} alerts opened); per cycle: {last.round_trips} HTTP requests "
           f"({last.requests} searches incl. pages and links, {last.distinct} distinct), "
           f"{len(last.evaluated)} rule evaluations, {last.updated} alert updates; "
-          f"client CPU {cpu / (runs + 1):.2f} s per cycle", flush=True)
+          f"client CPU {cpu / (runs + 1):.2f} s per cycle"
+          + (f"; documents read from the index: {sliding.docs_read:,} in all cycles" if sliding else ""), flush=True)
     return {"median": statistics.median(seconds), "round_trips": last.round_trips, "requests": last.requests,
             "distinct": last.distinct}
 
@@ -371,6 +378,12 @@ def main() -> None:
     sqlite = args.workdir / f"alerting-{secrets.token_hex(3)}.db"
     try:
         ours["SQLite"] = run_ours("SQLite", f"sqlite:///{sqlite}", es, rules, end, args.runs)
+    finally:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{sqlite}{suffix}").unlink(missing_ok=True)
+    sqlite = args.workdir / f"alerting-{secrets.token_hex(3)}.db"
+    try:  # for comparison, not in the ratio: every window read from the index each cycle
+        run_ours("SQLite", f"sqlite:///{sqlite}", es, rules, end, args.runs, memory=False)
     finally:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{sqlite}{suffix}").unlink(missing_ok=True)

@@ -107,6 +107,8 @@ class AlertSettings(BaseSettings):
     rules_dir: Path | None = None  # None: the starter rules shipped in tierwatch.rules/alerts
     evaluate_seconds: int = Field(default=5, ge=1, le=300)  # how often a worker tries to lead
     lease_seconds: int = Field(default=30, ge=5, le=600)  # embedded (SQLite) lease lifetime
+    # the evaluator holds windows in memory and reads only the newest minutes (sliding.py)
+    windows_in_memory: bool = True
     sla_critical: str = Field(default="15m,4h", pattern=_SLA)
     sla_high: str = Field(default="1h,24h", pattern=_SLA)
     sla_medium: str = Field(default="4h,3d", pattern=_SLA)

@@ -95,7 +95,19 @@ def retier_reports(uow: Callable[[], UnitOfWork], search: SearchIndex, applicati
                 sa.select(Report.report_id).where(Report.application_id == app_id).order_by(Report.id)))
         for start in range(0, len(report_ids), CHUNK):
             updated += search.set_fields(REPORTS_INDEX, report_ids[start:start + CHUNK], {"tier": tier})
+    if updated:
+        mark_index_changed(uow, "retier", updated)
     return updated
+
+
+def mark_index_changed(uow: Callable[[], UnitOfWork], reason: str, reports: int) -> None:
+    """Tell the alert evaluator that indexed reports changed in place (after the index write:
+    it then reads its windows held in memory again)."""
+    from tierwatch.monitoring.alerts.models import AlertIndexChange
+
+    with uow() as unit:
+        unit.session.add(AlertIndexChange(reason=reason, reports=reports, at=utcnow()))
+        unit.commit()
 
 
 def reindex_links(search: SearchIndex, links: list[tuple[str, int, str | None]]) -> int:

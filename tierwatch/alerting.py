@@ -31,7 +31,7 @@ def cycle_context(container: Container) -> Any:
     return CycleContext(
         search=container.search, evaluator=container.alert_lease.holder,
         sla=Sla.parse({s: alerts.sla(s) for s in ("critical", "high", "medium", "low")}),
-        notifier=Notifier(alerts.base_url),
+        notifier=Notifier(alerts.base_url), sliding=container.alert_windows,
     )
 
 

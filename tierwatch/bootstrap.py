@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from tierwatch.core.search import SearchIndex
     from tierwatch.monitoring.alerts.catalog import RuleCatalog
     from tierwatch.monitoring.alerts.lease import EvaluatorLease
+    from tierwatch.monitoring.alerts.sliding import Sliding
     from tierwatch.monitoring.store import ReportKeys
 
 
@@ -89,6 +90,13 @@ class Container:
 
         return lease_for(self.settings.resolved_database_url, self.engine,
                          timedelta(seconds=self.settings.alerts.lease_seconds))
+
+    @cached_property
+    def alert_windows(self) -> Sliding | None:
+        """The evaluator's windows held in memory, kept across its cycles."""
+        from tierwatch.monitoring.alerts.sliding import Sliding
+
+        return Sliding() if self.settings.alerts.windows_in_memory else None
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory, self.handlers, self.keys)

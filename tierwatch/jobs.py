@@ -52,7 +52,7 @@ def supervision_tasks(container: Container) -> tuple[int, int]:
 def relink_applications(container: Container) -> int:
     """Link reports that name an app registered after they arrived, in the database and then in
     the index (their application_id and tier)."""
-    from tierwatch.monitoring.appevents import reindex_links
+    from tierwatch.monitoring.appevents import mark_index_changed, reindex_links
     from tierwatch.monitoring.indexing import REPORTS_INDEX, REPORTS_SCHEMA
     from tierwatch.monitoring.linking import relink_reports
 
@@ -65,10 +65,11 @@ def relink_applications(container: Container) -> int:
         # the worker's outage handling is not available; log loudly instead.
         container.search.ensure_index(REPORTS_INDEX, REPORTS_SCHEMA)
         try:
-            reindex_links(container.search, linked)
+            changed = reindex_links(container.search, linked)
         except Exception:
             log.exception("relinked %d reports but could not re-index them", len(linked))
             raise
+        mark_index_changed(container.uow, "relink", changed)
     return len(linked)
 
 

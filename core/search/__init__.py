@@ -137,6 +137,14 @@ class Group:
 
 
 @dataclass(frozen=True)
+class Tagged:
+    """One document of ``SearchIndex.tagged``: the fields asked for, and which queries it matches."""
+
+    doc: dict[str, Any]
+    names: frozenset[str]
+
+
+@dataclass(frozen=True)
 class GroupPage:
     groups: list[Group]
     next_after: str | None  # opaque: pass as GroupQuery.after for the next page; None: last page
@@ -203,6 +211,18 @@ class SearchIndex(Protocol):
         Elasticsearch). Results come in request order; a request that fails gives its exception
         in its slot (ValueError for a bad request, SearchFailed for an engine error) and the
         others are still answered. IndexNotFound is raised for the whole batch."""
+        ...
+
+    def tagged(
+        self, name: str, date_field: str, window: Window, queries: Mapping[str, SearchQuery],
+        fields: Sequence[str],
+    ) -> list[Tagged]:
+        """Every document whose ``date_field`` lies in ``window`` and that matches at least one of
+        the named queries (text, filters, ranges, exclude as in ``search``; sort, offset and limit
+        are ignored), in ascending (``date_field``, id) order, each with ``id``, ``date_field`` and
+        the asked ``fields`` it carries (as indexed), and the names of all the queries it matches.
+        One pass over the documents for many queries: alerting reads the newest minutes once for
+        all its rules. ValueError for a bad query or an unknown field."""
         ...
 
     def set_fields(self, name: str, doc_ids: Sequence[str], values: Mapping[str, Any]) -> int:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from tierwatch.core.search import MAX_KEYS, GroupQuery, IndexSchema, Window
+from tierwatch.core.search import MAX_KEYS, GroupQuery, IndexSchema, SearchQuery, Window
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -155,6 +155,26 @@ def require_kind(schema: IndexSchema, field_name: str, kind: str, purpose: str) 
 
 _METRIC_KINDS = {"sum": "number", "avg": "number", "min": "number", "max": "number",
                  "cardinality": "keyword", "values": "keyword"}
+
+
+def check_tagged(schema: IndexSchema, date_field: str, window: Window, queries: Mapping[str, SearchQuery],
+                 fields: Sequence[str]) -> tuple[datetime, datetime]:
+    """Refuse a malformed ``tagged`` request; returns the window's bounds in UTC."""
+    try:
+        require_kind(schema, date_field, "date", "tagged date_field")
+        for field_name in fields:
+            schema.kind_of(field_name)
+        for query in queries.values():
+            if date_field in query.ranges:
+                raise ValueError(f"a query may not name {date_field!r} in its ranges: the window bounds it")
+            for field_name in (*query.filters, *query.ranges, *query.exclude):
+                schema.kind_of(field_name)
+    except KeyError as exc:
+        raise ValueError(exc.args[0]) from None
+    gte, lt = to_utc(window.gte, "window"), to_utc(window.lt, "window")
+    if not gte < lt:
+        raise ValueError(f"window: gte {gte.isoformat()} is not before lt {lt.isoformat()}")
+    return gte, lt
 
 
 def check_group_query(schema: IndexSchema, request: GroupQuery) -> list[Window]:

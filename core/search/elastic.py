@@ -27,6 +27,7 @@ from tierwatch.core.search import (
     Interval,
     SearchQuery,
     SearchResult,
+    Tagged,
     Window,
 )
 from tierwatch.core.search.common import (
@@ -36,6 +37,7 @@ from tierwatch.core.search.common import (
     check_group_query,
     check_schema,
     check_set_fields,
+    check_tagged,
     filter_values,
     normalise_doc,
     parse_sort,
@@ -52,6 +54,8 @@ _CALENDAR = {"hour": "1h", "day": "1d", "week": "1w", "month": "1M"}
 _BULK_DOCS = 500
 # Every item keeps its status, so the items stay aligned with the documents sent.
 _BULK_RESPONSE = "errors,items.*.status,items.*.error"
+# Documents per page of tagged(); the default result window is 10,000.
+_TAGGED_PAGE = 5000
 _FIELD_TYPES = {"text": "text", "keyword": "keyword", "date": "date", "number": "double", "boolean": "boolean"}
 
 
@@ -312,6 +316,37 @@ class ElasticIndex:
             field_name, desc = parse_sort(schema, query.sort)
             sort = [{field_name: {"order": "desc" if desc else "asc"}}, {"id": "asc"}]
         return {"query": _es_query(schema, query), "sort": sort, "from": query.offset, "size": query.limit}
+
+    def tagged(
+        self, name: str, date_field: str, window: Window, queries: Mapping[str, SearchQuery],
+        fields: Sequence[str],
+    ) -> list[Tagged]:
+        full, schema = self._schema(name)
+        gte, lt = check_tagged(schema, date_field, window, queries, fields)
+        if not queries:
+            return []
+        # Named clauses: Elasticsearch reports, per hit, every named query it matches, so one
+        # pass over the window answers all of them with their own analysis of the text.
+        named = []
+        for query_name, query in queries.items():
+            clause = _es_query(schema, query)
+            kind = next(iter(clause))
+            named.append({kind: {**clause[kind], "_name": query_name}})
+        body = {"bool": {"filter": [_range(date_field, gte, lt)], "should": named, "minimum_should_match": 1}}
+        source = list(dict.fromkeys(["id", date_field, *fields]))
+        out: list[Tagged] = []
+        after: list[Any] | None = None
+        while True:
+            response = self.client.search(
+                index=full, query=body, size=_TAGGED_PAGE, sort=[{date_field: "asc"}, {"id": "asc"}],
+                source=source, track_total_hits=False, search_after=after,
+                filter_path="hits.hits._source,hits.hits.matched_queries,hits.hits.sort",
+            )
+            hits = response.get("hits", {}).get("hits", [])
+            out += [Tagged(dict(h["_source"]), frozenset(h.get("matched_queries", ()))) for h in hits]
+            if len(hits) < _TAGGED_PAGE:
+                return out
+            after = hits[-1]["sort"]
 
     def set_fields(self, name: str, doc_ids: Sequence[str], values: Mapping[str, Any]) -> int:
         full, schema = self._schema(name)

@@ -14,6 +14,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,8 +27,10 @@ from tierwatch.core.search import (
     GroupQuery,
     IndexSchema,
     Interval,
+    Range,
     SearchQuery,
     SearchResult,
+    Tagged,
     Window,
 )
 from tierwatch.core.search.common import (
@@ -37,6 +40,7 @@ from tierwatch.core.search.common import (
     check_group_query,
     check_schema,
     check_set_fields,
+    check_tagged,
     filter_values,
     normalise_doc,
     parse_sort,
@@ -437,6 +441,34 @@ class FtsIndex:
             except sqlite3.Error as exc:
                 results.append(SearchFailed(f"sqlite: {exc}"))
         return results
+
+    def tagged(
+        self, name: str, date_field: str, window: Window, queries: Mapping[str, SearchQuery],
+        fields: Sequence[str],
+    ) -> list[Tagged]:
+        t = self._get_tables(name)
+        gte, lt = check_tagged(t.schema, date_field, window, queries, fields)
+        names: dict[str, set[str]] = {}
+        rows: list[tuple[Any, ...]] = []
+        with self._conn() as conn:
+            for query_name, query in queries.items():
+                bounded = replace(query, ranges={**query.ranges, date_field: Range(gte, lt)})
+                where, params, _ = self._from(t, bounded)
+                for (doc_id,) in conn.execute("SELECT d.id" + where, params):
+                    names.setdefault(doc_id, set()).add(query_name)
+            ids = list(names)
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                rows += conn.execute(
+                    f"SELECT d.{t.col(date_field)}, d.id, d.doc FROM {t.docs} AS d"  # nosec B608 # table names from _Tables (quoted identifiers), values bound
+                    f" WHERE d.id IN ({', '.join('?' * len(chunk))})", chunk).fetchall()
+        rows.sort(key=lambda row: (row[0], row[1]))
+        keep = list(dict.fromkeys(["id", date_field, *fields]))
+        out = []
+        for _, doc_id, raw in rows:
+            doc = json.loads(raw)
+            out.append(Tagged({f: doc[f] for f in keep if f in doc}, frozenset(names[doc_id])))
+        return out
 
     def set_fields(self, name: str, doc_ids: Sequence[str], values: Mapping[str, Any]) -> int:
         t = self._get_tables(name)

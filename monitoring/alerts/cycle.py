@@ -30,6 +30,7 @@ from tierwatch.monitoring.alerts.models import LIVE_STATES, Alert, AlertEvent, A
 from tierwatch.monitoring.alerts.notify import Notifier
 from tierwatch.monitoring.alerts.planner import PAGE_LIMIT, Due
 from tierwatch.monitoring.alerts.schedule import MAX_CATCHUP, due_ends
+from tierwatch.monitoring.alerts.sliding import Sliding
 from tierwatch.monitoring.alerts.triage import DEFAULT_SLA, Sla, severity_rank
 from tierwatch.monitoring.alerts.types import Match, group_field
 from tierwatch.monitoring.bulk import insert_rows
@@ -50,6 +51,8 @@ class CycleContext:
     notifier: Notifier = field(default_factory=Notifier)
     max_catchup: int = MAX_CATCHUP
     page_limit: int = PAGE_LIMIT
+    # windows held in memory across cycles (sliding.py); None reads every window every cycle
+    sliding: Sliding | None = None
 
 
 @dataclass
@@ -81,7 +84,11 @@ def run_cycle(session: Session, rules: Sequence[AlertRule], now: datetime, ctx: 
         ends = due_ends(rule.schedule, state.evaluated_until if state else None, now, ctx.max_catchup + 1)
         result.behind |= len(ends) > ctx.max_catchup
         due += [Due(rule, end) for end in ends[:ctx.max_catchup]]
-    found = evaluate(ctx.search, ctx.index, due, page_limit=ctx.page_limit)
+    if ctx.sliding is not None:
+        ctx.sliding.start_cycle(store.index_change_mark(session))
+    found = evaluate(ctx.search, ctx.index, due, page_limit=ctx.page_limit, sliding=ctx.sliding)
+    if ctx.sliding is not None:
+        ctx.sliding.end_cycle()
     result.requests, result.round_trips, result.distinct = found.requests, found.round_trips, found.distinct
     threshold_rules = [r for r in rules if r.type == "threshold" and r.enabled]
     keys = {d.rule.realert_key for d in due} | {r.realert_key for r in threshold_rules}

@@ -244,3 +244,15 @@ class AlertLease(Base):
     holder: Mapped[str] = mapped_column(sa.String(100))
     epoch: Mapped[int]
     expires_at: Mapped[datetime]
+
+
+class AlertIndexChange(Base):
+    """Reports changed in place in the search index (re-tiered, relinked). The evaluator reads
+    the newest id each cycle and, when it moved, reads its windows held in memory again."""
+
+    __tablename__ = "alert_index_changes"
+
+    id: Mapped[intpk]
+    reason: Mapped[str] = mapped_column(sa.String(40))
+    reports: Mapped[int]
+    at: Mapped[datetime]

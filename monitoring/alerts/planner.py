@@ -56,6 +56,23 @@ def _values(value: Any) -> tuple[Any, ...]:
 def canonical_query(query: SearchQuery) -> tuple[Any, ...]:
     """Equal for queries that select the same documents: term order, a scalar against a
     one-item list, and filter order do not matter."""
+    # Rules keep their filter objects for their lifetime: the same object gives the same answer
+    # (a cycle asks it hundreds of times). Keyed by identity, holding the object so the id stays
+    # its own; a bounded cache, as rule sets are small.
+    cached = _CANONICAL.get(id(query))
+    if cached is not None and cached[0] is query:
+        return cached[1]
+    value = _canonical(query)
+    if len(_CANONICAL) > 20_000:
+        _CANONICAL.clear()
+    _CANONICAL[id(query)] = (query, value)
+    return value
+
+
+_CANONICAL: dict[int, tuple[SearchQuery, tuple[Any, ...]]] = {}
+
+
+def _canonical(query: SearchQuery) -> tuple[Any, ...]:
     terms = tuple(sorted(set((query.text or "").split())))
     filters = tuple(sorted((k, _values(v)) for k, v in query.filters.items()))
     ranges = tuple(sorted((k, r.gte, r.lt) for k, r in query.ranges.items()))

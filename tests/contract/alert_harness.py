@@ -24,6 +24,7 @@ from tierwatch.monitoring.alerts.model import AlertRule
 from tierwatch.monitoring.alerts.models import Alert, AlertEvent, AlertRun, AlertSuppression
 from tierwatch.monitoring.alerts.notify import Notifier
 from tierwatch.monitoring.alerts.rules import load_rule
+from tierwatch.monitoring.alerts.sliding import Sliding
 from tierwatch.monitoring.indexing import REPORTS_INDEX, REPORTS_SCHEMA
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -59,6 +60,10 @@ class Deployment:
     sessions: sessionmaker[Session]
     search: SearchIndex
     keys: KeyRing  # the audit trail's HMAC key (triage and registry steps are audited)
+    sliding: Sliding | None = None  # windows held in memory across the cycles, or every window read
+
+    def context(self) -> CycleContext:
+        return CycleContext(self.search, evaluator="test", sliding=self.sliding)
 
     def index(self, docs: Sequence[dict[str, Any]]) -> None:
         self.search.ensure_index(REPORTS_INDEX, REPORTS_SCHEMA)
@@ -67,7 +72,7 @@ class Deployment:
 
     def cycle(self, rules: Sequence[AlertRule], now: datetime) -> CycleResult:
         with self.sessions() as session:
-            result = run_cycle(session, rules, now, CycleContext(self.search, evaluator="test"))
+            result = run_cycle(session, rules, now, self.context())
             session.commit()
         return result
 
@@ -108,16 +113,20 @@ class Deployment:
 
 
 @contextmanager
-def deployed(search: SearchIndex, database_url: str, tmp_path: Path) -> Iterator[Deployment]:
+def deployed(search: SearchIndex, database_url: str, tmp_path: Path,
+             sliding: Sliding | None = None) -> Iterator[Deployment]:
     engine = make_engine(database_url)
     try:
         yield Deployment(sessionmaker(bind=engine, expire_on_commit=False), search,
-                         KeyRing(tmp_path / "keys", environ={}))
+                         KeyRing(tmp_path / "keys", environ={}), sliding)
     finally:
         engine.dispose()
 
 
-@pytest.fixture
-def deployment(search_index: SearchIndex, migrated_sqlite: str, tmp_path: Path) -> Iterator[Deployment]:
-    with deployed(search_index, migrated_sqlite, tmp_path) as d:
+@pytest.fixture(params=["index", "memory"])
+def deployment(request: pytest.FixtureRequest, search_index: SearchIndex, migrated_sqlite: str,
+               tmp_path: Path) -> Iterator[Deployment]:
+    """Every alert test runs twice: windows read from the index each cycle, and held in memory
+    (sliding.py) -- the same stream must raise the same alerts both ways."""
+    with deployed(search_index, migrated_sqlite, tmp_path, Sliding() if request.param == "memory" else None) as d:
         yield d

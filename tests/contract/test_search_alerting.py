@@ -294,3 +294,63 @@ def test_elasticsearch_engine_errors_stay_in_their_slot(search_index: SearchInde
     too_big, fine = search_index.batch("reports", [gq(group_by="idents", size=1_000_000), gq()])
     assert isinstance(too_big, SearchFailed)
     assert isinstance(fine, GroupPage) and fine.groups[0].counts == {"ref": 3, "cur": 5}
+
+
+# --- tagged: the documents of a time range with the named queries each matches ----------------
+
+
+def test_tagged_names_every_query_a_document_matches(index: SearchIndex) -> None:
+    queries = {
+        "all": SearchQuery(),
+        "fraud": SearchQuery(text="诈骗"),  # two Han characters: a substring on both engines
+        "sz": SearchQuery(filters={"region": "sz"}),
+        "p1-not-gz": SearchQuery(filters={"idents": "p1"}, exclude={"region": "gz"}),
+        "big": SearchQuery(ranges={"amount": Range(gte=100)}),
+    }
+    found = index.tagged("reports", "reported_at", CUR, queries, ["idents", "amount", "tier"])
+    # cur is [01:00, 02:00): a2 (70), a9 (75), a3 (80), a4 (90) and a10 on the lower bound (60),
+    # in (date, id) order; a1 (10) and a7 (180) are outside, a8 has no date
+    assert [t.doc["id"] for t in found] == ["a10", "a2", "a9", "a3", "a4"]
+    by_id = {t.doc["id"]: t for t in found}
+    assert by_id["a2"].names == {"all", "fraud"}
+    assert by_id["a4"].names == {"all", "fraud", "big"}
+    assert by_id["a9"].names == {"all", "sz"}
+    assert by_id["a3"].names == {"all"}
+    # only id, the date field and the asked fields, as indexed
+    assert by_id["a4"].doc == {"id": "a4", "reported_at": DOCS[3]["reported_at"], "idents": ["p2"],
+                               "amount": 300, "tier": "low"}
+    assert "tier" not in by_id["a2"].doc and "body" not in by_id["a2"].doc
+
+
+def test_tagged_leaves_out_documents_matching_no_query(index: SearchIndex) -> None:
+    day = Window("day", T0, T0 + timedelta(days=1))
+    found = index.tagged("reports", "reported_at", day, {"p1": SearchQuery(filters={"idents": "p1"})}, [])
+    assert [(t.doc["id"], t.names) for t in found] == [("a1", {"p1"}), ("a2", {"p1"}), ("a3", {"p1"})]
+    assert index.tagged("reports", "reported_at", day, {}, ["idents"]) == []
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"date_field": "region"}, "date"),
+    ({"fields": ["nope"]}, "nope"),
+    ({"queries": {"q": SearchQuery(filters={"nope": "x"})}}, "nope"),
+    ({"queries": {"q": SearchQuery(ranges={"reported_at": Range(gte=T0)})}}, "window bounds it"),
+    ({"window": Window("w", T0, T0)}, "not before"),
+])
+def test_bad_tagged_requests_are_refused(index: SearchIndex, change: dict[str, Any], message: str) -> None:
+    request: dict[str, Any] = {"date_field": "reported_at", "window": CUR, "queries": {"q": SearchQuery()},
+                               "fields": ["idents"], **change}
+    with pytest.raises(ValueError, match=message):
+        index.tagged("reports", **request)
+
+
+def test_tagged_returns_every_document_past_one_page(search_index: SearchIndex) -> None:
+    search_index.ensure_index("many", SCHEMA)
+    many = [{"id": f"m{i:05d}", "region": "sz" if i % 2 else "gz",
+             "reported_at": (T0 + timedelta(seconds=i % 600)).isoformat()} for i in range(5003)]
+    search_index.bulk_index("many", many)
+    search_index.refresh("many")
+    found = search_index.tagged("many", "reported_at", Window("w", T0, T0 + timedelta(hours=1)),
+                                {"sz": SearchQuery(filters={"region": "sz"}), "all": SearchQuery()}, ["region"])
+    assert len(found) == 5003 and len({t.doc["id"] for t in found}) == 5003
+    assert [(t.doc["reported_at"], t.doc["id"]) for t in found] == sorted((d["reported_at"], d["id"]) for d in many)
+    assert sum("sz" in t.names for t in found) == 2501
