@@ -2,6 +2,10 @@
 logistic scam model with Platt calibration, one-vs-rest type heads with an "other / new pattern"
 cut, and explanations that name content.
 
+Columns: the content featurizer's (n-grams, lexicon words, analyst cues), then, when the model
+has them, the TF-IDF + LR baseline's character 1-3-grams (``char_grams``). Explanations name
+only content columns; a character n-gram is never a reason.
+
 Only the text enters the score. The training data carry no real channel, time, reporter type,
 amount or identifier history, so a weight on any of them would be a weight on a data source;
 identifier history is given as context in the explanation and never moves the score.
@@ -16,6 +20,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from tierwatch.antifraud.char_grams import CharGrams
 from tierwatch.antifraud.content_features import ContentFeaturizer
 from tierwatch.antifraud.cues import CUES
 from tierwatch.antifraud.results import Contribution
@@ -51,6 +56,17 @@ class LinearReportModel:
     type_b: np.ndarray
     type_min: float  # below this best-type probability a scam is "other / new pattern"
     info: dict = field(default_factory=dict)
+    chars: CharGrams | None = None  # the baseline's character n-grams, columns after the content ones
+
+    @property
+    def n_features(self) -> int:
+        return self.featurizer.n_features + (self.chars.n_features if self.chars else 0)
+
+    def features(self, texts: list[str]) -> sp.csr_matrix:
+        _, X = self.featurizer.transform(texts)
+        if self.chars is None:
+            return X
+        return sp.hstack([X, self.chars.transform(texts)], format="csr")
 
     # --- scoring --------------------------------------------------------------------------------
     def margin(self, X: sp.csr_matrix) -> np.ndarray:
@@ -70,16 +86,17 @@ class LinearReportModel:
         return [self.type_classes[k] if c >= self.type_min else OTHER for k, c in zip(best.tolist(), conf.tolist())]
 
     def score_texts(self, texts: list[str]) -> LinearScores:
-        _, X = self.featurizer.transform(texts)
+        X = self.features(texts)
         p = self.calibrate(self.margin(X))
         pt = self.type_proba(X)
         return LinearScores(p, (p >= self.threshold).tolist(), self.type_names(pt), pt.max(axis=1).tolist(), X)
 
     # --- explanations ---------------------------------------------------------------------------
     def explain(self, X: sp.csr_matrix, top_k: int = 5, min_weight: float = 0.05) -> list[list[Contribution]]:
-        """Top contributions to the scam margin (weight x weighted presence) among columns a
-        person can read: lexicon words, link / number tokens and analyst cues. Fragments across
-        word boundaries are never named; pronouns, punctuation and missing fields are not features."""
+        """Top contributions to the calibrated log-odds (weight x weighted presence x Platt slope)
+        among columns a person can read: lexicon words, link / number tokens and analyst cues.
+        Fragments across word boundaries and character n-grams are never named; pronouns,
+        punctuation and missing fields are not features."""
         f = self.featurizer
         eligible, cue_of = self._naming()
         out = []
@@ -87,7 +104,7 @@ class LinearReportModel:
         for r in range(X.shape[0]):
             lo, hi = X.indptr[r], X.indptr[r + 1]
             cols = X.indices[lo:hi]
-            vals = X.data[lo:hi] * self.w[cols]
+            vals = X.data[lo:hi] * self.w[cols] * self.platt[0]  # in log-odds of the calibrated score
             keep = eligible[cols] & (np.abs(vals) >= min_weight)
             cols, vals = cols[keep], vals[keep]
             order = np.argsort(-np.abs(vals), kind="stable")[:top_k]
@@ -107,7 +124,8 @@ class LinearReportModel:
         cached = getattr(self, "_naming_cache", None)
         if cached is None:
             f = self.featurizer
-            eligible = np.array([f.feature_label(j)[0] != "fragment" for j in range(f.n_features)], dtype=bool)
+            eligible = np.array([f.feature_label(j)[0] != "fragment" for j in range(f.n_features)]
+                                + [False] * (self.n_features - f.n_features), dtype=bool)
             cue_of: dict[int, tuple[str, str]] = {}
             for k, name in enumerate(f.names):
                 for zh, en, phrases in CUES.values():
@@ -122,7 +140,8 @@ class LinearReportModel:
     def artefacts(self) -> dict[str, bytes]:
         heads = {"kind": KIND, "scam": {"w": self.w.tolist(), "b": self.b}, "platt": list(self.platt),
                  "threshold": self.threshold, "type_classes": self.type_classes, "type_w": self.type_w.tolist(),
-                 "type_b": self.type_b.tolist(), "type_min": self.type_min, "info": self.info}
+                 "type_b": self.type_b.tolist(), "type_min": self.type_min, "info": self.info,
+                 **({"chars": self.chars.to_json()} if self.chars else {})}
         return {"featurizer.json": _json(self.featurizer.to_json()), "linear.json": _json(heads)}
 
     @classmethod
@@ -131,13 +150,15 @@ class LinearReportModel:
         h = json.loads(files["linear.json"])
         if h.get("kind") != KIND:
             raise ValueError("linear.json is not a linear report model")
+        chars = CharGrams.from_json(h["chars"]) if "chars" in h else None
+        n = f.n_features + (chars.n_features if chars else 0)
         w = np.asarray(h["scam"]["w"], dtype=np.float64)
         type_w = np.asarray(h["type_w"], dtype=np.float64).reshape(len(h["type_classes"]), -1)
-        if len(w) != f.n_features or type_w.shape[1] != f.n_features:
+        if len(w) != n or type_w.shape[1] != n:
             raise ValueError("linear model weights do not match its featurizer")
         return cls(f, w, float(h["scam"]["b"]), (float(h["platt"][0]), float(h["platt"][1])), float(h["threshold"]),
                    list(h["type_classes"]), type_w, np.asarray(h["type_b"], dtype=np.float64), float(h["type_min"]),
-                   h.get("info", {}))
+                   h.get("info", {}), chars)
 
 
 def history_reasons(identifiers: tuple[str, ...], stats: dict[str, Any]) -> list[Contribution]:
