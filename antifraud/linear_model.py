@@ -57,6 +57,7 @@ class LinearReportModel:
     type_min: float  # below this best-type probability a scam is "other / new pattern"
     info: dict = field(default_factory=dict)
     chars: CharGrams | None = None  # the baseline's character n-grams, columns after the content ones
+    reference: dict = field(default_factory=dict)  # drift reference: distributions on the validation split
 
     @property
     def n_features(self) -> int:
@@ -90,6 +91,21 @@ class LinearReportModel:
         p = self.calibrate(self.margin(X))
         pt = self.type_proba(X)
         return LinearScores(p, (p >= self.threshold).tolist(), self.type_names(pt), pt.max(axis=1).tolist(), X)
+
+    def drift_values(self, texts: list[str]) -> dict[str, np.ndarray]:
+        """What drift is measured on: the calibrated score and what the text carries (length,
+        how many analyst cues, a link, a money request), the same for training's reference and
+        for recent reports. No channel or reporter field: the score never sees them."""
+        X = self.features(texts)
+        cues = (X[:, self.featurizer.n_text : self.featurizer.n_features] > 0).toarray()
+        names = self.featurizer.cue_names
+        out = {"scam_probability": self.calibrate(self.margin(X)),
+               "text_length_log10": np.log10(1.0 + np.array([len(t) for t in texts], dtype=float)),
+               "n_cues": cues.sum(axis=1).astype(float)}
+        for cue in ("link", "money_request"):
+            if cue in names:
+                out[f"cue={cue}"] = cues[:, names.index(cue)].astype(float)
+        return out
 
     # --- explanations ---------------------------------------------------------------------------
     def explain(self, X: sp.csr_matrix, top_k: int = 5, min_weight: float = 0.05) -> list[list[Contribution]]:
@@ -140,7 +156,7 @@ class LinearReportModel:
     def artefacts(self) -> dict[str, bytes]:
         heads = {"kind": KIND, "scam": {"w": self.w.tolist(), "b": self.b}, "platt": list(self.platt),
                  "threshold": self.threshold, "type_classes": self.type_classes, "type_w": self.type_w.tolist(),
-                 "type_b": self.type_b.tolist(), "type_min": self.type_min, "info": self.info,
+                 "type_b": self.type_b.tolist(), "type_min": self.type_min, "info": self.info, "reference": self.reference,
                  **({"chars": self.chars.to_json()} if self.chars else {})}
         return {"featurizer.json": _json(self.featurizer.to_json()), "linear.json": _json(heads)}
 
@@ -158,7 +174,7 @@ class LinearReportModel:
             raise ValueError("linear model weights do not match its featurizer")
         return cls(f, w, float(h["scam"]["b"]), (float(h["platt"][0]), float(h["platt"][1])), float(h["threshold"]),
                    list(h["type_classes"]), type_w, np.asarray(h["type_b"], dtype=np.float64), float(h["type_min"]),
-                   h.get("info", {}), chars)
+                   h.get("info", {}), chars, h.get("reference", {}))
 
 
 def history_reasons(identifiers: tuple[str, ...], stats: dict[str, Any]) -> list[Contribution]:

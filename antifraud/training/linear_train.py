@@ -25,6 +25,7 @@ from sklearn.linear_model import LogisticRegression
 
 from tierwatch.antifraud.char_grams import CharGrams
 from tierwatch.antifraud.content_text import normalise
+from tierwatch.antifraud.drift import reference_distribution
 from tierwatch.antifraud.linear_model import LinearReportModel
 from tierwatch.antifraud.training import content_fit, datasets
 from tierwatch.antifraud.training.corpus import Split, augment_lengths
@@ -102,6 +103,7 @@ def train_linear(examples: list[Example], split: Split, config: LinearConfig | N
     vp = model.calibrate(model.margin(vX))
     model.threshold = threshold_under_caps(vp, cap_groups(valid, vp, config.caps))
     model.type_min = type_cut(model.type_proba(vX), vyt, config.other_quantile)
+    model.reference = {name: reference_distribution(v) for name, v in model.drift_values(vtexts).items()}
     model.info = {"types": types, "lexicon_words": len(lexicon), "n_train_reports": len(train), "stack_weights": stack,
                   "scam_fit": config.scam_fit if chars else "content", "type_fit": config.type_fit if chars else "content",
                   "valid_recall": float(np.mean(vp[vy == 1] >= model.threshold)) if (vy == 1).any() else None,

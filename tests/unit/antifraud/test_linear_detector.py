@@ -218,3 +218,19 @@ def test_cli_refuses_a_linear_model_without_real_data_or_for_incidents(tmp_path)
     out = CliRunner().invoke(model_cli, ["train", "--kind", "linear", "--use", "incident", "--data-dir", str(tmp_path), "--models-dir", str(tmp_path)])
     assert out.exit_code != 0 and "report model" in out.output
     assert not (tmp_path / "registry.json").exists()
+
+
+def test_drift_reference_is_stored_and_flags_a_shifted_stream_only(linear_store, linear_model, corpus):
+    from tierwatch.antifraud.service import linear_drift_report
+
+    store, version = linear_store
+    loaded = LinearReportModel.from_files(store.load_files(version))
+    assert set(loaded.reference) >= {"scam_probability", "text_length_log10", "n_cues"} and loaded.reference == linear_model.reference
+    examples, split = corpus
+    similar = [examples[i].report for i in split.test]
+    quiet = linear_drift_report(loaded, version, similar)
+    assert quiet.n_reports == len(similar) and not quiet.alert, quiet.to_json()
+    shifted = [dict(r, text=r["text"] * 6 + " 点击链接 https://t.cn/x 立即转账") for r in similar]
+    loud = linear_drift_report(loaded, version, shifted)
+    assert loud.alert and {"text_length_log10", "cue=link"} <= {i.name for i in loud.items if i.flagged}
+    assert linear_drift_report(loaded, version, [None, {"text": ""}]).n_reports == 0
