@@ -32,7 +32,10 @@ def padded(texts: list[str]) -> list[str]:
 
 def keys(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """(document, key) of every n-gram occurrence."""
-    cp, starts = encode_batch(padded(texts))
+    text = padded(texts)
+    cp, _ = encode_batch(text)
+    # the document of every code point (each text and its NUL separator), looked up by position
+    doc_of = np.repeat(np.arange(len(text)), np.fromiter((len(t) + 1 for t in text), dtype=np.int64, count=len(text)))
     c = cp.astype(np.uint64)
     ok = cp != 0
     ok2 = ok[:-1] & ok[1:]
@@ -42,7 +45,7 @@ def keys(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     k3 = (c[:-2] << np.uint64(42)) | (c[1:-1] << np.uint64(21)) | c[2:]
     pos = np.concatenate([np.flatnonzero(ok), np.flatnonzero(ok2), np.flatnonzero(ok3)])
     key = np.concatenate([k1[ok], k2[ok2], k3[ok3]])
-    return np.searchsorted(starts, pos, side="right") - 1, key
+    return doc_of[pos], key
 
 
 def _slot(key: np.ndarray) -> np.ndarray:

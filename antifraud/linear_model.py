@@ -87,10 +87,28 @@ class LinearReportModel:
         return [self.type_classes[k] if c >= self.type_min else OTHER for k, c in zip(best.tolist(), conf.tolist())]
 
     def score_texts(self, texts: list[str]) -> LinearScores:
-        X = self.features(texts)
-        p = self.calibrate(self.margin(X))
-        pt = self.type_proba(X)
+        """Scores of a batch; the two column blocks are multiplied apart (no stacked matrix to
+        build), and ``X`` holds the content columns only: all an explanation may name."""
+        _, X = self.featurizer.transform(texts)
+        n = self.featurizer.n_features
+        z_scam = np.asarray(X @ self.w[:n]).ravel() + self.b
+        z_type = np.asarray(X @ self.type_w[:, :n].T) + self.type_b[None, :]
+        if self.chars is not None:
+            Xt = self.chars.transform(texts)
+            w_chars, type_w_chars = self._char_weights()
+            z_scam += np.asarray(Xt @ w_chars).ravel()
+            z_type += np.asarray(Xt @ type_w_chars)
+        p = self.calibrate(z_scam)
+        pt = 1.0 / (1.0 + np.exp(-z_type))
         return LinearScores(p, (p >= self.threshold).tolist(), self.type_names(pt), pt.max(axis=1).tolist(), X)
+
+    def _char_weights(self) -> tuple[np.ndarray, np.ndarray]:
+        cached = getattr(self, "_char_cache", None)
+        if cached is None:
+            n = self.featurizer.n_features
+            cached = (np.ascontiguousarray(self.w[n:]), np.ascontiguousarray(self.type_w[:, n:].T))
+            self._char_cache = cached
+        return cached
 
     def drift_values(self, texts: list[str]) -> dict[str, np.ndarray]:
         """What drift is measured on: the calibrated score and what the text carries (length,

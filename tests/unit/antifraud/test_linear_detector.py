@@ -234,3 +234,14 @@ def test_drift_reference_is_stored_and_flags_a_shifted_stream_only(linear_store,
     loud = linear_drift_report(loaded, version, shifted)
     assert loud.alert and {"text_length_log10", "cue=link"} <= {i.name for i in loud.items if i.flagged}
     assert linear_drift_report(loaded, version, [None, {"text": ""}]).n_reports == 0
+
+
+def test_serving_by_blocks_equals_the_stacked_matrix(linear_model, corpus):
+    examples, split = corpus
+    texts = [examples[i].report["text"] for i in split.test[:300]]
+    assert linear_model.chars is not None and linear_model.chars.n_features > 0
+    s = linear_model.score_texts(texts)
+    X = linear_model.features(texts)
+    assert X.shape[1] == linear_model.n_features and s.X.shape[1] == linear_model.featurizer.n_features
+    assert np.allclose(s.probability, linear_model.calibrate(linear_model.margin(X)))
+    assert s.scam_type == linear_model.type_names(linear_model.type_proba(X))
