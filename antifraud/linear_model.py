@@ -2,6 +2,10 @@
 logistic scam model with Platt calibration, one-vs-rest type heads with an "other / new pattern"
 cut, and explanations that name content.
 
+Columns: the content featurizer's (n-grams, lexicon words, analyst cues), then, when the model
+has them, the TF-IDF + LR baseline's character 1-3-grams (``char_grams``). Explanations name
+only content columns; a character n-gram is never a reason.
+
 Only the text enters the score. The training data carry no real channel, time, reporter type,
 amount or identifier history, so a weight on any of them would be a weight on a data source;
 identifier history is given as context in the explanation and never moves the score.
@@ -16,6 +20,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from tierwatch.antifraud.char_grams import CharGrams
 from tierwatch.antifraud.content_features import ContentFeaturizer
 from tierwatch.antifraud.cues import CUES
 from tierwatch.antifraud.results import Contribution
@@ -51,6 +56,18 @@ class LinearReportModel:
     type_b: np.ndarray
     type_min: float  # below this best-type probability a scam is "other / new pattern"
     info: dict = field(default_factory=dict)
+    chars: CharGrams | None = None  # the baseline's character n-grams, columns after the content ones
+    reference: dict = field(default_factory=dict)  # drift reference: distributions on the validation split
+
+    @property
+    def n_features(self) -> int:
+        return self.featurizer.n_features + (self.chars.n_features if self.chars else 0)
+
+    def features(self, texts: list[str]) -> sp.csr_matrix:
+        _, X = self.featurizer.transform(texts)
+        if self.chars is None:
+            return X
+        return sp.hstack([X, self.chars.transform(texts)], format="csr")
 
     # --- scoring --------------------------------------------------------------------------------
     def margin(self, X: sp.csr_matrix) -> np.ndarray:
@@ -70,16 +87,50 @@ class LinearReportModel:
         return [self.type_classes[k] if c >= self.type_min else OTHER for k, c in zip(best.tolist(), conf.tolist())]
 
     def score_texts(self, texts: list[str]) -> LinearScores:
+        """Scores of a batch; the two column blocks are multiplied apart (no stacked matrix to
+        build), and ``X`` holds the content columns only: all an explanation may name."""
         _, X = self.featurizer.transform(texts)
-        p = self.calibrate(self.margin(X))
-        pt = self.type_proba(X)
+        n = self.featurizer.n_features
+        z_scam = np.asarray(X @ self.w[:n]).ravel() + self.b
+        z_type = np.asarray(X @ self.type_w[:, :n].T) + self.type_b[None, :]
+        if self.chars is not None:
+            Xt = self.chars.transform(texts)
+            w_chars, type_w_chars = self._char_weights()
+            z_scam += np.asarray(Xt @ w_chars).ravel()
+            z_type += np.asarray(Xt @ type_w_chars)
+        p = self.calibrate(z_scam)
+        pt = 1.0 / (1.0 + np.exp(-z_type))
         return LinearScores(p, (p >= self.threshold).tolist(), self.type_names(pt), pt.max(axis=1).tolist(), X)
+
+    def _char_weights(self) -> tuple[np.ndarray, np.ndarray]:
+        cached = getattr(self, "_char_cache", None)
+        if cached is None:
+            n = self.featurizer.n_features
+            cached = (np.ascontiguousarray(self.w[n:]), np.ascontiguousarray(self.type_w[:, n:].T))
+            self._char_cache = cached
+        return cached
+
+    def drift_values(self, texts: list[str]) -> dict[str, np.ndarray]:
+        """What drift is measured on: the calibrated score and what the text carries (length,
+        how many analyst cues, a link, a money request), the same for training's reference and
+        for recent reports. No channel or reporter field: the score never sees them."""
+        X = self.features(texts)
+        cues = (X[:, self.featurizer.n_text : self.featurizer.n_features] > 0).toarray()
+        names = self.featurizer.cue_names
+        out = {"scam_probability": self.calibrate(self.margin(X)),
+               "text_length_log10": np.log10(1.0 + np.array([len(t) for t in texts], dtype=float)),
+               "n_cues": cues.sum(axis=1).astype(float)}
+        for cue in ("link", "money_request"):
+            if cue in names:
+                out[f"cue={cue}"] = cues[:, names.index(cue)].astype(float)
+        return out
 
     # --- explanations ---------------------------------------------------------------------------
     def explain(self, X: sp.csr_matrix, top_k: int = 5, min_weight: float = 0.05) -> list[list[Contribution]]:
-        """Top contributions to the scam margin (weight x weighted presence) among columns a
-        person can read: lexicon words, link / number tokens and analyst cues. Fragments across
-        word boundaries are never named; pronouns, punctuation and missing fields are not features."""
+        """Top contributions to the calibrated log-odds (weight x weighted presence x Platt slope)
+        among columns a person can read: lexicon words, link / number tokens and analyst cues.
+        Fragments across word boundaries and character n-grams are never named; pronouns,
+        punctuation and missing fields are not features."""
         f = self.featurizer
         eligible, cue_of = self._naming()
         out = []
@@ -87,7 +138,7 @@ class LinearReportModel:
         for r in range(X.shape[0]):
             lo, hi = X.indptr[r], X.indptr[r + 1]
             cols = X.indices[lo:hi]
-            vals = X.data[lo:hi] * self.w[cols]
+            vals = X.data[lo:hi] * self.w[cols] * self.platt[0]  # in log-odds of the calibrated score
             keep = eligible[cols] & (np.abs(vals) >= min_weight)
             cols, vals = cols[keep], vals[keep]
             order = np.argsort(-np.abs(vals), kind="stable")[:top_k]
@@ -107,7 +158,8 @@ class LinearReportModel:
         cached = getattr(self, "_naming_cache", None)
         if cached is None:
             f = self.featurizer
-            eligible = np.array([f.feature_label(j)[0] != "fragment" for j in range(f.n_features)], dtype=bool)
+            eligible = np.array([f.feature_label(j)[0] != "fragment" for j in range(f.n_features)]
+                                + [False] * (self.n_features - f.n_features), dtype=bool)
             cue_of: dict[int, tuple[str, str]] = {}
             for k, name in enumerate(f.names):
                 for zh, en, phrases in CUES.values():
@@ -122,7 +174,8 @@ class LinearReportModel:
     def artefacts(self) -> dict[str, bytes]:
         heads = {"kind": KIND, "scam": {"w": self.w.tolist(), "b": self.b}, "platt": list(self.platt),
                  "threshold": self.threshold, "type_classes": self.type_classes, "type_w": self.type_w.tolist(),
-                 "type_b": self.type_b.tolist(), "type_min": self.type_min, "info": self.info}
+                 "type_b": self.type_b.tolist(), "type_min": self.type_min, "info": self.info, "reference": self.reference,
+                 **({"chars": self.chars.to_json()} if self.chars else {})}
         return {"featurizer.json": _json(self.featurizer.to_json()), "linear.json": _json(heads)}
 
     @classmethod
@@ -131,13 +184,15 @@ class LinearReportModel:
         h = json.loads(files["linear.json"])
         if h.get("kind") != KIND:
             raise ValueError("linear.json is not a linear report model")
+        chars = CharGrams.from_json(h["chars"]) if "chars" in h else None
+        n = f.n_features + (chars.n_features if chars else 0)
         w = np.asarray(h["scam"]["w"], dtype=np.float64)
         type_w = np.asarray(h["type_w"], dtype=np.float64).reshape(len(h["type_classes"]), -1)
-        if len(w) != f.n_features or type_w.shape[1] != f.n_features:
+        if len(w) != n or type_w.shape[1] != n:
             raise ValueError("linear model weights do not match its featurizer")
         return cls(f, w, float(h["scam"]["b"]), (float(h["platt"][0]), float(h["platt"][1])), float(h["threshold"]),
                    list(h["type_classes"]), type_w, np.asarray(h["type_b"], dtype=np.float64), float(h["type_min"]),
-                   h.get("info", {}))
+                   h.get("info", {}), chars, h.get("reference", {}))
 
 
 def history_reasons(identifiers: tuple[str, ...], stats: dict[str, Any]) -> list[Contribution]:

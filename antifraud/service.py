@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from tierwatch.antifraud.bundle import ReportModel
 from tierwatch.antifraud.drift import DRIFT_FEATURES, DriftReport, compare
 from tierwatch.antifraud.features import DENSE, Prepared, prepare
+from tierwatch.antifraud.linear_model import LinearReportModel
 from tierwatch.antifraud.model_store import ModelStore
 from tierwatch.antifraud.models import AnalystLabel, ModelVersion
 from tierwatch.antifraud.reputation import ReputationSource
@@ -92,6 +93,15 @@ def drift_report(
     for name in DRIFT_FEATURES:
         current[name] = dense[:, DENSE.index(name)]
     return compare(model.reference, current, threshold, version, len(prepared))
+
+
+def linear_drift_report(model: LinearReportModel, version: str, reports: list[Any], threshold: float = 0.25) -> DriftReport:
+    """The linear kind's drift: PSI of the calibrated score and of what the texts carry (length,
+    cue counts, links, money requests) against the validation-time reference stored with it."""
+    texts = [p.text for p in map(_prepare_quietly, reports) if p is not None]
+    if not texts:
+        return compare({}, {}, threshold, version, 0)
+    return compare(model.reference, model.drift_values(texts), threshold, version, len(texts))
 
 
 def _prepare_quietly(report: Any) -> Prepared | None:

@@ -49,7 +49,7 @@ def model_facts(model) -> dict:
     from tierwatch.antifraud.linear_model import LinearReportModel
 
     if isinstance(model, LinearReportModel):
-        return {"kind": "linear", "n_features": model.featurizer.n_features, "type_heads": len(model.type_classes)}
+        return {"kind": "linear", "n_features": model.n_features, "type_heads": len(model.type_classes)}
     return {"kind": "xgboost", "n_features": len(model.featurizer.feature_names),
             "trees": {n: h.booster.num_boosted_rounds() for n, h in model.heads.items()}}
 

@@ -103,9 +103,14 @@ def detector_drift(container: Container) -> bool:
     version = store.active("report")
     if version is None:
         return False
+    linear = None
     if store.kind(version) == "linear":
-        log.info("detector drift: %s is a linear model; its drift reference is not built yet", version)
-        return False
+        from tierwatch.antifraud.linear_model import LinearReportModel
+
+        linear = LinearReportModel.from_files(store.load_files(version))
+        if not linear.reference:
+            log.info("detector drift: linear model %s was trained without a drift reference; retrain it to get one", version)
+            return False
     with container.uow() as uow:
         ids = list(uow.session.scalars(
             sa.select(Report.report_id).where(
@@ -113,7 +118,10 @@ def detector_drift(container: Container) -> bool:
             ).limit(20000)
         ))
     reports = list(fetch_reports(container, ids).values())
-    report = service.drift_report(report_from_files(store.load_files(version)), version, reports)
+    if linear is not None:
+        report = service.linear_drift_report(linear, version, reports)
+    else:
+        report = service.drift_report(report_from_files(store.load_files(version)), version, reports)
     if report.alert:
         _publish_drift_alert(container, version, report)
     return bool(report.alert)

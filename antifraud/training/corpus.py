@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tierwatch.antifraud.training import datasets
+from tierwatch.antifraud.training import datasets, neardup
 from tierwatch.antifraud.training.datasets import Example, text_key
 from tierwatch.antifraud.training.synth.generate import generate_reports
 
@@ -57,25 +57,36 @@ def stratum(e: Example) -> str:
     return f"{e.source}:{e.scam_type if e.is_scam else e.subset}"
 
 
-def split_corpus(examples: list[Example], seed: int = 0, valid: float = 0.15, test: float = 0.2) -> Split:
+def split_corpus(examples: list[Example], seed: int = 0, valid: float = 0.15, test: float = 0.2,
+                 near_duplicates: bool = True) -> Split:
     """Train / validation (early stopping, calibration, thresholds) / test (reported only).
 
-    Stratified by source and class, and stable: within each stratum examples are ordered by a
-    seeded hash of their text, and the first ``test`` share goes to test, the next ``valid``
-    share to validation. Adding data (analysts' labels) moves only examples at the boundaries,
-    so a retrained model and the active one are compared on data neither trained on."""
-    groups: dict[str, list[tuple[str, int]]] = {}
-    for i, e in enumerate(examples):
-        rank = hashlib.sha256(f"{seed}|{text_key(e.report['text'])}".encode()).hexdigest()
-        groups.setdefault(stratum(e), []).append((rank, i))
+    Whole near-duplicate families (``neardup.families``: MinHash over character shingles) go to
+    one part, so no template family straddles train and test. Stratified by source and class
+    (a family by its first member), and stable: within each stratum families are ordered by a
+    seeded hash of their smallest text key, and families fill test up to the ``test`` share of
+    the stratum's examples, then validation up to ``valid``. Adding data (analysts' labels)
+    moves only families at the boundaries, so a retrained model and the active one are compared
+    on data neither trained on."""
+    keys = [text_key(e.report["text"]) for e in examples]
+    family = neardup.families([e.report["text"] for e in examples]) if near_duplicates else np.arange(len(examples))
+    members_of: dict[int, list[int]] = {}
+    for i, f in enumerate(family.tolist()):
+        members_of.setdefault(f, []).append(i)
+    strata: dict[str, list[tuple[str, list[int]]]] = {}
+    for members in members_of.values():
+        rank = hashlib.sha256(f"{seed}|{min(keys[i] for i in members)}".encode()).hexdigest()
+        strata.setdefault(stratum(examples[members[0]]), []).append((rank, members))
     parts: dict[str, list[int]] = {"train": [], "valid": [], "test": []}
-    for members in groups.values():
-        members.sort()
-        n = len(members)
-        n_test, n_valid = round(n * test), round(n * valid)
-        for k, (_, i) in enumerate(members):
-            part = "test" if k < n_test else "valid" if k < n_test + n_valid else "train"
-            parts[part].append(i)
+    for groups in strata.values():
+        groups.sort()
+        total = sum(len(m) for _, m in groups)
+        done = 0
+        for _, members in groups:
+            # a family goes where its first example would go in a split of single texts
+            part = "test" if done < round(total * test) else "valid" if done < round(total * (test + valid)) else "train"
+            parts[part] += members
+            done += len(members)
     return Split(*(np.array(sorted(parts[p]), dtype=np.int64) for p in ("train", "valid", "test")))
 
 

@@ -92,10 +92,17 @@ def _digits(rng: random.Random, n: int) -> str:
     return "".join(rng.choice("0123456789") for _ in range(n))
 
 
+_KEY_STRIP = re.compile(r"[\W\dxX_]+")
+
+
+def key_core(text: str) -> str:
+    """The text as duplicate detection sees it: no masks, digits, spaces or punctuation."""
+    return _KEY_STRIP.sub("", text.lower())
+
+
 def text_key(text: str) -> str:
     """A duplicate key that ignores masks, digits, spaces and punctuation."""
-    core = re.sub(r"[\W\dxX_]+", "", text.lower())
-    return hashlib.sha1(core.encode("utf-8"), usedforsecurity=False).hexdigest()[:16]
+    return hashlib.sha1(key_core(text).encode("utf-8"), usedforsecurity=False).hexdigest()[:16]
 
 
 def _report(text: str, source: str) -> dict:

@@ -51,6 +51,7 @@ def _page(doc: dict, chart: tuple[str, str]) -> str:
     r = doc["reliability"]
     rows += [[k] + [r[m][k] for m in MODELS] for k in ("ece", "top_decile_ece", "distinct_scores", "brier")]
     rows += [[f"{f} flip rate"] + [doc["flips"][m][f]["rate"] for m in MODELS] for f in ("channel", "reporter_type")]
+    rows += [["scam-type macro-F1 (most probable type; threshold-free)"] + [doc["scam_type"][m].get("macro_f1_argmax") for m in MODELS]]
     rows += [["scam-type macro-F1 (served type; other counts wrong)"] + [doc["scam_type"][m]["macro_f1"] for m in MODELS]]
     rows += [["known-type scams named other"] + [doc["scam_type"][m].get("named_other") for m in MODELS]]
     parts.append("<h2>服务路径指标 / Served-path figures (linear | baseline)</h2>" + _table(["measure", "linear", "baseline TF-IDF+LR"], rows))
@@ -65,12 +66,16 @@ def _page(doc: dict, chart: tuple[str, str]) -> str:
         lo = doc["leave_one_type_out"]
         parts.append("<h2>留一类型 / Leave one type out (served path; type removed from training and validation)</h2>")
         rows = [[t, v["n"], v["recall"], lo["baseline"][t]["recall"], v["roc_auc_vs_real_sms"], lo["baseline"][t]["roc_auc_vs_real_sms"],
-                 v["named_other"]] for t, v in lo["linear"].items()]
-        parts.append(_table(["held-out type", "n", "recall", "baseline", "ROC-AUC vs real SMS", "baseline", "named other"], rows))
+                 v.get("pr_auc_vs_real_sms"), lo["baseline"][t].get("pr_auc_vs_real_sms"), v["named_other"]] for t, v in lo["linear"].items()]
+        parts.append(_table(["held-out type", "n", "recall", "baseline", "ROC-AUC vs real SMS", "baseline", "PR-AUC vs real SMS", "baseline",
+                             "named other"], rows))
     parts.append("<h2>可靠性 / Reliability bins (linear)</h2>")
     parts.append(_table(["bin", "n", "mean predicted", "observed"], [[b["bin"], b["n"], b["mean_predicted"], b["observed"]] for b in r["linear"]["bins"]]))
     name, caption = chart
     parts.append(f'<figure><img src="{name}" alt="{html.escape(caption)}"><figcaption>{html.escape(caption)}</figcaption></figure>')
+    if doc.get("configuration"):
+        parts.append("<h2>模型配置 / Configuration (chosen on the validation split; see antifraud/README.md)</h2>")
+        parts.append(f"<pre>{html.escape(json.dumps(doc['configuration'], ensure_ascii=False, indent=1))}</pre>")
     parts.append(f"<h2>数据 / Data</h2><pre>{html.escape(json.dumps(doc['data'], ensure_ascii=False, indent=1))}</pre>")
     style = "body{font-family:sans-serif;max-width:1100px;margin:auto}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}pre{background:#f6f6f6;padding:8px}"
     return f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>Detector evaluation</title><style>{style}</style></head><body>{"".join(parts)}</body></html>'

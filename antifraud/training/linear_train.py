@@ -1,10 +1,16 @@
 """Training the linear report detector (model kind "linear", ``antifraud.linear_model``).
 
-Content features (selected n-grams, jieba lexicon words, analyst cues) -> L2 logistic regression
--> Platt calibration on the validation split -> the lowest threshold keeping the false-positive
-rate of each real legitimate-SMS group under its cap -> one-vs-rest type heads with an
-"other / new pattern" cut. Training texts are the served form: a citizen's framing around some
-of them, as ``report_bodies`` writes it.
+Content features (selected n-grams, jieba lexicon words, analyst cues) and, with ``chars``, the
+TF-IDF + LR baseline's character 1-3-grams -> the scam model -> Platt calibration on the
+validation split -> the lowest threshold keeping the false-positive rate of each real
+legitimate-SMS group under its cap -> one-vs-rest type heads with an "other / new pattern" cut.
+Training texts are the served form: a citizen's framing around some of them, as
+``report_bodies`` writes it.
+
+The scam model is either one L2 logistic regression over all columns ("joint"), or a stack:
+a logistic regression over the content columns and one over the character columns (the
+baseline's), combined by non-negative weights fitted on the validation split ("stack"). The
+combination is folded into one weight vector, so serving is one sparse product either way.
 """
 
 from __future__ import annotations
@@ -17,7 +23,9 @@ import scipy.sparse as sp
 from scipy.optimize import minimize
 from sklearn.linear_model import LogisticRegression
 
+from tierwatch.antifraud.char_grams import CharGrams
 from tierwatch.antifraud.content_text import normalise
+from tierwatch.antifraud.drift import reference_distribution
 from tierwatch.antifraud.linear_model import LinearReportModel
 from tierwatch.antifraud.training import content_fit, datasets
 from tierwatch.antifraud.training.corpus import Split, augment_lengths
@@ -33,7 +41,16 @@ class LinearConfig:
     C: float = 32.0
     # false-positive caps on validation, per group of real legitimate SMS
     caps: dict = field(default_factory=lambda: {datasets.CN_HAM: 0.015, datasets.MUDOU: 0.015, "lookalike": 0.035})
-    other_quantile: float = 0.05  # share of correctly typed validation scams allowed below the type cut
+    other_quantile: float = 0.005  # share of correctly typed validation scams allowed below the type cut
+    chars: bool = True  # the baseline's character 1-3-grams beside the content features
+    scam_fit: str = "stack"  # "joint" or "stack" (see the module's note)
+    type_fit: str = "joint"  # type heads over "content", "chars" or "joint" (all) columns
+    char_C: float = 10.0  # the baseline's regularisation, for the character-column model of the stack
+    # the stack's share of the character margin (each margin scaled to unit spread on validation);
+    # None: weights fitted on validation. A fixed share is chosen by inner leave-one-type-out
+    # (scripts in the evaluation note), because a fit on validation sees only the known types.
+    stack_mix: float | None = 0.8
+    chars_augmented: bool = False  # the character-column model also trains on the length-augmented rows
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -61,29 +78,70 @@ def train_linear(examples: list[Example], split: Split, config: LinearConfig | N
     train = train + augment_lengths(train, config.seed)
     valid = [examples[i] for i in split.valid]
     types = known_types(train)
-    norm = [normalise(t) for t in served_texts(train, config.seed, "train")]
+    texts = served_texts(train, config.seed, "train")
+    norm = [normalise(t) for t in texts]
     y, yt = labels(train, types)
     lexicon = content_fit.build_lexicon(norm)
     f = content_fit.fit(norm, [(y, config.k_scam), (yt, config.k_type)], lexicon)
-    _, X = f.transform(norm, normalised=True)
-    say(f"features: {f.n_text} text columns + {len(f.cue_names)} cues, {len(train)} reports [{time.time() - t0:.0f} s]")
-    w, b = fit_lr(X, y, config.C)
-    tw = np.zeros((len(types), X.shape[1]))
-    tb = np.zeros(len(types))
-    for k in range(len(types)):
-        tw[k], tb[k] = fit_lr(X, (yt == k).astype(np.int64), config.C)
-    model = LinearReportModel(f, w, b, (1.0, 0.0), 0.5, types, tw, tb, 0.5)
-    _, vX = f.transform(served_texts(valid, config.seed + 1, "eval"))
+    _, Xc = f.transform(norm, normalised=True)
+    chars = CharGrams.fit(texts if config.chars_augmented else texts[: len(split.train)]) if config.chars else None
+    Xt = chars.transform(texts) if chars else sp.csr_matrix((len(texts), 0))
+    X = sp.hstack([Xc, Xt], format="csr")
+    say(f"features: {f.n_text} text columns + {len(f.cue_names)} cues + {Xt.shape[1]} character n-grams, {len(train)} reports [{time.time() - t0:.0f} s]")
+    model = LinearReportModel(f, np.zeros(X.shape[1]), 0.0, (1.0, 0.0), 0.5, types, np.zeros((len(types), X.shape[1])),
+                              np.zeros(len(types)), 0.5, chars=chars)
+    vtexts = served_texts(valid, config.seed + 1, "eval")
+    vX = model.features(vtexts)
     vy, vyt = labels(valid, types)
+    n_real = len(split.train)  # rows after these are length-augmented variants
+    model.w, model.b, stack = scam_weights(X, y, vX, vy, Xc.shape[1], config, n_real)
+    blocks = {"content": slice(0, Xc.shape[1]), "chars": slice(Xc.shape[1], X.shape[1]), "joint": slice(0, X.shape[1])}
+    cols = blocks[config.type_fit if chars else "content"]
+    for k in range(len(types)):
+        model.type_w[k, cols], model.type_b[k] = fit_lr(X[:, cols], (yt == k).astype(np.int64), config.C)
     model.platt = platt(model.margin(vX), vy)
     vp = model.calibrate(model.margin(vX))
     model.threshold = threshold_under_caps(vp, cap_groups(valid, vp, config.caps))
     model.type_min = type_cut(model.type_proba(vX), vyt, config.other_quantile)
-    model.info = {"types": types, "lexicon_words": len(lexicon), "n_train_reports": len(train),
+    model.reference = {name: reference_distribution(v) for name, v in model.drift_values(vtexts).items()}
+    model.info = {"types": types, "lexicon_words": len(lexicon), "n_train_reports": len(train), "stack_weights": stack,
+                  "scam_fit": config.scam_fit if chars else "content", "type_fit": config.type_fit if chars else "content",
                   "valid_recall": float(np.mean(vp[vy == 1] >= model.threshold)) if (vy == 1).any() else None,
                   "train_seconds": round(time.time() - t0, 1)}
     say(f"threshold {model.threshold:.4f}, type cut {model.type_min:.3f} [{time.time() - t0:.0f} s]")
     return model
+
+
+def scam_weights(X: sp.csr_matrix, y: np.ndarray, vX: sp.csr_matrix, vy: np.ndarray, n_content: int,
+                 config: LinearConfig, n_real: int) -> tuple[np.ndarray, float, list[float] | None]:
+    """(weights, bias, stack weights or None) of the scam margin over all columns."""
+    if config.scam_fit == "joint" or X.shape[1] == n_content:
+        w, b = fit_lr(X, y, config.C)
+        return w, b, None
+    if config.scam_fit != "stack":
+        raise ValueError(f"unknown scam_fit {config.scam_fit!r}")
+    wc, bc = fit_lr(X[:, :n_content], y, config.C)
+    rows = slice(None) if config.chars_augmented else slice(0, n_real)
+    base = LogisticRegression(C=config.char_C, max_iter=300, tol=1e-3, random_state=config.seed).fit(X[rows, n_content:], y[rows])
+    wt, bt = base.coef_.ravel().astype(np.float64), float(base.intercept_[0])
+    margins = np.column_stack([vX[:, :n_content] @ wc + bc, vX[:, n_content:] @ wt + bt])
+    if config.stack_mix is None:
+        a = stack(margins, vy)
+    else:
+        sd = np.maximum(margins.std(axis=0), 1e-9)
+        a = np.array([1.0 - config.stack_mix, config.stack_mix]) / sd
+    return np.concatenate([a[0] * wc, a[1] * wt]), float(a[0] * bc + a[1] * bt), [float(v) for v in a]
+
+
+def stack(margins: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Non-negative weights of each model's margin (logistic fit on the validation split)."""
+    def nll(v: np.ndarray) -> float:
+        z = margins @ v[:-1] + v[-1]
+        return float(np.mean(np.logaddexp(0, z) - y * z))
+
+    start = np.array([1.0] * margins.shape[1] + [0.0])
+    bounds = [(0.0, None)] * margins.shape[1] + [(None, None)]
+    return minimize(nll, start, method="L-BFGS-B", bounds=bounds).x[:-1]
 
 
 def fit_lr(X: sp.csr_matrix, y: np.ndarray, C: float) -> tuple[np.ndarray, float]:

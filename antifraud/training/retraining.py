@@ -71,7 +71,7 @@ def retrain_from_labels(
     overridden = {text_key(e.report["text"]) for e in labelled}
     base = [e for e in build_corpus(data_dir, synthetic, seed) if text_key(e.report["text"]) not in overridden]
     examples = dedupe(labelled + base)
-    split = split_corpus(examples, seed)
+    split = split_corpus(examples, seed, near_duplicates=False)  # the XGBoost kind's split (see evaluate.load_context)
     config = config or TrainConfig(seed=seed)
     candidate = train_report_model(examples, split, config, progress)
 

@@ -58,6 +58,10 @@ def test_served_path_targets(trained):
     # not below the baseline on the threshold-free measures (small tolerance: same split, one seed)
     assert ours["pr_auc"] >= base["pr_auc"] - 0.002
     assert ours["roc_auc"] >= base["roc_auc"] - 0.002
+    assert ours["pr_auc_scams_vs_real_sms"] >= base["pr_auc_scams_vs_real_sms"] - 0.002
+    types = doc["scam_type"]["linear"]
+    assert types["macro_f1_argmax"] >= 0.95 and types["macro_f1"] >= 0.95 and types["named_other"] < 0.02
+    assert doc["configuration"]["scam_fit"] == "stack" and doc["configuration"]["type_fit"] == "joint"
 
 
 def test_false_positives_on_real_legitimate_sms(trained):
@@ -165,14 +169,19 @@ def test_the_store_holds_no_pickle_and_activation_reaches_the_worker_scorer(trai
     assert ActiveModelScorer(root).version == outcome.version
 
 
-def test_a_type_never_trained_on_is_caught_and_named_other(trained):
+def test_types_never_trained_on_are_caught_and_some_named_other(trained):
+    """The issue's leave-one-type-out line: each known type left out of training and validation
+    in turn is still flagged (recall >= 90% at the operating threshold), ranks high against the
+    test's real legitimate SMS, and the type head names part of it "other / new pattern"."""
     from tierwatch.detector_eval import leave_one_type_out
 
     _, _, examples, split = trained
-    loto = leave_one_type_out(examples, split, 0, types=["loan_credit"])
-    ours = loto["linear"]["loan_credit"]
-    assert ours["n"] >= 100
-    assert ours["recall"] >= 0.9
-    assert ours["roc_auc_vs_real_sms"] >= 0.99
-    assert ours["named_other"] >= 0.2  # a new pattern is named as such, not forced into an old type
-    assert loto["baseline"]["loan_credit"]["n"] == ours["n"]
+    loto = leave_one_type_out(examples, split, 0)
+    assert set(loto["linear"]) == {"fake_customer_service", "impersonate_acquaintance", "impersonate_authority", "loan_credit"}
+    for held, ours in loto["linear"].items():
+        assert ours["n"] >= 100, held
+        assert ours["recall"] >= 0.9, (held, ours)
+        assert ours["roc_auc_vs_real_sms"] >= 0.97, (held, ours)
+        assert ours["named_other"] > 0.05, (held, ours)  # a new pattern is not always forced into an old type
+        assert loto["baseline"][held]["n"] == ours["n"]
+    assert max(v["named_other"] for v in loto["linear"].values()) >= 0.5

@@ -218,3 +218,30 @@ def test_cli_refuses_a_linear_model_without_real_data_or_for_incidents(tmp_path)
     out = CliRunner().invoke(model_cli, ["train", "--kind", "linear", "--use", "incident", "--data-dir", str(tmp_path), "--models-dir", str(tmp_path)])
     assert out.exit_code != 0 and "report model" in out.output
     assert not (tmp_path / "registry.json").exists()
+
+
+def test_drift_reference_is_stored_and_flags_a_shifted_stream_only(linear_store, linear_model, corpus):
+    from tierwatch.antifraud.service import linear_drift_report
+
+    store, version = linear_store
+    loaded = LinearReportModel.from_files(store.load_files(version))
+    assert set(loaded.reference) >= {"scam_probability", "text_length_log10", "n_cues"} and loaded.reference == linear_model.reference
+    examples, split = corpus
+    similar = [examples[i].report for i in split.test]
+    quiet = linear_drift_report(loaded, version, similar)
+    assert quiet.n_reports == len(similar) and not quiet.alert, quiet.to_json()
+    shifted = [dict(r, text=r["text"] * 6 + " 点击链接 https://t.cn/x 立即转账") for r in similar]
+    loud = linear_drift_report(loaded, version, shifted)
+    assert loud.alert and {"text_length_log10", "cue=link"} <= {i.name for i in loud.items if i.flagged}
+    assert linear_drift_report(loaded, version, [None, {"text": ""}]).n_reports == 0
+
+
+def test_serving_by_blocks_equals_the_stacked_matrix(linear_model, corpus):
+    examples, split = corpus
+    texts = [examples[i].report["text"] for i in split.test[:300]]
+    assert linear_model.chars is not None and linear_model.chars.n_features > 0
+    s = linear_model.score_texts(texts)
+    X = linear_model.features(texts)
+    assert X.shape[1] == linear_model.n_features and s.X.shape[1] == linear_model.featurizer.n_features
+    assert np.allclose(s.probability, linear_model.calibrate(linear_model.margin(X)))
+    assert s.scam_type == linear_model.type_names(linear_model.type_proba(X))

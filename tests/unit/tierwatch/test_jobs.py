@@ -46,18 +46,43 @@ def test_supervision_job_runs_on_an_empty_registry(container: Container) -> None
     assert wiring.supervision_tasks(container) == (0, 0)
 
 
-def test_drift_job_skips_an_active_linear_model(container: Container) -> None:
+def _tiny_linear_model(reference: dict):
     import numpy as np
 
     from tierwatch.antifraud.content_features import ContentFeaturizer
     from tierwatch.antifraud.content_text import phrase_bucket
     from tierwatch.antifraud.cues import CUES
     from tierwatch.antifraud.linear_model import LinearReportModel
-    from tierwatch.antifraud.model_store import ModelStore
 
     f = ContentFeaturizer([phrase_bucket("转账")], ["转账"], [True], [1.0] * (1 + len(CUES)), (2, 3))
-    model = LinearReportModel(f, np.ones(f.n_features), 0.0, (1.0, 0.0), 0.5, ["loan_credit"],
-                              np.zeros((1, f.n_features)), np.zeros(1), 0.5)
+    return LinearReportModel(f, np.ones(f.n_features), 0.0, (1.0, 0.0), 0.5, ["loan_credit"],
+                             np.zeros((1, f.n_features)), np.zeros(1), 0.5, reference=reference)
+
+
+def _activate_linear(container: Container, model) -> None:
+    from tierwatch.antifraud.model_store import ModelStore
+
     store = ModelStore(container.settings.models_dir)
     store.activate(store.save("report", model.artefacts(), {"data_fingerprint": "aa11bb"}, kind="linear"))
+
+
+def test_drift_job_skips_a_linear_model_trained_without_a_reference(container: Container) -> None:
+    _activate_linear(container, _tiny_linear_model({}))
     assert wiring.detector_drift(container) is False
+
+
+def test_drift_job_measures_an_active_linear_model_against_its_reference(container: Container) -> None:
+    from tierwatch.antifraud.drift import reference_distribution
+
+    quiet = ["今天下午三点开会"] * 50 + ["周末一起吃饭吗"] * 50
+    model = _tiny_linear_model({})
+    model.reference = {k: reference_distribution(v) for k, v in model.drift_values(quiet).items()}
+    _activate_linear(container, model)
+    now = utcnow()
+    with container.uow() as uow:  # last week's reports: long transfer requests with links, nothing like the reference
+        for i in range(60):
+            uow.session.add(Report(report_id=f"d{i}", tracking_code=f"TW-DRIFT{i:05d}", kind="scam", schema_version=1,
+                                   description="请立即转账到安全账户，点击链接 https://t.cn/abc 完成验证，" * 3, channel="sms",
+                                   reported_at=now, received_at=now))
+        uow.commit()
+    assert wiring.detector_drift(container) is True
