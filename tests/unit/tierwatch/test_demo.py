@@ -68,10 +68,3 @@ def test_every_tier_under_both_regimes_in_realistic_proportions(tmp_path: Path, 
     assert _load(container)[-2:] == said[-2:]  # a second run adds nothing
     container.close()
 
-
-def test_the_demo_trains_the_linear_detector_when_the_real_data_are_there(tmp_path: Path) -> None:
-    assert demo.demo_detector_kind(tmp_path) == "xgboost"  # no real datasets: synthetic XGBoost
-    (tmp_path / "telecom_fraud_texts_5").mkdir()
-    assert demo.demo_detector_kind(tmp_path) == "xgboost"  # the linear kind also needs the real legitimate SMS
-    (tmp_path / "cn_sms_ham").mkdir()
-    assert demo.demo_detector_kind(tmp_path) == "linear"
