@@ -55,11 +55,13 @@ def dumps(value: Any) -> str:
     return orjson.dumps(value, default=_json_default).decode()
 
 
-def _refuse_naive(table: sa.Table, columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:
+def _refuse_naive(table: sa.Table, columns: Sequence[str], rows: Sequence[dict[str, Any]],
+                  types: Any = None) -> None:
     # orjson would send a naive datetime without an offset, to be read in the session's time
     # zone; the ORM's UTCDateTime refuses one, and so do the bulk writes.
+    col = types if types is not None else table.c
     for c in columns:
-        if isinstance(table.c[c].type, (UTCDateTime, sa.DateTime)):
+        if isinstance(col[c].type, (UTCDateTime, sa.DateTime)):
             for row in rows:
                 value = row.get(c)
                 if value is not None and value.tzinfo is None:
@@ -79,19 +81,22 @@ _JSON_TEXT = json.JSONEncoder(ensure_ascii=False, check_circular=False, default=
 
 
 def _recordset(
-    table: sa.Table, columns: Sequence[str], rows: Sequence[dict[str, Any]]
+    table: sa.Table, columns: Sequence[str], rows: Sequence[dict[str, Any]],
+    types: dict[str, sa.Column] | None = None,
 ) -> tuple[str, dict[str, Any], dict[str, str]]:
     """``rows`` as one JSON parameter, the ``json_to_recordset(…) AS r(col type, …)`` that reads
     them back, in order, and each column's expression over ``r``. A key a row lacks reads as
-    NULL, one that is not a column is ignored."""
-    _refuse_naive(table, columns, rows)
-    json_columns = [c for c in columns if isinstance(table.c[c].type, sa.JSON)]
+    NULL, one that is not a column is ignored. ``types``: the column each name is typed as
+    (default: the table's column of that name)."""
+    col = types or table.c
+    _refuse_naive(table, columns, rows, col)
+    json_columns = [c for c in columns if isinstance(col[c].type, sa.JSON)]
     if json_columns:
         # JSON columns travel as their text, as the standard library writes it, and are cast
         # back: nested in orjson's output they would be stored in its (compact) spelling.
         encode = _JSON_TEXT.encode
         rows = [{**row, **{c: None if row.get(c) is None else encode(row[c]) for c in json_columns}} for row in rows]
-    defs = ", ".join(f'"{c}" {_pg_type(table.c[c])}' for c in columns)
+    defs = ", ".join(f'"{c}" {_pg_type(col[c])}' for c in columns)
     exprs = {c: f'CAST(r."{c}" AS json)' if c in json_columns else f'r."{c}"' for c in columns}
     return f"json_to_recordset(CAST(:rows AS json)) AS r({defs})", {"rows": dumps(list(rows))}, exprs
 
@@ -149,18 +154,29 @@ def insert_rows(
     return [tuple(r) for r in result.all()] if returning else []  # all(): one fetch, not one per row
 
 
-def update_rows(session: Session, table: sa.Table, key: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:
-    """UPDATE ``table`` SET the rows' other columns WHERE the ``key`` columns match, row by row."""
+def update_rows(session: Session, table: sa.Table, key: Sequence[str], rows: Sequence[dict[str, Any]], *,
+                add: Sequence[str] = (), unchanged: Sequence[str] = ()) -> int:
+    """UPDATE ``table`` SET the rows' other columns WHERE the ``key`` columns match, row by row.
+    ``add``: columns whose row value is added to the stored one (counters). ``unchanged``:
+    columns that must still hold the row's ``was_<column>`` (compare-and-set; a row whose
+    column moved meanwhile is not updated). Returns how many rows were updated."""
     if not rows:
-        return
+        return 0
     columns, rows = _columns(rows)
-    values = [c for c in columns if c not in key]
+    was = {f"was_{c}": c for c in unchanged}
+    values = [c for c in columns if c not in key and c not in was]
     if not is_postgres(session):
-        where = sa.and_(*(table.c[k] == sa.bindparam(f"b_{k}") for k in key))
-        stmt = sa.update(table).where(where).values({c: sa.bindparam(f"b_{c}") for c in values})
-        session.execute(stmt, [{f"b_{c}": row[c] for c in columns} for row in rows])
-        return
-    source, params, exprs = _recordset(table, columns, rows)
-    sets = ", ".join(f'"{c}" = {exprs[c]}' for c in values)
-    match = " AND ".join(f'"{table.name}"."{k}" = r."{k}"' for k in key)
-    session.execute(sa.text(f'UPDATE "{table.name}" SET {sets} FROM {source} WHERE {match}'), params)  # nosec B608 # identifiers from the Table object, values bound as one JSON parameter
+        where = sa.and_(*(table.c[k] == sa.bindparam(f"b_{k}") for k in key),
+                        *(table.c[c] == sa.bindparam(f"b_{w}") for w, c in was.items()))
+        sets = {c: table.c[c] + sa.bindparam(f"b_{c}") if c in add else sa.bindparam(f"b_{c}") for c in values}
+        stmt = sa.update(table).where(where).values(sets)
+        result = session.execute(stmt, [{f"b_{c}": row[c] for c in columns} for row in rows])
+        return int(result.rowcount)  # type: ignore[attr-defined]
+    types = {c: table.c[was.get(c, c)] for c in columns}
+    source, params, exprs = _recordset(table, columns, rows, types)
+    sets = ", ".join(f'"{c}" = "{table.name}"."{c}" + {exprs[c]}' if c in add else f'"{c}" = {exprs[c]}'
+                     for c in values)
+    match = " AND ".join([*(f'"{table.name}"."{k}" = r."{k}"' for k in key),
+                          *(f'"{table.name}"."{c}" = r."{w}"' for w, c in was.items())])
+    result = session.execute(sa.text(f'UPDATE "{table.name}" SET {sets} FROM {source} WHERE {match}'), params)  # nosec B608 # identifiers from the Table object, values bound as one JSON parameter
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+import psycopg.errors
+import sqlalchemy as sa
 
 from tierwatch.core.db import make_engine
 from tierwatch.core.migrate import upgrade
@@ -21,6 +25,19 @@ def fresh_database(postgres_url: str, prefix: str) -> Iterator[str]:
         upgrade(url)
         yield url
     finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+        _drop(admin, name)
         admin.dispose()
+
+
+def _drop(admin: sa.Engine, name: str) -> None:
+    # An autovacuum worker that has just started on the database (after a test's busy writes)
+    # belongs to the superuser, and FORCE may not end it: wait for it to finish, a few times.
+    for attempt in range(20):
+        try:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+            return
+        except sa.exc.ProgrammingError as exc:
+            if not isinstance(exc.orig, psycopg.errors.InsufficientPrivilege) or attempt == 19:
+                raise
+            time.sleep(0.25)

@@ -23,8 +23,8 @@ from tierwatch.core.ids import new_id
 from tierwatch.core.search import SearchIndex
 from tierwatch.monitoring.alerts import store
 from tierwatch.monitoring.alerts.evaluator import evaluate
-from tierwatch.monitoring.alerts.lifecycle import AlertState, Change, apply, step
-from tierwatch.monitoring.alerts.links import Links
+from tierwatch.monitoring.alerts.lifecycle import LIVE, AlertState, Change, apply, step
+from tierwatch.monitoring.alerts.links import Links, looks_again
 from tierwatch.monitoring.alerts.model import AlertRule
 from tierwatch.monitoring.alerts.models import LIVE_STATES, Alert, AlertEvent, AlertInbox
 from tierwatch.monitoring.alerts.notify import Notifier
@@ -33,7 +33,7 @@ from tierwatch.monitoring.alerts.schedule import MAX_CATCHUP, due_ends
 from tierwatch.monitoring.alerts.sliding import Sliding
 from tierwatch.monitoring.alerts.triage import DEFAULT_SLA, Sla, severity_rank
 from tierwatch.monitoring.alerts.types import Match, group_field
-from tierwatch.monitoring.bulk import insert_rows
+from tierwatch.monitoring.bulk import insert_rows, update_rows
 from tierwatch.monitoring.indexing import REPORTS_INDEX
 
 log = logging.getLogger(__name__)
@@ -94,9 +94,10 @@ def run_cycle(session: Session, rules: Sequence[AlertRule], now: datetime, ctx: 
     keys = {d.rule.realert_key for d in due} | {r.realert_key for r in threshold_rules}
     latest = store.latest_alerts(session, keys, now)
     writer = _Writer(session, ctx, now, result, latest, store.active_silences(session, now))
-    # the live alerts in one query, not one per alert touched
+    # The live alerts this cycle may change beyond their numbers, in one query, not one per
+    # alert touched. The others, matching again, are updated in one statement (_Writer.in_place).
     writer.touched.update(store.load_alerts(session, [a.id for by_key in latest.values() for a in by_key.values()
-                                                      if a.state in LIVE_STATES]))
+                                                      if a.state in LIVE_STATES and not _numbers_only(a, now)]))
     search_share = found.seconds / max(len(due), 1)
     moves: list[tuple[AlertRule, store.RuleState | None, datetime]] = []
     by_rule: dict[str, list[Due]] = {}
@@ -145,6 +146,7 @@ class _Writer:
         self.touched: dict[int, Alert] = {}  # loaded (live ones, up front) or created this cycle
         self.changed: dict[int, Alert] = {}  # written this cycle: to re-index
         self.runs: list[dict[str, Any]] = []
+        self.in_place: dict[int, dict[str, Any]] = {}  # alert id -> columns to set (see _in_place)
 
     # --- deciding --------------------------------------------------------------------------
 
@@ -152,7 +154,7 @@ class _Writer:
         latest = self.latest.setdefault(rule.realert_key, {})
         counts = _Counts(matches=len(matches))
         for change in step(rule, end, matches, latest, self.silences):
-            alert_id = self.apply(rule, end, change)
+            alert_id = self.apply(rule, end, change, latest.get(change.key))
             after = apply(latest.get(change.key), change, end, alert_id or 0)
             if after is not None:
                 latest[change.key] = after
@@ -167,9 +169,13 @@ class _Writer:
         self.result.suppressed += counts.suppressed
         return counts
 
-    def apply(self, rule: AlertRule, at: datetime, change: Change) -> int | None:
+    def apply(self, rule: AlertRule, at: datetime, change: Change, before: AlertState | None) -> int | None:
         """Write one change; returns the alert's id (a new alert's, once inserted)."""
         match, action = change.match, change.action
+        if before is not None and self._in_place(at, change, before):
+            if action == "aggregate":
+                self.held.add(rule.id, change.key, "aggregated", at, alert_id=before.id)
+            return before.id
         if action == "suppress":
             assert match is not None
             self.held.add(rule.id, change.key, change.reason or "", at, alert_id=change.alert_id,
@@ -254,9 +260,40 @@ class _Writer:
             self._event(alert, at, "severity_raised", {"before": before, "after": alert.severity})
         self.links.want(rule, alert, match)
 
+    def _in_place(self, at: datetime, change: Change, before: AlertState) -> bool:
+        """A live alert not loaded this cycle that matches again, or first fails to, with nothing
+        but its numbers changing (no new state, severity or report to link): its new values go
+        to ``in_place``, written with the others' in one statement. In a steady burst that is
+        nearly every live alert, every cycle."""
+        if before.id in self.touched or not (change.action == "false_since" or (
+                change.action == "aggregate" and change.match is not None and _numbers_only(before, change.match.end)
+                and not change.match.report_id and before.severity is not None
+                and severity_rank(change.match.severity) <= severity_rank(before.severity))):
+            return False
+        row = self.in_place.setdefault(before.id, {"match_count": 0, "version": 0})
+        row["version"] += 1
+        row["updated_at"] = self.now
+        if change.action == "false_since":
+            row["condition_false_since"] = at
+            return True
+        match = change.match
+        assert match is not None
+        row.update(value=store.finite(match.value), threshold=match.threshold, counts=dict(match.counts),
+                   reason=store.text_dict(match.reason), window_start=match.start, window_end=match.end,
+                   last_match_at=at, condition_false_since=None, match_count=row["match_count"] + 1)
+        tier = row.get("tier", before.tier)
+        if match.tier is not None and (tier is None or severity_rank(match.severity) >= severity_rank(before.severity)):
+            row["tier"] = match.tier
+        return True
+
     def _alert(self, alert_id: int) -> Alert:
         alert = self.touched.get(alert_id) or self.session.get(Alert, alert_id)
         assert alert is not None, f"alert {alert_id} vanished during the cycle"
+        row = self.in_place.pop(alert_id, None)
+        if row is not None:  # changed in place earlier this cycle, now more: the ORM writes it all
+            for column, value in row.items():
+                setattr(alert, column, getattr(alert, column) + value if column in IN_PLACE_ADDED else value)
+        self.touched[alert_id] = alert
         return alert
 
     def _event(self, alert: Alert, at: datetime, action: str, data: dict[str, Any]) -> None:
@@ -354,9 +391,27 @@ class _Writer:
         self.session.flush()  # event ids, for the notifications' dedup keys
         for alert, action, event in self.events:
             self.ctx.notifier.event(self.session, alert, action, event.id, self.now)
-        self.ctx.notifier.changed(self.session, list(self.changed.values()), self.now)
+        self._write_in_place()
+        self.ctx.notifier.changed(self.session, [*self.changed, *self.in_place], self.now)
         self.held.flush(self.session)
         store.add_runs(self.session, self.runs)
+
+
+    def _write_in_place(self) -> None:
+        by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for alert_id, row in self.in_place.items():
+            by_shape.setdefault(tuple(sorted(row)), []).append({"id": alert_id, **row})
+        for rows in by_shape.values():  # a row of one shape only: a missing column is not NULL
+            update_rows(self.session, Alert.__table__, ["id"], rows, add=IN_PLACE_ADDED)
+
+
+IN_PLACE_ADDED = ("match_count", "version")
+
+
+def _numbers_only(alert: AlertState, end: datetime) -> bool:
+    """A live alert matching at ``end`` would change only its numbers: open, acknowledged or
+    escalated, and not due to look for new reports."""
+    return alert.state in LIVE[1:] and not looks_again(alert.linked_until, end)
 
 
 def _iso(value: datetime | None) -> str | None:

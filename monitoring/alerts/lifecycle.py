@@ -42,6 +42,10 @@ class AlertState:
     cleared_at: datetime | None = None
     closed_at: datetime | None = None
     realert_interval: timedelta = timedelta(0)
+    # what the cycle needs to update a live alert that matches again without loading it
+    severity: str | None = None
+    tier: str | None = None
+    linked_until: datetime | None = None
 
 
 @dataclass(frozen=True)

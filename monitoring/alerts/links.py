@@ -36,6 +36,11 @@ class _Wanted:
     report_ids: set[str] = field(default_factory=set)
 
 
+def looks_again(linked_until: datetime | None, end: datetime) -> bool:
+    """Whether an alert matching at ``end`` looks for new reports (else only its numbers move)."""
+    return linked_until is None or end - linked_until >= LINK_EVERY
+
+
 class Links:
     def __init__(self, search: SearchIndex, index: str):
         self.search, self.index = search, index
@@ -47,7 +52,7 @@ class Links:
         for new reports every LINK_EVERY (its numbers are updated at every match)."""
         start = match.start
         if alert.linked_until is not None and not match.report_id:
-            if match.end - alert.linked_until < LINK_EVERY:
+            if not looks_again(alert.linked_until, match.end):
                 return
             start = max(start, alert.linked_until - rule.schedule.buffer - rule.schedule.every)
         found = self.wanted.get(alert.id)

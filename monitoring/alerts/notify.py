@@ -37,11 +37,10 @@ _EVENT_TEXT = {
 class Notifier:
     base_url: str = "http://127.0.0.1:8000"
 
-    def changed(self, session: Session, alerts: Alert | Sequence[Alert], now: datetime) -> None:
+    def changed(self, session: Session, alert_ids: int | Sequence[int], now: datetime) -> None:
         """The alerts' documents in the alerts index are due again (one pending row per alert)."""
-        many = [alerts] if isinstance(alerts, Alert) else list(alerts)
-        enqueue_latest(session, "index", ALERTS_INDEX_TARGET,
-                       [(f"index:{a.id}", {"alert_id": a.id}) for a in many], now)
+        many = [alert_ids] if isinstance(alert_ids, int) else list(alert_ids)
+        enqueue_latest(session, "index", ALERTS_INDEX_TARGET, [(f"index:{i}", {"alert_id": i}) for i in many], now)
 
     def event(self, session: Session, alert: Alert, event: str, event_id: int, now: datetime) -> int:
         """Queue the notifications of an alert event; returns how many."""

@@ -135,6 +135,7 @@ def merge(asked: Sequence[tuple[Due, Sequence[Request]]], *, page_limit: int = P
     spans: dict[tuple[Any, ...], list[list[Any]]] = {}
     windows: dict[int, dict[str, Window]] = {}
     metrics: dict[int, dict[str, Metric]] = {}
+    min_count: dict[int, int] = {}
     for d, requests in asked:
         route = result.routes.setdefault((d.rule.id, d.end), [])
         for request in requests:
@@ -143,12 +144,9 @@ def merge(asked: Sequence[tuple[Due, Sequence[Request]]], *, page_limit: int = P
                 if slot == len(result.requests):
                     result.requests.append(replace(request, query=_normalised(request.query), windows=(), metrics=()))
                     windows[slot], metrics[slot] = {}, {}
-                merged = result.requests[slot]
-                assert isinstance(merged, GroupQuery)
                 windows[slot].update({w.name: w for w in request.windows})
                 metrics[slot].update({m.key: m for m in request.metrics})
-                result.requests[slot] = replace(merged, windows=tuple(windows[slot].values()),
-                                                min_count=min(merged.min_count, request.min_count))
+                min_count[slot] = min(min_count.get(slot, request.min_count), request.min_count)
             else:
                 key = ("search", *_search_key(request))
                 if key not in slots:
@@ -159,7 +157,7 @@ def merge(asked: Sequence[tuple[Due, Sequence[Request]]], *, page_limit: int = P
             route.append(slot)
     for slot, request in enumerate(result.requests):
         if isinstance(request, GroupQuery):
-            chosen = tuple(metrics[slot].values())
-            result.requests[slot] = replace(request, metrics=chosen,
-                                            size=page_size(len(request.windows), chosen, page_limit))
+            chosen, merged = tuple(metrics[slot].values()), tuple(windows[slot].values())
+            result.requests[slot] = replace(request, windows=merged, metrics=chosen, min_count=min_count[slot],
+                                            size=page_size(len(merged), chosen, page_limit))
     return result

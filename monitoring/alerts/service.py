@@ -224,7 +224,7 @@ def act(uow: UnitOfWork, actor: Actor, alert_id: int, request: Action, notifier:
                  reason=request.reason or request.comment)
     if request.action in ("escalate", "reopen"):
         notifier.event(uow.session, alert, "escalated" if request.action == "escalate" else "reopened", event.id, now)
-    notifier.changed(uow.session, alert, now)
+    notifier.changed(uow.session, alert.id, now)
     return alert
 
 
@@ -400,5 +400,5 @@ def mark_overdue(uow: UnitOfWork, notifier: Notifier, now: datetime) -> int:
                 notifier.event(uow.session, alert, f"overdue_{clock}", event.id, now)
                 marked += 1
         alert.updated_at = now
-        notifier.changed(uow.session, alert, now)
+        notifier.changed(uow.session, alert.id, now)
     return marked

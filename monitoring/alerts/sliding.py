@@ -259,8 +259,14 @@ class StreamGroups:
     def __init__(self, stream: Stream, request: GroupQuery, windows: list[tuple[str, _Window]]):
         self.stream, self.request, self.windows = stream, request, windows
         self.seq = stream.seq  # (a window read in this cycle does not move again before the next)
+        self._groups: dict[str | None, Group | None] = {}  # rules merged into one request share them
 
     def _group(self, key: str | None) -> Group | None:
+        if key not in self._groups:
+            self._groups[key] = self._count(key)
+        return self._groups[key]
+
+    def _count(self, key: str | None) -> Group | None:
         counts, metrics = {}, {}
         for name, w in self.windows:
             p = w.keys.get(key)

@@ -19,7 +19,7 @@ from tierwatch.monitoring.alerts.models import (
     LIVE_STATES, Alert, AlertIndexChange, AlertReport, AlertRuleState, AlertRun, AlertSilence, AlertSuppression,
 )
 from tierwatch.monitoring.alerts.types import Match
-from tierwatch.monitoring.bulk import insert_rows
+from tierwatch.monitoring.bulk import insert_rows, update_rows
 
 # Closed alerts older than this hold nothing back any more (the longest re-alert window a rule
 # file can reasonably ask for); older history is not read by the evaluator.
@@ -56,7 +56,8 @@ def latest_alerts(session: Session, dedup_keys: Iterable[str], now: datetime
     newest = (sa.select(sa.func.max(t.c.id)).where(t.c.dedup_key.in_(keys), recent)
               .group_by(t.c.dedup_key, t.c.group_key))
     columns = [t.c[c] for c in ("id", "dedup_key", "group_key", "state", "first_match_at", "opened_at", "pending_since",
-                                "condition_false_since", "cleared_at", "closed_at", "realert_seconds")]
+                                "condition_false_since", "cleared_at", "closed_at", "realert_seconds", "severity", "tier",
+                                "linked_until")]
     # only what the decisions read: the JSON columns are most of the cost of reading an alert
     for row in session.execute(sa.select(*columns).where(t.c.id.in_(newest))).mappings():
         out[row["dedup_key"]][from_db_key(row["group_key"])] = state_of(row)
@@ -68,7 +69,8 @@ def state_of(row: Any) -> AlertState:
         id=row["id"], state=row["state"], first_match_at=row["first_match_at"], opened_at=row["opened_at"],
         pending_since=row["pending_since"], condition_false_since=row["condition_false_since"],
         cleared_at=row["cleared_at"], closed_at=row["closed_at"],
-        realert_interval=timedelta(seconds=row["realert_seconds"]),
+        realert_interval=timedelta(seconds=row["realert_seconds"]), severity=row.get("severity"),
+        tier=row.get("tier"), linked_until=row.get("linked_until"),
     )
 
 
@@ -111,30 +113,24 @@ def advance(session: Session, moves: Sequence[tuple[AlertRule, RuleState | None,
     t = AlertRuleState.__table__
     fresh, known_null, known = [], [], []
     for rule, state, until in moves:
-        values = {"b_rule": rule.id, "b_until": until, "b_checksum": rule.checksum}
+        row = {"rule_id": rule.id, "evaluated_until": until, "checksum": rule.checksum, "errors_in_a_row": 0,
+               "updated_at": now}
         if state is None or not state.known:
-            fresh.append(rule)
+            fresh.append(row)
         elif state.evaluated_until is None:
-            known_null.append(values)
+            known_null.append(row)
         else:
-            known.append({**values, "b_old": state.evaluated_until})
-    if fresh:
-        rows = [{"rule_id": r.id, "evaluated_until": u, "checksum": r.checksum, "errors_in_a_row": 0,
-                 "updated_at": now} for r, s, u in moves if r in fresh]
-        inserted = insert_rows(session, t, rows, conflict=["rule_id"], returning=["rule_id"])
-        if len(inserted) != len(rows):
-            raise WatermarkMoved("another evaluator started some of these rules meanwhile")
-    sets = {"evaluated_until": sa.bindparam("b_until"), "checksum": sa.bindparam("b_checksum"),
-            "errors_in_a_row": 0, "retry_at": None, "last_error": None, "updated_at": now}
-    for rows, was in ((known, t.c.evaluated_until == sa.bindparam("b_old")), (known_null, t.c.evaluated_until.is_(None))):
-        if not rows:
-            continue
-        stmt = sa.update(t).where(t.c.rule_id == sa.bindparam("b_rule"), was).values(**sets)
-        if session.get_bind().dialect.supports_sane_multi_rowcount:
-            done = session.execute(stmt, rows).rowcount  # type: ignore[attr-defined]
-        else:
-            done = sum(session.execute(stmt, [row]).rowcount for row in rows)  # type: ignore[attr-defined]
-        if done != len(rows):
+            known.append({**row, "retry_at": None, "last_error": None, "was_evaluated_until": state.evaluated_until})
+    if len(insert_rows(session, t, fresh, conflict=["rule_id"], returning=["rule_id"])) != len(fresh):
+        raise WatermarkMoved("another evaluator started some of these rules meanwhile")
+    # one statement for every rule (a cycle moves them all): compare-and-set on the old end
+    if update_rows(session, t, ["rule_id"], known, unchanged=["evaluated_until"]) != len(known):
+        raise WatermarkMoved("a watermark was moved by another evaluator")
+    for row in known_null:  # after errors only: a watermark never set
+        stmt = sa.update(t).where(t.c.rule_id == row["rule_id"], t.c.evaluated_until.is_(None)).values(
+            evaluated_until=row["evaluated_until"], checksum=row["checksum"], errors_in_a_row=0, retry_at=None,
+            last_error=None, updated_at=now)
+        if session.execute(stmt).rowcount != 1:  # type: ignore[attr-defined]
             raise WatermarkMoved("a watermark was moved by another evaluator")
 
 
@@ -155,8 +151,7 @@ def record_error(session: Session, rule: AlertRule, state: RuleState | None, err
 
 
 def add_runs(session: Session, runs: Sequence[dict[str, Any]]) -> None:
-    if runs:
-        session.execute(sa.insert(AlertRun.__table__), list(runs))
+    insert_rows(session, AlertRun.__table__, runs)
 
 
 # --- suppressions and links ------------------------------------------------------------------
@@ -182,30 +177,29 @@ class Suppressions:
         if not self.pending:
             return
         t = AlertSuppression.__table__
-        keys = list(self.pending)
-        existing: dict[tuple[str, str, str, str], tuple[int, list[str]]] = {}
+        rows = [{"rule_id": key[0], "group_key": key[1], "reason": key[2], "target": key[3],
+                 "alert_id": e["alert_id"], "silence_id": e["silence_id"], "first_at": e["first_at"],
+                 "last_at": e["last_at"], "count": e["count"], "until": e["until"], "sample_report_ids": e["samples"]}
+                for key, e in self.pending.items()]
+        # Most counters have no report to sample (an aggregated match of a counting rule): one
+        # upsert adds them up. The others merge their samples with the stored ones first.
+        plain = [r for r in rows if not r["sample_report_ids"]]
+        insert_rows(session, t, plain, conflict=["rule_id", "group_key", "reason", "target"],
+                    update={"count": "{t}.count + excluded.count", "last_at": "excluded.last_at",
+                            "until": "excluded.until"})
+        sampled = {(r["rule_id"], r["group_key"], r["reason"], r["target"]): r for r in rows if r["sample_report_ids"]}
+        keys, updates = list(sampled), []
         for start in range(0, len(keys), 500):
             where = sa.tuple_(t.c.rule_id, t.c.group_key, t.c.reason, t.c.target).in_(keys[start:start + 500])
             for row in session.execute(sa.select(t.c.id, t.c.rule_id, t.c.group_key, t.c.reason, t.c.target,
                                                  t.c.sample_report_ids).where(where)):
-                existing[(row.rule_id, row.group_key, row.reason, row.target)] = (row.id, row.sample_report_ids)
-        updates, inserts = [], []
-        for key, e in self.pending.items():
-            if key in existing:
-                row_id, samples = existing[key]
-                updates.append({"b_id": row_id, "b_n": e["count"], "b_last": e["last_at"], "b_until": e["until"],
-                                "b_samples": list(dict.fromkeys([*samples, *e["samples"]]))[:SAMPLES]})
-            else:
-                inserts.append({"rule_id": key[0], "group_key": key[1], "reason": key[2], "target": key[3],
-                                "alert_id": e["alert_id"], "silence_id": e["silence_id"], "first_at": e["first_at"],
-                                "last_at": e["last_at"], "count": e["count"], "until": e["until"],
-                                "sample_report_ids": e["samples"]})
-        if updates:
-            session.execute(t.update().where(t.c.id == sa.bindparam("b_id")).values(
-                count=t.c.count + sa.bindparam("b_n"), last_at=sa.bindparam("b_last"), until=sa.bindparam("b_until"),
-                sample_report_ids=sa.bindparam("b_samples", type_=sa.JSON())), updates)
-        if inserts:
-            session.execute(t.insert(), inserts)
+                new = sampled.pop((row.rule_id, row.group_key, row.reason, row.target))
+                samples = list(dict.fromkeys([*row.sample_report_ids, *new["sample_report_ids"]]))[:SAMPLES]
+                updates.append({"id": row.id, "count": new["count"], "last_at": new["last_at"], "until": new["until"],
+                                "sample_report_ids": samples})
+        update_rows(session, t, ["id"], updates, add=["count"])
+        if sampled:
+            session.execute(t.insert(), list(sampled.values()))
         self.pending.clear()
 
 

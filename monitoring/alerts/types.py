@@ -15,6 +15,7 @@ window when the planner merges their requests.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ TIER_METRIC = Metric("values", "tier")
 MAX_HITS = 10_000
 
 
+@functools.lru_cache(maxsize=4096)  # every cycle names the same few hundred windows again
 def window(gte: datetime, lt: datetime) -> Window:
     gte, lt = gte.astimezone(UTC), lt.astimezone(UTC)
     return Window(f"{gte:%Y%m%dT%H%M%S}/{lt:%Y%m%dT%H%M%S}", gte, lt)

@@ -26,6 +26,7 @@ from tierwatch.monitoring.alerts.notify import Notifier
 from tierwatch.monitoring.alerts.rules import load_rule
 from tierwatch.monitoring.alerts.sliding import Sliding
 from tierwatch.monitoring.indexing import REPORTS_INDEX, REPORTS_SCHEMA
+from tests.pg import fresh_database
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 ANALYST = Actor(label="analyst@test", role="analyst")
@@ -123,10 +124,18 @@ def deployed(search: SearchIndex, database_url: str, tmp_path: Path,
         engine.dispose()
 
 
-@pytest.fixture(params=["index", "memory"])
+@pytest.fixture(params=["index", "memory", "memory-postgres"])
 def deployment(request: pytest.FixtureRequest, search_index: SearchIndex, migrated_sqlite: str,
                tmp_path: Path) -> Iterator[Deployment]:
-    """Every alert test runs twice: windows read from the index each cycle, and held in memory
-    (sliding.py) -- the same stream must raise the same alerts both ways."""
-    with deployed(search_index, migrated_sqlite, tmp_path, Sliding() if request.param == "memory" else None) as d:
+    """Every alert test runs three times: windows read from the index each cycle, and held in
+    memory (sliding.py) -- the same stream must raise the same alerts both ways -- and held in
+    memory over a real PostgreSQL (its set-based writes are other statements than SQLite's)."""
+    sliding = Sliding() if request.param.startswith("memory") else None
+    if request.param != "memory-postgres":
+        with deployed(search_index, migrated_sqlite, tmp_path, sliding) as d:
+            yield d
+        return
+    request.node.add_marker(pytest.mark.postgres)
+    with fresh_database(request.getfixturevalue("postgres_url"), "tw_alerts") as url, \
+            deployed(search_index, url, tmp_path, sliding) as d:
         yield d

@@ -319,3 +319,35 @@ schedule: {every: 1m, buffer: 2m}
     # alert is stamped with its window's end, 5:00); the other one had evaluated that minute at
     # 5, before the report arrived (its stream path would have caught it in the worker)
     assert [(a.rule_id, a.group_key, a.opened_at) for a in deployment.alerts()] == [("late", P1, minute(5))]
+
+
+def test_a_cycle_catching_up_decides_as_cycles_minute_by_minute(deployment: Deployment) -> None:
+    # A live alert that matches again is written in place (one statement for all of them); one
+    # that then clears in the same cycle is loaded and written whole. Two copies of one rule:
+    # one evaluated minute by minute, one catching up four ends in a single cycle (fewer than
+    # the five minutes after which a live alert looks for new reports and is loaded anyway).
+    text = """
+id: {id}
+type: frequency
+severity: high
+group_by: ident_phone
+window: 5m
+threshold: 3
+schedule: {{every: 1m, buffer: 0}}
+clear_after: 1m
+"""
+    each, behind = rule(text.format(id="each")), rule(text.format(id="behind"))
+    d = Doc()
+    deployment.index([d(m, ident_phone=[P1]) for m in (2, 3, 4)])
+    deployment.run_minutes([each], 1, 9)
+    deployment.cycle([behind], minute(5))
+    result = deployment.cycle([behind], minute(9))
+    assert [end for rule_id, end in result.evaluated] == [minute(m) for m in range(6, 10)]
+    a, b = deployment.alerts("each")[0], deployment.alerts("behind")[0]
+    columns = ("state", "severity", "value", "threshold", "counts", "reason", "window_start", "window_end",
+               "first_match_at", "last_match_at", "match_count", "report_count", "opened_at", "cleared_at",
+               "condition_false_since", "linked_until")
+    assert {c: getattr(b, c) for c in columns} == {c: getattr(a, c) for c in columns}
+    assert (b.state, b.opened_at, b.cleared_at) == ("cleared", minute(5), minute(9))
+    assert b.match_count >= 2 and b.last_match_at > minute(5)  # it matched again before clearing
+    assert deployment.events(b.id) == deployment.events(a.id) == ["opened", "cleared"]

@@ -20,6 +20,7 @@ from tierwatch.monitoring.models import Campaign, KnownIdentifier, Report, Repor
 from tierwatch.monitoring.scoring import RuleScorer
 from tierwatch.monitoring.store import persist, prepare
 from tests.pg import fresh_database
+from tests.bulk_update import check_update_rows
 from tests.keyring import new_report_keys
 
 pytestmark = pytest.mark.postgres
@@ -174,3 +175,17 @@ def test_insert_rows_pads_rows_of_different_shapes(uow) -> None:
         regions = dict(u.session.execute(sa.select(ReportIdentifier.value, ReportIdentifier.region)
                                          .where(ReportIdentifier.report_id == "pgrep-000201")).all())
     assert regions == {"12345678": "广东", "87654321": None}
+
+
+def test_update_rows_adds_counters_and_compares_and_sets(uow) -> None:
+    with uow() as u:
+        check_update_rows(u.session, "pg-")
+
+
+def test_tables_the_evaluator_rewrites_every_minute_leave_room_on_each_page(uow) -> None:
+    with uow() as u:
+        options = dict(u.session.execute(sa.text(
+            "SELECT relname, reloptions FROM pg_class WHERE relname IN ('alerts', 'alert_rule_state', "
+            "'alert_suppressions', 'reports')")).all())
+    assert options == {"alerts": ["fillfactor=70"], "alert_rule_state": ["fillfactor=50"],
+                       "alert_suppressions": ["fillfactor=70"], "reports": None}

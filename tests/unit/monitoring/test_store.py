@@ -16,6 +16,7 @@ from tierwatch.monitoring.models import Campaign, KnownIdentifier, Report, Repor
 from tierwatch.monitoring.reputation import DbReputation
 from tierwatch.monitoring.scoring import RuleScorer
 from tierwatch.monitoring.store import persist, prepare
+from tests.bulk_update import check_update_rows
 from tests.keyring import new_report_keys
 
 T0 = datetime(2026, 3, 1, 8, tzinfo=UTC)
@@ -143,3 +144,8 @@ def test_insert_rows_pads_rows_of_different_shapes(uow):
         regions = dict(u.session.execute(sa.select(ReportIdentifier.value, ReportIdentifier.region)
                                          .where(ReportIdentifier.kind == "qq")).all())
     assert regions == {"12345678": "广东", "87654321": None}
+
+
+def test_update_rows_adds_counters_and_compares_and_sets(uow):
+    with uow() as u:
+        check_update_rows(u.session, "sqlite-")
