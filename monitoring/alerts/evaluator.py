@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +27,7 @@ PER_KEY = frozenset({"frequency", "spike", "cardinality", "metric"})
 
 log = logging.getLogger(__name__)
 BATCH = 100  # requests per round trip
+_READS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="alert-index-reads")
 
 
 @dataclass
@@ -123,10 +125,18 @@ def _answer(search: SearchIndex, index: str, p: Plan, cycle: Cycle, sliding: Sli
     search (up to MAX_HITS), or the exception that stopped it; or, for the group queries the
     windows held in memory can answer, their StreamGroups."""
     answers: list[Any] = [None] * len(p.requests)
-    groups: dict[int, list[Any]] = {}
     pending: list[tuple[int, GroupQuery | SearchQuery]] = list(enumerate(p.requests))
     if sliding is not None:
-        pending = _from_memory(search, index, sliding, fields or set(), answers, cycle, pending)
+        held, pending = _servable(sliding, pending)
+        # The index answers what memory cannot while memory reads its newest minutes: both
+        # mostly wait on the index, so the cycle waits for the longer of the two, not the sum.
+        reading = _READS.submit(_read, search, index, pending) if held and pending else None
+        try:
+            unanswered = _from_memory(search, index, sliding, fields or set(), answers, cycle, held)
+        finally:
+            if reading is not None:
+                reading.result().into(answers, cycle)
+        pending = unanswered + (pending if reading is None else [])
     if lookbacks is not None:
         memory, slots = lookbacks
         try:
@@ -142,67 +152,99 @@ def _answer(search: SearchIndex, index: str, p: Plan, cycle: Cycle, sliding: Sli
             memory.forget()
             for slot in slots:
                 answers[slot] = None
+    _read(search, index, pending).into(answers, cycle)
+    return answers
+
+
+@dataclass
+class _Read:
+    answers: dict[int, Any] = field(default_factory=dict)
+    round_trips: int = 0
+    requests: int = 0
+    request_seconds: list[float] = field(default_factory=list)
+
+    def into(self, answers: list[Any], cycle: Cycle) -> None:
+        for slot, answer in self.answers.items():
+            answers[slot] = answer
+        cycle.round_trips += self.round_trips
+        cycle.requests += self.requests
+        cycle.request_seconds += self.request_seconds
+
+
+def _read(search: SearchIndex, index: str, pending: list[tuple[int, GroupQuery | SearchQuery]]) -> _Read:
+    """These requests answered from the index, every page (touches nothing shared: it may run
+    beside the windows held in memory)."""
+    out = _Read()
+    groups: dict[int, list[Any]] = {}
     while pending:
         nxt: list[tuple[int, GroupQuery | SearchQuery]] = []
         for start in range(0, len(pending), BATCH):
             chunk = pending[start : start + BATCH]
             t0 = time.perf_counter()
             results = search.batch(index, [r for _, r in chunk])
-            cycle.request_seconds.append(time.perf_counter() - t0)
-            cycle.round_trips += 1
-            cycle.requests += len(chunk)
+            out.request_seconds.append(time.perf_counter() - t0)
+            out.round_trips += 1
+            out.requests += len(chunk)
             for (slot, request), result in zip(chunk, results, strict=True):
                 if isinstance(result, Exception):
-                    answers[slot] = result
+                    out.answers[slot] = result
                 elif isinstance(result, GroupPage):
                     assert isinstance(request, GroupQuery)
                     groups.setdefault(slot, []).extend(result.groups)
                     if result.next_after is not None:
                         nxt.append((slot, replace(request, after=result.next_after)))
                     else:
-                        answers[slot] = groups.pop(slot)
+                        out.answers[slot] = groups.pop(slot)
                 else:
                     assert isinstance(request, SearchQuery) and isinstance(result, SearchResult)
-                    answers[slot] = _more_hits(answers[slot], result)
-                    got = len(answers[slot].hits)
-                    if got < result.total and request.offset + len(result.hits) < MAX_HITS and result.hits:
+                    hits = out.answers[slot] = _more_hits(out.answers.get(slot), result)
+                    if len(hits.hits) < result.total and request.offset + len(result.hits) < MAX_HITS and result.hits:
                         nxt.append((slot, replace(request, offset=request.offset + len(result.hits))))
         pending = nxt
-    return answers
+    return out
+
+
+def _servable(sliding: Sliding, pending: list[tuple[int, GroupQuery | SearchQuery]]
+              ) -> tuple[list[tuple[int, GroupQuery | SearchQuery]], list[tuple[int, GroupQuery | SearchQuery]]]:
+    """(the requests the windows held in memory can answer, the others)."""
+    held, others = [], []
+    for slot, r in pending:
+        ok = (sliding.servable(r, _end(r)) if isinstance(r, GroupQuery)
+              else search_window(r) is not None and sliding.servable_search(r, _end(r)))
+        (held if ok else others).append((slot, r))
+    return held, others
+
+
+def _end(r: GroupQuery | SearchQuery) -> datetime:
+    if isinstance(r, GroupQuery):
+        return max(w.lt for w in r.windows)
+    window = search_window(r)
+    assert window is not None
+    return _minute(window[2])
 
 
 def _from_memory(search: SearchIndex, index: str, sliding: Sliding, fields: set[str], answers: list[Any],
-                 cycle: Cycle, pending: list[tuple[int, GroupQuery | SearchQuery]]) -> list[tuple[int, GroupQuery | SearchQuery]]:
-    """Answer what the windows held in memory can; returns the requests left for the index."""
-    def end(r: GroupQuery | SearchQuery) -> datetime:
-        if isinstance(r, GroupQuery):
-            return max(w.lt for w in r.windows)
-        window = search_window(r)
-        assert window is not None
-        return _minute(window[2])
-
-    held = [(slot, r) for slot, r in pending
-            if (sliding.servable(r, end(r)) if isinstance(r, GroupQuery)
-                else search_window(r) is not None and sliding.servable_search(r, end(r)))]
+                 cycle: Cycle, held: list[tuple[int, GroupQuery | SearchQuery]]) -> list[tuple[int, GroupQuery | SearchQuery]]:
+    """Answer these requests from the windows held in memory; returns those left for the index
+    (all of them if memory fails)."""
     if not held:
-        return pending
+        return []
     try:
         before = sliding.requests
         groups = [r for _, r in held if isinstance(r, GroupQuery)]
         searches = [r for _, r in held if isinstance(r, SearchQuery)]
-        sliding.load(search, index, groups, max(end(r) for _, r in held), searches, fields)
+        sliding.load(search, index, groups, max(_end(r) for _, r in held), searches, fields)
         cycle.round_trips += sliding.requests - before
         cycle.requests += sliding.requests - before
-        for slot, r in sorted(held, key=lambda sr: end(sr[1])):
+        for slot, r in sorted(held, key=lambda sr: _end(sr[1])):
             answers[slot] = sliding.answer(r) if isinstance(r, GroupQuery) else sliding.answer_search(r)
     except Exception:  # noqa: BLE001 - memory is an optimisation: read from the index
         log.exception("windows held in memory failed; reading every window from the index")
         sliding.forget()
         for slot, _ in held:
             answers[slot] = None
-        return pending
-    served = {slot for slot, _ in held}
-    return [(slot, r) for slot, r in pending if slot not in served]
+        return held
+    return []
 
 
 def _minute(number: int) -> datetime:

@@ -66,11 +66,12 @@ class Links:
     def fetch_and_link(self, session: Session, now: datetime) -> dict[int, int]:
         """Link what each alert wants; returns alert id -> reports newly linked."""
         docs = self._fetch()
+        fresh = store.link_reports(session, {alert_id: (docs.get(alert_id, []), w.rule.max_reports - w.alert.report_count)
+                                             for alert_id, w in self.wanted.items()}, now)
         linked: dict[int, int] = {}
         for alert_id, wanted in self.wanted.items():
             alert, rule = wanted.alert, wanted.rule
-            room = rule.max_reports - alert.report_count
-            new = store.link_reports(session, alert_id, docs.get(alert_id, []), room, now)
+            new = fresh.get(alert_id, [])
             linked[alert_id] = len(new)
             alert.linked_until = max(alert.linked_until or wanted.match.end, wanted.match.end)
             if new:

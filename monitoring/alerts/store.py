@@ -59,19 +59,13 @@ def latest_alerts(session: Session, dedup_keys: Iterable[str], now: datetime
                                 "condition_false_since", "cleared_at", "closed_at", "realert_seconds", "severity", "tier",
                                 "linked_until")]
     # only what the decisions read: the JSON columns are most of the cost of reading an alert
-    for row in session.execute(sa.select(*columns).where(t.c.id.in_(newest))).mappings():
-        out[row["dedup_key"]][from_db_key(row["group_key"])] = state_of(row)
+    for (alert_id, dedup_key, group_key, state, first_match_at, opened_at, pending_since, false_since, cleared_at,
+         closed_at, realert_seconds, severity, tier, linked_until) in session.execute(
+            sa.select(*columns).where(t.c.id.in_(newest))):
+        out[dedup_key][from_db_key(group_key)] = AlertState(
+            alert_id, state, first_match_at, opened_at, pending_since, false_since, cleared_at, closed_at,
+            timedelta(seconds=realert_seconds), severity, tier, linked_until)
     return out
-
-
-def state_of(row: Any) -> AlertState:
-    return AlertState(
-        id=row["id"], state=row["state"], first_match_at=row["first_match_at"], opened_at=row["opened_at"],
-        pending_since=row["pending_since"], condition_false_since=row["condition_false_since"],
-        cleared_at=row["cleared_at"], closed_at=row["closed_at"],
-        realert_interval=timedelta(seconds=row["realert_seconds"]), severity=row.get("severity"),
-        tier=row.get("tier"), linked_until=row.get("linked_until"),
-    )
 
 
 def load_alerts(session: Session, ids: Sequence[int]) -> dict[int, Alert]:
@@ -99,8 +93,9 @@ class RuleState:
 
 
 def rule_states(session: Session) -> dict[str, RuleState]:
-    return {r.rule_id: RuleState(r.evaluated_until, r.errors_in_a_row, r.retry_at, True)
-            for r in session.scalars(sa.select(AlertRuleState))}
+    t = AlertRuleState.__table__  # rows, not ORM objects: read every cycle, never changed through the ORM
+    return {rule_id: RuleState(until, errors, retry_at, True) for rule_id, until, errors, retry_at in session.execute(
+        sa.select(t.c.rule_id, t.c.evaluated_until, t.c.errors_in_a_row, t.c.retry_at))}
 
 
 class WatermarkMoved(RuntimeError):
@@ -203,16 +198,21 @@ class Suppressions:
         self.pending.clear()
 
 
-def link_reports(session: Session, alert_id: int, docs: Sequence[Mapping[str, Any]], room: int,
-                 at: datetime) -> list[Mapping[str, Any]]:
-    """Link up to ``room`` of these reports to the alert; returns the documents newly linked."""
-    if room <= 0 or not docs:
-        return []
-    by_id = {str(d["id"]): d for d in docs}
-    rows = [{"alert_id": alert_id, "report_id": rid, "linked_at": at} for rid in list(by_id)[:room]]
+def link_reports(session: Session, wanted: Mapping[int, tuple[Sequence[Mapping[str, Any]], int]],
+                 at: datetime) -> dict[int, list[Mapping[str, Any]]]:
+    """alert id -> (reports found, room): link up to ``room`` of them to each alert, in one
+    statement for every alert; returns alert id -> the documents newly linked."""
+    by_id: dict[tuple[int, str], Mapping[str, Any]] = {}
+    for alert_id, (docs, room) in wanted.items():
+        unique = {str(d["id"]): d for d in docs}
+        by_id.update({(alert_id, rid): unique[rid] for rid in list(unique)[:max(room, 0)]})
+    rows = [{"alert_id": alert_id, "report_id": rid, "linked_at": at} for alert_id, rid in by_id]
     inserted = insert_rows(session, AlertReport.__table__, rows, conflict=["alert_id", "report_id"],
-                           returning=["report_id"])
-    return [by_id[r[0]] for r in inserted]
+                           returning=["alert_id", "report_id"])
+    out: dict[int, list[Mapping[str, Any]]] = {}
+    for alert_id, rid in inserted:
+        out.setdefault(alert_id, []).append(by_id[(alert_id, rid)])
+    return out
 
 
 def text_dict(text: Text) -> dict[str, str]:
