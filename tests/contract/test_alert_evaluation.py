@@ -60,8 +60,8 @@ def seeded_stream() -> tuple[list[dict[str, Any]], dict[str, set[str | None]]]:
     big = report(timedelta(seconds=30), application_id="app-10", tier="high", affected_users=2000, **incident)
     docs += [big, report(timedelta(seconds=30), application_id="app-11", tier="medium", affected_users=5000, **incident)]
     # the detector almost sure about a video call (and only just not sure about another)
-    sure = report(timedelta(seconds=20), channel="video_call", scam_probability=0.99)
-    docs += [sure, report(timedelta(seconds=25), channel="video_call", scam_probability=0.97)]
+    sure = report(timedelta(seconds=20), channel="video_call", scam_probability=0.99, scam_type="impersonate_acquaintance")
+    docs += [sure, report(timedelta(seconds=25), channel="video_call", scam_probability=0.97, scam_type="loan_credit")]
     # receiving accounts and app names: new ones, and ones seen before
     docs += [report(m(10 + i), ident_payment_account=["6222000000000001"]) for i in range(2)]
     docs += [report(m(10 + i), ident_payment_account=["6222000000000002"]) for i in range(2)]
@@ -86,7 +86,7 @@ def seeded_stream() -> tuple[list[dict[str, Any]], dict[str, set[str | None]]]:
         "app-named-in-scams": {"app-1", "app-7"},  # app-1 is high-tier: its 3 reports are enough
         "high-tier-app-incident": {"app-9", "app-10"},
         "incident-many-affected": {big["id"]},
-        "high-confidence-video-scam": {sure["id"]},
+        "high-confidence-video-scam": {"impersonate_acquaintance"},  # one alert per scam type
         "identifier-many-regions": {"13800000001"},
         "identifier-many-reporters": {"13800000001"},
         "new-payment-account": {"6222000000000001"},
