@@ -6,16 +6,16 @@ on the page PostgreSQL updates it in place (a HOT update: no index entry), which
 cycle's alert update in bench/bench_alerting.py. SQLite has no such setting.
 
 Revision ID: 0034_alert_fillfactor
-Revises: 0033_alert_index_changes
+Revises: 0033_alert_index_changes, 0013_monitoring_alerts
 """
 from __future__ import annotations
 
 from alembic import op
 
 revision = "0034_alert_fillfactor"
-down_revision = "0033_alert_index_changes"
+down_revision = ("0033_alert_index_changes", "0013_monitoring_alerts")  # the tables it alters
 branch_labels = None
-depends_on = "0013_monitoring_alerts"  # the tables it alters
+depends_on = None
 
 FILLFACTOR = {"alerts": 70, "alert_rule_state": 50, "alert_suppressions": 70}
 
