@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -29,6 +30,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 _HAN = re.compile(r"^[\u3400-\u9fff\uf900-\ufaff]+$")
 _DIGITS = re.compile(r"^[\d\-]+$")
+WINDOW = 16  # characters segmented around the strongest character of a long clause
+# a clause: a run of characters that are not white space or common punctuation
+_CLAUSE = re.compile(r"[^\s,.!?;:'\"()\[\]<>{}~，。！？、；：“”‘’（）【】《》〈〉「」『』…～—]+")
 
 
 def char_reasons(model: LinearReportModel, texts: list[str], Xt: sp.csr_matrix, top_k: int = 5,
@@ -51,7 +55,7 @@ def char_reasons(model: LinearReportModel, texts: list[str], Xt: sp.csr_matrix, 
         on_text[1:][mask] = real
         prefix = np.cumsum(on_text)
         totals: dict[str, float] = {}
-        for word, a, b in _words(low):
+        for word, a, b in _words(low, prefix, top_k + 1):
             totals[word] = totals.get(word, 0.0) + float(prefix[b] - prefix[a])
         row = []
         for word, v in sorted(totals.items(), key=lambda kv: -abs(kv[1])):
@@ -92,14 +96,33 @@ def _char_contributions(chars, texts: list[str], Xt: sp.csr_matrix, w: np.ndarra
     return per_char, cp, starts
 
 
-def _words(text: str) -> list[tuple[str, int, int]]:
-    """(word, start, stop) in ``text``: each link one word, the rest as jieba cuts it."""
-    links = [(m.start(), m.end()) for m in _URL.finditer(text)]
-    out = [(text[a:b], a, b) for a, b in links]
-    for word, a, b in _segmenter().tokenize(text, HMM=False):
-        if not any(a < lb and la < b for la, lb in links):
-            out.append((word, a, b))
+def _words(text: str, prefix: np.ndarray, clauses: int) -> list[tuple[str, int, int]]:
+    """(word, start, stop) in ``text``: each link one word; the rest as jieba cuts the
+    ``clauses`` clauses (runs between punctuation) that moved the score most, a long clause only
+    around its strongest character (``WINDOW``), so a long text costs the segmentation of a few
+    short stretches, not of all of it."""
+    out, spans = [], []
+    last = 0
+    for m in _URL.finditer(text):
+        out.append((m.group(), m.start(), m.end()))
+        spans += _clauses(text, last, m.start())
+        last = m.end()
+    spans += _clauses(text, last, len(text))
+    spans.sort(key=lambda ab: -abs(prefix[ab[1]] - prefix[ab[0]]))
+    cut = _segmenter()
+    for a, b in spans[:clauses]:
+        lo, hi = a, b
+        if b - a > WINDOW:
+            peak = a + int(np.argmax(np.abs(np.diff(prefix[a : b + 1]))))
+            lo, hi = max(a, peak - WINDOW // 2), min(b, peak + WINDOW // 2)
+        for word, i, j in cut.tokenize(text[lo:hi], HMM=False):
+            if (i > 0 or lo == a) and (j < hi - lo or hi == b):  # a word cut by the window is not a word
+                out.append((word, lo + i, lo + j))
     return out
+
+
+def _clauses(text: str, start: int, stop: int) -> list[tuple[int, int]]:
+    return [(start + m.start(), start + m.end()) for m in _CLAUSE.finditer(text[start:stop])]
 
 
 _JIEBA = None
@@ -115,6 +138,7 @@ def _segmenter():
     return _JIEBA
 
 
+@lru_cache(maxsize=65536)
 def name_word(word: str) -> tuple[str, str, str] | None:
     """(feature, zh, en) of a word a reason may name, or None: Han words not made only of
     pronouns and particles, Latin words of three letters or more that are not pronouns, links
@@ -141,6 +165,7 @@ def name_word(word: str) -> tuple[str, str, str] | None:
     return None
 
 
+@lru_cache(maxsize=65536)
 def _cue_of(word: str) -> tuple[str, str] | None:
     for zh, en, phrases in CUES.values():
         if any((ph in word) if not ph.isascii() else ph == word for ph in phrases):

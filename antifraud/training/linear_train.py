@@ -1,9 +1,9 @@
 """Training the linear report detector (model kind "linear", ``antifraud.linear_model``).
 
 Content features (selected n-grams, jieba lexicon words, analyst cues) and, with ``chars``, the
-TF-IDF + LR baseline's character 1-3-grams -> the scam model -> Platt calibration on the
-validation split -> the lowest threshold keeping the false-positive rate of each real
-legitimate-SMS group under its cap -> type heads with an "other / new pattern" cut.
+TF-IDF + LR baseline's character 1-3-grams -> the scam model -> its probability (its own, or
+Platt's on the validation split) -> the lowest threshold keeping the false-positive rate of
+each real legitimate-SMS group under its cap -> type heads with an "other / new pattern" cut.
 Training texts are the served form: a citizen's framing around some of them, as
 ``report_bodies`` writes it.
 
@@ -56,6 +56,10 @@ class LinearConfig:
     # leave-one-type-out on validation (model card), because a fit on validation sees only the
     # known types.
     stack_mix: float | None = 1.0
+    # the served probability: "identity" (the scam model's own logistic probability) or "platt"
+    # (refitted on validation). Scores are stored to 4 decimals, and Platt's steeper slope here
+    # rounds many low scores to 0.0000 together, which costs ranking (model card, validation).
+    calibration: str = "identity"
     chars_augmented: bool = False  # the character-column model also trains on the length-augmented rows
 
     def to_json(self) -> dict:
@@ -113,7 +117,9 @@ def train_linear(examples: list[Example], split: Split, config: LinearConfig | N
         cols = blocks[type_fit]
         for k in range(len(types)):
             model.type_w[k, cols], model.type_b[k] = fit_lr(X[:, cols], (yt == k).astype(np.int64), config.C)
-    model.platt = platt(model.margin(vX), vy)
+    if config.calibration not in ("identity", "platt"):
+        raise ValueError(f"unknown calibration {config.calibration!r}")
+    model.platt = platt(model.margin(vX), vy) if config.calibration == "platt" else (1.0, 0.0)
     vp = model.calibrate(model.margin(vX))
     model.threshold = threshold_under_caps(vp, cap_groups(valid, vp, config.caps))
     model.type_min = type_cut(model.type_proba(vX), vyt, config.other_quantile)
