@@ -1,7 +1,9 @@
 """Explanations of a score made by character n-grams (the TF-IDF + LR baseline's columns, served
-alone): each n-gram's contribution is spread over the characters it covers, the characters are
-summed into the words of the text (jieba, links kept whole), and the words with the largest
-contributions are the reasons. So a reason is what moved the score, named as a word a person
+alone): each n-gram's contribution is spread over the characters it covers; from the characters
+that moved the score most, each is grown into the word it belongs to (a link, a run of Latin
+letters or digits, or the longest word of jieba's dictionary covering it), the word's
+contribution summed over its characters and occurrences, and the words with the largest totals
+are the reasons. So a reason is what moved the score, named as a word a person
 reads: never a bare character n-gram, a pronoun or particle, a punctuation mark, or a field.
 
 Contributions are in log-odds of the calibrated score (n-gram weight x tf-idf value x Platt
@@ -30,9 +32,12 @@ if TYPE_CHECKING:  # pragma: no cover
 
 _HAN = re.compile(r"^[\u3400-\u9fff\uf900-\ufaff]+$")
 _DIGITS = re.compile(r"^[\d\-]+$")
-WINDOW = 16  # characters segmented around the strongest character of a long clause
-# a clause: a run of characters that are not white space or common punctuation
-_CLAUSE = re.compile(r"[^\s,.!?;:'\"()\[\]<>{}~，。！？、；：“”‘’（）【】《》〈〉「」『』…～—]+")
+# English words too common to be a reason (pronouns are excluded by EN_PRONOUNS)
+EN_FUNCTION_WORDS = frozenset("the and for are was were this that with from have has had been not but all can will "
+                              "just than then there here into out about".split())
+_HAN_CHAR = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+MAX_WORD = 4  # the longest dictionary word looked for around a character
+
 
 
 def char_reasons(model: LinearReportModel, texts: list[str], Xt: sp.csr_matrix, top_k: int = 5,
@@ -40,25 +45,11 @@ def char_reasons(model: LinearReportModel, texts: list[str], Xt: sp.csr_matrix, 
     chars = model.chars
     assert chars is not None
     w = model._char_weights()[0] * model.platt[0]
-    per_char, cp, starts = _char_contributions(chars, texts, Xt.tocsr(), w)
+    per_char, starts, texts_padded = _char_contributions(chars, texts, Xt.tocsr(), w)
     out = []
-    for d, text in enumerate(texts):
-        stop = starts[d + 1] if d + 1 < len(texts) else len(cp)
-        seg_cp, seg = cp[starts[d] : stop], per_char[starts[d] : stop]
-        real = seg[(seg_cp != 0) & (seg_cp != 32)]
-        low = text.lower()
-        mask = np.fromiter((not ch.isspace() for ch in low), dtype=bool, count=len(low))
-        if mask.sum() != len(real):  # a character the two views count differently: no reasons
-            out.append([])
-            continue
-        on_text = np.zeros(len(low) + 1)
-        on_text[1:][mask] = real
-        prefix = np.cumsum(on_text)
-        totals: dict[str, float] = {}
-        for word, a, b in _words(low, prefix, top_k + 1):
-            totals[word] = totals.get(word, 0.0) + float(prefix[b] - prefix[a])
+    for d, text in enumerate(texts_padded):  # the lower-cased text, words apart by " \x00 "
         row = []
-        for word, v in sorted(totals.items(), key=lambda kv: -abs(kv[1])):
+        for word, v in _word_totals(text, per_char[starts[d] : starts[d] + len(text)], 2 * top_k):
             if len(row) == top_k or abs(v) < min_weight:
                 break
             named = name_word(word)
@@ -68,8 +59,60 @@ def char_reasons(model: LinearReportModel, texts: list[str], Xt: sp.csr_matrix, 
     return out
 
 
+def _word_totals(text: str, contribution: np.ndarray, peaks: int) -> list[tuple[str, float]]:
+    """Up to ``peaks`` words around the characters that moved the score most, with their total
+    contribution (all occurrences of the word), largest first. From each strongest character not yet taken,
+    the word is the link it lies in, its run of Latin letters or digits, or the longest word of
+    jieba's dictionary (up to ``MAX_WORD`` characters) covering it, else the character itself."""
+    prefix = np.concatenate([[0.0], np.cumsum(contribution)])
+    links = [(m.start(), m.end()) for m in _URL.finditer(text)] if ("." in text or "/" in text) else []
+    taken = np.zeros(len(text), dtype=bool)
+    totals: dict[str, float] = {}
+    for c in np.argsort(-np.abs(contribution), kind="stable").tolist():
+        if len(totals) == peaks or contribution[c] == 0.0:
+            break
+        if taken[c]:
+            continue
+        a, b = _word_at(text, c, links)
+        word = text[a:b]
+        if word in totals:
+            taken[a:b] = True
+            continue
+        total, at = 0.0, text.find(word)
+        while at >= 0:
+            total += float(prefix[at + len(word)] - prefix[at])
+            taken[at : at + len(word)] = True
+            at = text.find(word, at + len(word))
+        totals[word] = total
+    return sorted(totals.items(), key=lambda kv: -abs(kv[1]))
+
+
+def _word_at(text: str, c: int, links: list[tuple[int, int]]) -> tuple[int, int]:
+    for a, b in links:
+        if a <= c < b:
+            return a, b
+    ch = text[c]
+    if ch.isascii() and ch.isalnum():
+        a, b = c, c + 1
+        while a > 0 and text[a - 1].isascii() and text[a - 1].isalnum():
+            a -= 1
+        while b < len(text) and text[b].isascii() and text[b].isalnum():
+            b += 1
+        return a, b
+    if not _HAN_CHAR.match(ch):
+        return c, c + 1
+    freq = _dictionary()
+    for size in range(MAX_WORD, 1, -1):
+        for a in range(max(0, c - size + 1), c + 1):
+            b = a + size
+            if b <= len(text) and freq.get(text[a:b], 0) > 0:
+                return a, b
+    return c, c + 1
+
+
 def _char_contributions(chars, texts: list[str], Xt: sp.csr_matrix, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Contribution of every character of the padded batch, its code points and each text's start."""
+    """Contribution of every character of the padded batch (``char_grams.padded``: lower-cased,
+    words apart by " \x00 "; padding carries none), each text's start in it, and the padded texts."""
     doc, key, pos, size, cp = occurrences(texts)
     col = chars.columns(key)
     hit = col >= 0
@@ -91,51 +134,26 @@ def _char_contributions(chars, texts: list[str], Xt: sp.csr_matrix, w: np.ndarra
         ok = (size > k) & (at_k < len(cp))
         ok[ok] &= real[at_k[ok]]
         per_char += np.bincount(at_k[ok], weights=share[ok], minlength=len(cp))
-    lengths = np.fromiter((len(t) + 1 for t in padded(texts)), dtype=np.int64, count=len(texts))
+    text = padded(texts)
+    lengths = np.fromiter((len(t) + 1 for t in text), dtype=np.int64, count=len(text))
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
-    return per_char, cp, starts
+    return per_char, starts, text
 
 
-def _words(text: str, prefix: np.ndarray, clauses: int) -> list[tuple[str, int, int]]:
-    """(word, start, stop) in ``text``: each link one word; the rest as jieba cuts the
-    ``clauses`` clauses (runs between punctuation) that moved the score most, a long clause only
-    around its strongest character (``WINDOW``), so a long text costs the segmentation of a few
-    short stretches, not of all of it."""
-    out, spans = [], []
-    last = 0
-    for m in _URL.finditer(text):
-        out.append((m.group(), m.start(), m.end()))
-        spans += _clauses(text, last, m.start())
-        last = m.end()
-    spans += _clauses(text, last, len(text))
-    spans.sort(key=lambda ab: -abs(prefix[ab[1]] - prefix[ab[0]]))
-    cut = _segmenter()
-    for a, b in spans[:clauses]:
-        lo, hi = a, b
-        if b - a > WINDOW:
-            peak = a + int(np.argmax(np.abs(np.diff(prefix[a : b + 1]))))
-            lo, hi = max(a, peak - WINDOW // 2), min(b, peak + WINDOW // 2)
-        for word, i, j in cut.tokenize(text[lo:hi], HMM=False):
-            if (i > 0 or lo == a) and (j < hi - lo or hi == b):  # a word cut by the window is not a word
-                out.append((word, lo + i, lo + j))
-    return out
+_FREQ: dict | None = None
 
 
-def _clauses(text: str, start: int, stop: int) -> list[tuple[int, int]]:
-    return [(start + m.start(), start + m.end()) for m in _CLAUSE.finditer(text[start:stop])]
-
-
-_JIEBA = None
-
-
-def _segmenter():
-    global _JIEBA
-    if _JIEBA is None:
+def _dictionary() -> dict:
+    """jieba's word list (word -> frequency), loaded once."""
+    global _FREQ
+    if _FREQ is None:
         import jieba
 
         jieba.setLogLevel(logging.WARNING)
-        _JIEBA = jieba.Tokenizer()
-    return _JIEBA
+        tokenizer = jieba.Tokenizer()
+        tokenizer.initialize()
+        _FREQ = tokenizer.FREQ
+    return _FREQ
 
 
 @lru_cache(maxsize=65536)
@@ -153,7 +171,7 @@ def name_word(word: str) -> tuple[str, str, str] | None:
         cue = _cue_of(w)
         return f"word:{w}", *((f"{cue[0]}：{zh}", f"{cue[1]}: {en}") if cue else (zh, en))
     if w.isascii() and w.isalpha():
-        if len(w) < 3 or w in EN_PRONOUNS:
+        if len(w) < 3 or w in EN_PRONOUNS or w in EN_FUNCTION_WORDS:
             return None
         cue = _cue_of(w)
         zh, en = f"文本含有“{w}”", f'text contains "{w}"'

@@ -290,7 +290,7 @@ def test_character_reasons_add_up_to_what_moved_the_score(linear_model, corpus):
     m = linear_model
     Xt = m.chars.transform(texts)
     w = m._char_weights()[0] * m.platt[0]
-    per_char, _, starts = _char_contributions(m.chars, texts, Xt, w)
+    per_char, starts, _ = _char_contributions(m.chars, texts, Xt, w)
     totals = np.add.reduceat(per_char, starts)
     space = m.chars.columns(np.array([gram_key(" ")], dtype=np.uint64))[0]
     expected = np.asarray(Xt @ w).ravel() - (Xt[:, space].toarray().ravel() * w[space] if space >= 0 else 0.0)
