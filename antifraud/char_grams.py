@@ -141,14 +141,27 @@ class CharGrams:
         doc, key = keys(texts)
         col = self.columns(key)
         hit = col >= 0
+        return self._matrix(doc[hit], col[hit], len(texts))
+
+    def transform_hits(self, texts: list[str]) -> tuple[sp.csr_matrix, tuple[np.ndarray, ...]]:
+        """``transform`` and the occurrences it counted: (document, column, start, size) of each
+        n-gram in the vocabulary and the padded batch's code points (``occurrences``), so an
+        explanation does not hash the texts again."""
+        doc, key, pos, size, cp = occurrences(texts)
+        col = self.columns(key)
+        hit = col >= 0
+        doc, col = doc[hit], col[hit]
+        return self._matrix(doc, col, len(texts)), (doc, col, pos[hit], size[hit], cp)
+
+    def _matrix(self, doc: np.ndarray, col: np.ndarray, n: int) -> sp.csr_matrix:
         m = self.n_features
-        cell, count = np.unique(doc[hit] * m + col[hit], return_counts=True)
+        cell, count = np.unique(doc * m + col, return_counts=True)
         values = (1.0 + np.log(count)) * self.idf[cell % m]
         row = cell // m
-        norms = np.sqrt(np.bincount(row, weights=values * values, minlength=len(texts)))
+        norms = np.sqrt(np.bincount(row, weights=values * values, minlength=n))
         values = values / np.where(norms > 0, norms, 1.0)[row]
-        indptr = np.searchsorted(cell, np.arange(len(texts) + 1, dtype=np.int64) * m)
-        return sp.csr_matrix((values, (cell % m).astype(np.int32), indptr), shape=(len(texts), m))
+        indptr = np.searchsorted(cell, np.arange(n + 1, dtype=np.int64) * m)
+        return sp.csr_matrix((values, (cell % m).astype(np.int32), indptr), shape=(n, m))
 
     def to_json(self) -> dict:
         return {"kind": "char-grams/1", "vocabulary": [int(k) for k in self.vocabulary], "idf": self.idf.tolist()}

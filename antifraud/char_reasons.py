@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 
-from tierwatch.antifraud.char_grams import occurrences, padded
+from tierwatch.antifraud.char_grams import padded
 from tierwatch.antifraud.content_features import EN_PRONOUNS, EXPLAINABLE_TOKENS, STOP
 from tierwatch.antifraud.content_text import _URL, normalise
 from tierwatch.antifraud.cues import CUES
@@ -41,11 +41,12 @@ MAX_WORD = 4  # the longest dictionary word looked for around a character
 
 
 def char_reasons(model: LinearReportModel, texts: list[str], Xt: sp.csr_matrix, top_k: int = 5,
-                 min_weight: float = 0.05) -> list[list[Contribution]]:
+                 min_weight: float = 0.05, hits: tuple | None = None) -> list[list[Contribution]]:
+    """Reasons per text; ``hits``: the occurrences ``CharGrams.transform_hits`` counted (else found again)."""
     chars = model.chars
     assert chars is not None
     w = model._char_weights()[0] * model.platt[0]
-    per_char, starts, texts_padded = _char_contributions(chars, texts, Xt.tocsr(), w)
+    per_char, starts, texts_padded = _char_contributions(chars, texts, Xt.tocsr(), w, hits)
     out = []
     for d, text in enumerate(texts_padded):  # the lower-cased text, words apart by " \x00 "
         row = []
@@ -64,11 +65,12 @@ def _word_totals(text: str, contribution: np.ndarray, peaks: int) -> list[tuple[
     contribution (all occurrences of the word), largest first. From each strongest character not yet taken,
     the word is the link it lies in, its run of Latin letters or digits, or the longest word of
     jieba's dictionary (up to ``MAX_WORD`` characters) covering it, else the character itself."""
-    prefix = np.concatenate([[0.0], np.cumsum(contribution)])
+    prefix = np.cumsum(contribution).tolist()
     links = [(m.start(), m.end()) for m in _URL.finditer(text)] if ("." in text or "/" in text) else []
-    taken = np.zeros(len(text), dtype=bool)
+    taken = bytearray(len(text))
     totals: dict[str, float] = {}
-    for c in np.argsort(-np.abs(contribution), kind="stable").tolist():
+    order = np.argsort(np.abs(contribution))[::-1]
+    for c in _first_then_rest(order, 48):
         if len(totals) == peaks or contribution[c] == 0.0:
             break
         if taken[c]:
@@ -76,15 +78,21 @@ def _word_totals(text: str, contribution: np.ndarray, peaks: int) -> list[tuple[
         a, b = _word_at(text, c, links)
         word = text[a:b]
         if word in totals:
-            taken[a:b] = True
+            taken[a:b] = b"\x01" * (b - a)
             continue
-        total, at = 0.0, text.find(word)
+        total, at, n = 0.0, text.find(word), len(word)
         while at >= 0:
-            total += float(prefix[at + len(word)] - prefix[at])
-            taken[at : at + len(word)] = True
-            at = text.find(word, at + len(word))
+            total += prefix[at + n - 1] - (prefix[at - 1] if at else 0.0)
+            taken[at : at + n] = b"\x01" * n
+            at = text.find(word, at + n)
         totals[word] = total
     return sorted(totals.items(), key=lambda kv: -abs(kv[1]))
+
+
+def _first_then_rest(order: np.ndarray, first: int):
+    """The indices of ``order`` as ints: its head converted at once (most texts stop there)."""
+    yield from order[:first].tolist()
+    yield from order[first:].tolist()
 
 
 def _word_at(text: str, c: int, links: list[tuple[int, int]]) -> tuple[int, int]:
@@ -101,22 +109,23 @@ def _word_at(text: str, c: int, links: list[tuple[int, int]]) -> tuple[int, int]
         return a, b
     if not _HAN_CHAR.match(ch):
         return c, c + 1
-    freq = _dictionary()
+    words = _dictionary()
+    n = len(text)
     for size in range(MAX_WORD, 1, -1):
-        for a in range(max(0, c - size + 1), c + 1):
-            b = a + size
-            if b <= len(text) and freq.get(text[a:b], 0) > 0:
-                return a, b
+        for a in range(max(0, c - size + 1), min(c, n - size) + 1):
+            if text[a : a + size] in words:
+                return a, a + size
     return c, c + 1
 
 
-def _char_contributions(chars, texts: list[str], Xt: sp.csr_matrix, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _char_contributions(chars, texts: list[str], Xt: sp.csr_matrix, w: np.ndarray,
+                        hits: tuple | None = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Contribution of every character of the padded batch (``char_grams.padded``: lower-cased,
     words apart by " \x00 "; padding carries none), each text's start in it, and the padded texts."""
-    doc, key, pos, size, cp = occurrences(texts)
-    col = chars.columns(key)
-    hit = col >= 0
-    doc, pos, size, col = doc[hit], pos[hit], size[hit], col[hit].astype(np.int64)
+    if hits is None:
+        _, hits = chars.transform_hits(texts)
+    doc, col, pos, size, cp = hits
+    col = col.astype(np.int64)
     m = chars.n_features
     cell, inverse, count = np.unique(doc * m + col, return_inverse=True, return_counts=True)
     coo = Xt.tocoo()
@@ -140,20 +149,20 @@ def _char_contributions(chars, texts: list[str], Xt: sp.csr_matrix, w: np.ndarra
     return per_char, starts, text
 
 
-_FREQ: dict | None = None
+_WORDS: frozenset[str] | None = None
 
 
-def _dictionary() -> dict:
-    """jieba's word list (word -> frequency), loaded once."""
-    global _FREQ
-    if _FREQ is None:
+def _dictionary() -> frozenset[str]:
+    """The words of jieba's dictionary of 2 to ``MAX_WORD`` characters, loaded once."""
+    global _WORDS
+    if _WORDS is None:
         import jieba
 
         jieba.setLogLevel(logging.WARNING)
         tokenizer = jieba.Tokenizer()
-        tokenizer.initialize()
-        _FREQ = tokenizer.FREQ
-    return _FREQ
+        tokenizer.initialize()  # FREQ also holds every word's prefixes, with frequency 0
+        _WORDS = frozenset(w for w, f in tokenizer.FREQ.items() if f > 0 and 2 <= len(w) <= MAX_WORD)
+    return _WORDS
 
 
 @lru_cache(maxsize=65536)
@@ -185,7 +194,23 @@ def name_word(word: str) -> tuple[str, str, str] | None:
 
 @lru_cache(maxsize=65536)
 def _cue_of(word: str) -> tuple[str, str] | None:
-    for zh, en, phrases in CUES.values():
-        if any((ph in word) if not ph.isascii() else ph == word for ph in phrases):
-            return zh, en
-    return None
+    """The first cue (in ``CUES`` order) with a phrase inside the word (a Latin phrase: the word)."""
+    table = _phrase_cues()
+    if word.isascii():
+        k = table.get(word)
+    else:
+        found = [table[word[i:j]] for i in range(len(word)) for j in range(i + 1, len(word) + 1) if word[i:j] in table]
+        k = min(found) if found else None
+    if k is None:
+        return None
+    zh, en, _ = list(CUES.values())[k]
+    return zh, en
+
+
+@lru_cache(maxsize=1)
+def _phrase_cues() -> dict[str, int]:
+    table: dict[str, int] = {}
+    for k, (_, _, phrases) in enumerate(CUES.values()):
+        for phrase in phrases:
+            table.setdefault(phrase, k)
+    return table

@@ -50,6 +50,7 @@ class LinearScores:
     X: sp.csr_matrix | None  # content columns (None: not computed)
     texts: list[str] = field(default_factory=list)
     Xt: sp.csr_matrix | None = None  # character columns (None: the model has none)
+    hits: tuple | None = None  # the character n-gram occurrences, kept for a character explanation
 
 
 @dataclass
@@ -113,20 +114,23 @@ class LinearReportModel:
         n = self.featurizer.n_features
         z_scam = np.full(len(texts), self.b)
         z_type = np.repeat(self.type_b[None, :], len(texts), axis=0)
-        X = Xt = None
+        X = Xt = hits = None
         content = self._uses_content()
         if content or (explain and self.chars is None):
             _, X = self.featurizer.transform(texts)
             z_scam += np.asarray(X @ self.w[:n]).ravel()
             z_type += np.asarray(X @ self.type_w[:, :n].T)
         if self.chars is not None:
-            Xt = self.chars.transform(texts)
+            if explain and not content:
+                Xt, hits = self.chars.transform_hits(texts)
+            else:
+                Xt = self.chars.transform(texts)
             w_chars, type_w_chars = self._char_weights()
             z_scam += np.asarray(Xt @ w_chars).ravel()
             z_type += np.asarray(Xt @ type_w_chars)
         p = self.calibrate(z_scam)
         pt = self._type_link(z_type)
-        return LinearScores(p, (p >= self.threshold).tolist(), self.type_names(pt), pt.max(axis=1).tolist(), X, list(texts), Xt)
+        return LinearScores(p, (p >= self.threshold).tolist(), self.type_names(pt), pt.max(axis=1).tolist(), X, list(texts), Xt, hits)
 
     def _uses_content(self) -> bool:
         cached = getattr(self, "_content_cache", None)
@@ -163,7 +167,7 @@ class LinearReportModel:
         if self._uses_content() or scores.Xt is None:
             X = scores.X if scores.X is not None else self.featurizer.transform(scores.texts)[1]
             return self.content_reasons(X, top_k, min_weight)
-        return char_reasons(self, scores.texts, scores.Xt, top_k, min_weight)
+        return char_reasons(self, scores.texts, scores.Xt, top_k, min_weight, scores.hits)
 
     def content_reasons(self, X: sp.csr_matrix, top_k: int = 5, min_weight: float = 0.05) -> list[list[Contribution]]:
         """Top contributions to the calibrated log-odds (weight x weighted presence x Platt slope)
