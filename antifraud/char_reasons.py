@@ -45,7 +45,9 @@ def char_reasons(model: LinearReportModel, texts: list[str], Xt: sp.csr_matrix, 
     """Reasons per text; ``hits``: the occurrences ``CharGrams.transform_hits`` counted (else found again)."""
     chars = model.chars
     assert chars is not None
-    w = model._char_weights()[0] * model.platt[0]
+    w = getattr(model, "_reason_weights", None)
+    if w is None:  # the character weights in log-odds of the served score, once per model
+        w = model._reason_weights = model._char_weights()[0] * model.platt[0]
     per_char, starts, texts_padded = _char_contributions(chars, texts, Xt.tocsr(), w, hits)
     out = []
     for d, text in enumerate(texts_padded):  # the lower-cased text, words apart by " \x00 "
