@@ -169,14 +169,14 @@ def _dictionary() -> frozenset[str]:
 
 @lru_cache(maxsize=65536)
 def name_word(word: str) -> tuple[str, str, str] | None:
-    """(feature, zh, en) of a word a reason may name, or None: Han words not made only of
-    pronouns and particles, Latin words of three letters or more that are not pronouns, links
+    """(feature, zh, en) of a word a reason may name, or None: Han words of two characters or
+    more not made only of pronouns and particles, Latin words of three letters or more that are not pronouns, links
     and numbers of a kind a person recognises (a mobile or card number)."""
     w = word.strip()
     if not w:
         return None
     if _HAN.match(w):
-        if all(ch in STOP for ch in w):
+        if len(w) < 2 or all(ch in STOP for ch in w):  # a lone character is not a word a person names
             return None
         zh, en = f"文本含有“{w}”", f'text contains "{w}"'
         cue = _cue_of(w)

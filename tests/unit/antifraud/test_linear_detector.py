@@ -306,3 +306,15 @@ def test_a_stack_with_content_weight_computes_and_names_content(corpus):
     assert s.X is not None and s.X.shape[1] == stacked.featurizer.n_features
     reasons = stacked.explain(s)
     assert sum(len(r) for r in reasons) > 50
+
+
+def test_a_character_reason_names_a_word_never_a_pronoun_particle_punctuation_or_lone_character():
+    from tierwatch.antifraud.char_reasons import name_word
+
+    for word in ("我们", "你的", "了吗", "！", "，", "）", "转", "的", "you", "the", "4821", "x"):
+        assert name_word(word) is None, word
+    assert name_word("安全账户")[0] == "word:安全账户"
+    assert name_word("转账")[1].startswith("要求转账或付款")  # the cue the word belongs to
+    assert name_word("parcel")[0] == "word:parcel"
+    assert name_word("13812345678")[0] == "token:zzmobile"
+    assert name_word("http://abc.top/x")[0] == "token:zzurl"
