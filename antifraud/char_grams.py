@@ -6,8 +6,9 @@ Each word (a whitespace-separated run) is padded with one space on either side a
 its 1-, 2- and 3-grams; an n-gram never crosses words or texts. An n-gram is one 64-bit key
 (code points are below 2^21): a 3-gram's three code points, a 2-gram's two with the top bit
 set, a 1-gram's one with the two top bits set. The vocabulary is a sorted key list; a
-multiplicative hash into a table of 2^22 slots finds a key's column in one random access
-(fitting drops the rarer of two keys that share a slot).
+multiplicative hash into a table of 2^22 slots finds a key's column, with linear probing for
+the few keys that share a slot (so every key of a vocabulary keeps its column: the served
+model can carry the baseline's fitted vectorizer exactly, ``from_vectorizer``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from tierwatch.antifraud.text import encode_batch
 
 TABLE_BITS = 22
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MASK = (1 << TABLE_BITS) - 1
 _TOP, _TOP2 = np.uint64(1 << 63), np.uint64(3 << 62)
 _SPACE = re.compile(r"\s+")
 
@@ -32,6 +34,13 @@ def padded(texts: list[str]) -> list[str]:
 
 def keys(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """(document, key) of every n-gram occurrence."""
+    doc, key, _, _, _ = occurrences(texts)
+    return doc, key
+
+
+def occurrences(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(document, key, start, size) of every n-gram occurrence, and the code points of the padded
+    batch the starts index (explanations attribute each n-gram to the characters it covers)."""
     text = padded(texts)
     cp, _ = encode_batch(text)
     # the document of every code point (each text and its NUL separator), looked up by position
@@ -43,9 +52,23 @@ def keys(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     k1 = c | _TOP2
     k2 = ((c[:-1] << np.uint64(21)) | c[1:]) | _TOP
     k3 = (c[:-2] << np.uint64(42)) | (c[1:-1] << np.uint64(21)) | c[2:]
-    pos = np.concatenate([np.flatnonzero(ok), np.flatnonzero(ok2), np.flatnonzero(ok3)])
+    p1, p2, p3 = np.flatnonzero(ok), np.flatnonzero(ok2), np.flatnonzero(ok3)
+    pos = np.concatenate([p1, p2, p3])
+    size = np.concatenate([np.full(len(p1), 1), np.full(len(p2), 2), np.full(len(p3), 3)])
     key = np.concatenate([k1[ok], k2[ok2], k3[ok3]])
-    return doc_of[pos], key
+    return doc_of[pos], key, pos, size, cp
+
+
+def gram_key(gram: str) -> int:
+    """The key of one n-gram (1 to 3 characters), as ``keys`` computes it."""
+    c = [ord(ch) for ch in gram]
+    if len(c) == 3:
+        return c[0] << 42 | c[1] << 21 | c[2]
+    if len(c) == 2:
+        return (c[0] << 21 | c[1]) | 1 << 63
+    if len(c) == 1:
+        return c[0] | 3 << 62
+    raise ValueError(f"not a 1-3-gram: {gram!r}")
 
 
 def _slot(key: np.ndarray) -> np.ndarray:
@@ -56,15 +79,49 @@ class CharGrams:
     def __init__(self, vocabulary: list[int] | np.ndarray, idf: list[float] | np.ndarray):
         self.vocabulary = np.asarray(vocabulary, dtype=np.uint64)
         self.idf = np.asarray(idf, dtype=np.float64)
-        slots = _slot(self.vocabulary)
-        if len(np.unique(slots)) != len(slots):
-            raise ValueError("character n-gram vocabulary has keys sharing a slot")
+        if len(np.unique(self.vocabulary)) != len(self.vocabulary):
+            raise ValueError("character n-gram vocabulary holds a key twice")
         self._table = np.full(1 << TABLE_BITS, -1, dtype=np.int32)
-        self._table[slots] = np.arange(len(slots), dtype=np.int32)
+        # linear probing, placed in vocabulary order (deterministic): a key whose slot is taken
+        # goes to the next free one
+        todo, slot = np.arange(len(self.vocabulary)), _slot(self.vocabulary)
+        while len(todo):
+            free = np.flatnonzero(self._table[slot] < 0)
+            _, first = np.unique(slot[free], return_index=True)
+            placed = free[first]
+            self._table[slot[placed]] = todo[placed].astype(np.int32)
+            rest = np.ones(len(todo), dtype=bool)
+            rest[placed] = False
+            todo, slot = todo[rest], (slot[rest] + 1) & _MASK
 
     @property
     def n_features(self) -> int:
         return len(self.vocabulary)
+
+    @classmethod
+    def from_vectorizer(cls, vectorizer) -> tuple[CharGrams, np.ndarray]:
+        """The n-grams of a fitted scikit-learn ``TfidfVectorizer(analyzer="char_wb",
+        ngram_range=(1, 3), sublinear_tf=True)`` (the baseline's), and ``order``: our column j is
+        its column ``order[j]`` (so its weights are ``coef[..., order]``)."""
+        names = vectorizer.get_feature_names_out()
+        key = np.array([gram_key(g) for g in names], dtype=np.uint64)
+        order = np.argsort(key, kind="stable")
+        return cls(key[order], np.asarray(vectorizer.idf_, dtype=np.float64)[order]), order
+
+    def columns(self, key: np.ndarray) -> np.ndarray:
+        """Column of each key (-1: not in the vocabulary)."""
+        slot = _slot(key)
+        col = self._table[slot]
+        out = np.full(len(key), -1, dtype=np.int32)
+        idx = np.flatnonzero(col >= 0)
+        while len(idx):
+            c = self._table[slot[idx]]
+            hit = self.vocabulary[c] == key[idx]
+            out[idx[hit]] = c[hit]
+            idx = idx[~hit]
+            slot[idx] = (slot[idx] + 1) & _MASK
+            idx = idx[self._table[slot[idx]] >= 0]  # an empty slot ends the probe: not in the vocabulary
+        return out
 
     @classmethod
     def fit(cls, texts: list[str], max_features: int = 100_000, min_df: int = 2) -> CharGrams:
@@ -75,26 +132,36 @@ class CharGrams:
         vocab, df = vocab[keep], df[keep]
         order = np.lexsort((vocab, -df))  # most frequent first; ties by key, so fitting is reproducible
         vocab, df = vocab[order], df[order]
-        _, first = np.unique(_slot(vocab), return_index=True)  # the more frequent key keeps a shared slot
-        chosen = np.sort(first)[:max_features]
-        vocab, df = vocab[chosen], df[chosen]
+        vocab, df = vocab[:max_features], df[:max_features]
         order = np.argsort(vocab)
         n = len(texts)
         return cls(vocab[order], np.log((1 + n) / (1 + df[order])) + 1.0)
 
     def transform(self, texts: list[str]) -> sp.csr_matrix:
         doc, key = keys(texts)
-        col = self._table[_slot(key)]
+        col = self.columns(key)
         hit = col >= 0
-        hit[hit] = self.vocabulary[col[hit]] == key[hit]
+        return self._matrix(doc[hit], col[hit], len(texts))
+
+    def transform_hits(self, texts: list[str]) -> tuple[sp.csr_matrix, tuple[np.ndarray, ...]]:
+        """``transform`` and the occurrences it counted: (document, column, start, size) of each
+        n-gram in the vocabulary and the padded batch's code points (``occurrences``), so an
+        explanation does not hash the texts again."""
+        doc, key, pos, size, cp = occurrences(texts)
+        col = self.columns(key)
+        hit = col >= 0
+        doc, col = doc[hit], col[hit]
+        return self._matrix(doc, col, len(texts)), (doc, col, pos[hit], size[hit], cp)
+
+    def _matrix(self, doc: np.ndarray, col: np.ndarray, n: int) -> sp.csr_matrix:
         m = self.n_features
-        cell, count = np.unique(doc[hit] * m + col[hit], return_counts=True)
+        cell, count = np.unique(doc * m + col, return_counts=True)
         values = (1.0 + np.log(count)) * self.idf[cell % m]
         row = cell // m
-        norms = np.sqrt(np.bincount(row, weights=values * values, minlength=len(texts)))
+        norms = np.sqrt(np.bincount(row, weights=values * values, minlength=n))
         values = values / np.where(norms > 0, norms, 1.0)[row]
-        indptr = np.searchsorted(cell, np.arange(len(texts) + 1, dtype=np.int64) * m)
-        return sp.csr_matrix((values, (cell % m).astype(np.int32), indptr), shape=(len(texts), m))
+        indptr = np.searchsorted(cell, np.arange(n + 1, dtype=np.int64) * m)
+        return sp.csr_matrix((values, (cell % m).astype(np.int32), indptr), shape=(n, m))
 
     def to_json(self) -> dict:
         return {"kind": "char-grams/1", "vocabulary": [int(k) for k in self.vocabulary], "idf": self.idf.tolist()}

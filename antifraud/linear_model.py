@@ -1,10 +1,15 @@
-"""The linear report detector ("linear" kind in the model store): content features only, a
-logistic scam model with Platt calibration, one-vs-rest type heads with an "other / new pattern"
-cut, and explanations that name content.
+"""The linear report detector ("linear" kind in the model store): text features only, a
+logistic scam model with Platt calibration, type heads (one-vs-rest sigmoids, or the baseline's
+multinomial softmax) with an "other / new pattern" cut, and explanations that name content.
 
 Columns: the content featurizer's (n-grams, lexicon words, analyst cues), then, when the model
-has them, the TF-IDF + LR baseline's character 1-3-grams (``char_grams``). Explanations name
-only content columns; a character n-gram is never a reason.
+has them, the TF-IDF + LR baseline's character 1-3-grams (``char_grams``). When the content
+columns carry weight, explanations name content columns (``explain``); when only the character
+columns carry weight (the baseline's own fit served), the contributions of the character n-grams
+are merged into the words of the text (``char_reasons``): a character n-gram is never a reason
+on its own, and a word made only of pronouns, particles or punctuation is never named.
+When the score does not use the content columns, they are not computed unless explanations
+are asked for.
 
 Only the text enters the score. The training data carry no real channel, time, reporter type,
 amount or identifier history, so a weight on any of them would be a weight on a data source;
@@ -23,6 +28,7 @@ import scipy.sparse as sp
 from tierwatch.antifraud.char_grams import CharGrams
 from tierwatch.antifraud.content_features import ContentFeaturizer
 from tierwatch.antifraud.cues import CUES
+from tierwatch.antifraud.char_reasons import char_reasons
 from tierwatch.antifraud.results import Contribution
 
 KIND = "linear"
@@ -41,7 +47,10 @@ class LinearScores:
     is_scam: list[bool]
     scam_type: list[str]
     scam_type_probability: list[float]
-    X: sp.csr_matrix
+    X: sp.csr_matrix | None  # content columns (None: not computed)
+    texts: list[str] = field(default_factory=list)
+    Xt: sp.csr_matrix | None = None  # character columns (None: the model has none)
+    hits: tuple | None = None  # the character n-gram occurrences, kept for a character explanation
 
 
 @dataclass
@@ -58,6 +67,13 @@ class LinearReportModel:
     info: dict = field(default_factory=dict)
     chars: CharGrams | None = None  # the baseline's character n-grams, columns after the content ones
     reference: dict = field(default_factory=dict)  # drift reference: distributions on the validation split
+    type_link: str = "sigmoid"  # "sigmoid": one-vs-rest heads; "softmax": one multinomial head (the baseline's)
+
+    @property
+    def uses_content(self) -> bool:
+        """Whether any score (scam or type) puts weight on a content column."""
+        n = self.featurizer.n_features
+        return bool(np.any(self.w[:n]) or np.any(self.type_w[:, :n]))
 
     @property
     def n_features(self) -> int:
@@ -78,7 +94,12 @@ class LinearReportModel:
         return 1.0 / (1.0 + np.exp(-(a * margin + c)))
 
     def type_proba(self, X: sp.csr_matrix) -> np.ndarray:
-        z = np.asarray(X @ self.type_w.T) + self.type_b[None, :]
+        return self._type_link(np.asarray(X @ self.type_w.T) + self.type_b[None, :])
+
+    def _type_link(self, z: np.ndarray) -> np.ndarray:
+        if self.type_link == "softmax":
+            e = np.exp(z - z.max(axis=1, keepdims=True))
+            return e / e.sum(axis=1, keepdims=True)
         return 1.0 / (1.0 + np.exp(-z))
 
     def type_names(self, pt: np.ndarray) -> list[str]:
@@ -86,21 +107,36 @@ class LinearReportModel:
         conf = pt[np.arange(len(pt)), best]
         return [self.type_classes[k] if c >= self.type_min else OTHER for k, c in zip(best.tolist(), conf.tolist())]
 
-    def score_texts(self, texts: list[str]) -> LinearScores:
+    def score_texts(self, texts: list[str], explain: bool = True) -> LinearScores:
         """Scores of a batch; the two column blocks are multiplied apart (no stacked matrix to
-        build), and ``X`` holds the content columns only: all an explanation may name."""
-        _, X = self.featurizer.transform(texts)
+        build). The content block is computed only when a score uses it or, with ``explain``,
+        when the explanation names it."""
         n = self.featurizer.n_features
-        z_scam = np.asarray(X @ self.w[:n]).ravel() + self.b
-        z_type = np.asarray(X @ self.type_w[:, :n].T) + self.type_b[None, :]
+        z_scam = np.full(len(texts), self.b)
+        z_type = np.repeat(self.type_b[None, :], len(texts), axis=0)
+        X = Xt = hits = None
+        content = self._uses_content()
+        if content or (explain and self.chars is None):
+            _, X = self.featurizer.transform(texts)
+            z_scam += np.asarray(X @ self.w[:n]).ravel()
+            z_type += np.asarray(X @ self.type_w[:, :n].T)
         if self.chars is not None:
-            Xt = self.chars.transform(texts)
+            if explain and not content:
+                Xt, hits = self.chars.transform_hits(texts)
+            else:
+                Xt = self.chars.transform(texts)
             w_chars, type_w_chars = self._char_weights()
             z_scam += np.asarray(Xt @ w_chars).ravel()
             z_type += np.asarray(Xt @ type_w_chars)
         p = self.calibrate(z_scam)
-        pt = 1.0 / (1.0 + np.exp(-z_type))
-        return LinearScores(p, (p >= self.threshold).tolist(), self.type_names(pt), pt.max(axis=1).tolist(), X)
+        pt = self._type_link(z_type)
+        return LinearScores(p, (p >= self.threshold).tolist(), self.type_names(pt), pt.max(axis=1).tolist(), X, list(texts), Xt, hits)
+
+    def _uses_content(self) -> bool:
+        cached = getattr(self, "_content_cache", None)
+        if cached is None:
+            cached = self._content_cache = self.uses_content
+        return cached
 
     def _char_weights(self) -> tuple[np.ndarray, np.ndarray]:
         cached = getattr(self, "_char_cache", None)
@@ -126,7 +162,14 @@ class LinearReportModel:
         return out
 
     # --- explanations ---------------------------------------------------------------------------
-    def explain(self, X: sp.csr_matrix, top_k: int = 5, min_weight: float = 0.05) -> list[list[Contribution]]:
+    def explain(self, scores: LinearScores, top_k: int = 5, min_weight: float = 0.05) -> list[list[Contribution]]:
+        """Reasons for each score: what moved it, in words a person reads (see the module note)."""
+        if self._uses_content() or scores.Xt is None:
+            X = scores.X if scores.X is not None else self.featurizer.transform(scores.texts)[1]
+            return self.content_reasons(X, top_k, min_weight)
+        return char_reasons(self, scores.texts, scores.Xt, top_k, min_weight, scores.hits)
+
+    def content_reasons(self, X: sp.csr_matrix, top_k: int = 5, min_weight: float = 0.05) -> list[list[Contribution]]:
         """Top contributions to the calibrated log-odds (weight x weighted presence x Platt slope)
         among columns a person can read: lexicon words, link / number tokens and analyst cues.
         Fragments across word boundaries and character n-grams are never named; pronouns,
@@ -174,7 +217,8 @@ class LinearReportModel:
     def artefacts(self) -> dict[str, bytes]:
         heads = {"kind": KIND, "scam": {"w": self.w.tolist(), "b": self.b}, "platt": list(self.platt),
                  "threshold": self.threshold, "type_classes": self.type_classes, "type_w": self.type_w.tolist(),
-                 "type_b": self.type_b.tolist(), "type_min": self.type_min, "info": self.info, "reference": self.reference,
+                 "type_b": self.type_b.tolist(), "type_min": self.type_min, "type_link": self.type_link,
+                 "info": self.info, "reference": self.reference,
                  **({"chars": self.chars.to_json()} if self.chars else {})}
         return {"featurizer.json": _json(self.featurizer.to_json()), "linear.json": _json(heads)}
 
@@ -190,9 +234,11 @@ class LinearReportModel:
         type_w = np.asarray(h["type_w"], dtype=np.float64).reshape(len(h["type_classes"]), -1)
         if len(w) != n or type_w.shape[1] != n:
             raise ValueError("linear model weights do not match its featurizer")
+        if h.get("type_link", "sigmoid") not in ("sigmoid", "softmax"):
+            raise ValueError(f"unknown type link {h['type_link']!r}")
         return cls(f, w, float(h["scam"]["b"]), (float(h["platt"][0]), float(h["platt"][1])), float(h["threshold"]),
                    list(h["type_classes"]), type_w, np.asarray(h["type_b"], dtype=np.float64), float(h["type_min"]),
-                   h.get("info", {}), chars, h.get("reference", {}))
+                   h.get("info", {}), chars, h.get("reference", {}), h.get("type_link", "sigmoid"))
 
 
 def history_reasons(identifiers: tuple[str, ...], stats: dict[str, Any]) -> list[Contribution]:

@@ -108,8 +108,8 @@ class Detector:
         results, ok_idx, items = _validate(reports, prepare, Prepared, version)
         if not items:
             return results
-        s = model.score_texts([p.text for p in items])
-        reasons = model.explain(s.X, top_k) if explain else None
+        s = model.score_texts([p.text for p in items], explain=explain)
+        reasons = model.explain(s, top_k) if explain else None
         for row, (i, item, p) in enumerate(zip(ok_idx, items, s.probability.tolist())):
             why = reasons[row] if reasons is not None else []
             if explain and reputation is not None and item.identifiers:

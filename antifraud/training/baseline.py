@@ -31,12 +31,18 @@ class Baseline:
         y_valid: np.ndarray,
         max_fpr: float,
     ) -> "Baseline":
+        self.fit_models(texts, y_scam, y_type)
+        self.threshold = threshold_for_fpr(self.predict_scam(valid_texts), y_valid, max_fpr)
+        return self
+
+    def fit_models(self, texts: list[str], y_scam: np.ndarray, y_type: np.ndarray) -> "Baseline":
+        """The vectorizer, the scam model and the type model (no threshold): the one fit the
+        evaluation's baseline and the served linear detector's character model share."""
         X = self.vectorizer.fit_transform(texts)
         self.scam.fit(X, y_scam)
         typed = y_type >= 0
         self.scam_type.fit(X[typed], y_type[typed])
         self.type_classes = self.scam_type.classes_
-        self.threshold = threshold_for_fpr(self.predict_scam(valid_texts), y_valid, max_fpr)
         return self
 
     def predict_scam(self, texts: list[str]) -> np.ndarray:

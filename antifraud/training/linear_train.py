@@ -1,16 +1,20 @@
 """Training the linear report detector (model kind "linear", ``antifraud.linear_model``).
 
 Content features (selected n-grams, jieba lexicon words, analyst cues) and, with ``chars``, the
-TF-IDF + LR baseline's character 1-3-grams -> the scam model -> Platt calibration on the
-validation split -> the lowest threshold keeping the false-positive rate of each real
-legitimate-SMS group under its cap -> one-vs-rest type heads with an "other / new pattern" cut.
+TF-IDF + LR baseline's character 1-3-grams -> the scam model -> its probability (its own, or
+Platt's on the validation split) -> the lowest threshold keeping the false-positive rate of
+each real legitimate-SMS group under its cap -> type heads with an "other / new pattern" cut.
 Training texts are the served form: a citizen's framing around some of them, as
 ``report_bodies`` writes it.
 
 The scam model is either one L2 logistic regression over all columns ("joint"), or a stack:
-a logistic regression over the content columns and one over the character columns (the
-baseline's), combined by non-negative weights fitted on the validation split ("stack"). The
-combination is folded into one weight vector, so serving is one sparse product either way.
+a logistic regression over the content columns and the baseline's own fit over the character
+columns (``Baseline.fit_models``: the same vectorizer, solver and rows, carried column for
+column by ``CharGrams.from_vectorizer``), mixed by a fixed share or by non-negative weights
+fitted on the validation split ("stack"). A share of 1 serves the baseline's scam model as it
+is (its margin, then Platt). The combination is folded into one weight vector, so serving is one
+sparse product either way. Type heads: one-vs-rest logistic regressions over the "content",
+"chars" or "joint" columns, or the baseline's own multinomial type model ("baseline").
 """
 
 from __future__ import annotations
@@ -22,12 +26,12 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import minimize
 from sklearn.linear_model import LogisticRegression
-
 from tierwatch.antifraud.char_grams import CharGrams
 from tierwatch.antifraud.content_text import normalise
 from tierwatch.antifraud.drift import reference_distribution
 from tierwatch.antifraud.linear_model import LinearReportModel
 from tierwatch.antifraud.training import content_fit, datasets
+from tierwatch.antifraud.training.baseline import Baseline
 from tierwatch.antifraud.training.corpus import Split, augment_lengths
 from tierwatch.antifraud.training.datasets import Example
 from tierwatch.antifraud.training.report_bodies import wrap_all
@@ -44,12 +48,18 @@ class LinearConfig:
     other_quantile: float = 0.005  # share of correctly typed validation scams allowed below the type cut
     chars: bool = True  # the baseline's character 1-3-grams beside the content features
     scam_fit: str = "stack"  # "joint" or "stack" (see the module's note)
-    type_fit: str = "joint"  # type heads over "content", "chars" or "joint" (all) columns
-    char_C: float = 10.0  # the baseline's regularisation, for the character-column model of the stack
+    # type heads: one-vs-rest over "content", "chars" or "joint" (all) columns, or "baseline": the
+    # baseline's own multinomial model over its character columns (softmax)
+    type_fit: str = "baseline"
     # the stack's share of the character margin (each margin scaled to unit spread on validation);
-    # None: weights fitted on validation. A fixed share is chosen by inner leave-one-type-out
-    # (scripts in the evaluation note), because a fit on validation sees only the known types.
-    stack_mix: float | None = 0.8
+    # None: weights fitted on validation; 1.0: the baseline's scam model alone. Chosen by inner
+    # leave-one-type-out on validation (model card), because a fit on validation sees only the
+    # known types.
+    stack_mix: float | None = 1.0
+    # the served probability: "identity" (the scam model's own logistic probability) or "platt"
+    # (refitted on validation). Scores are stored to 4 decimals, and Platt's steeper slope here
+    # rounds many low scores to 0.0000 together, which costs ranking (model card, validation).
+    calibration: str = "identity"
     chars_augmented: bool = False  # the character-column model also trains on the length-augmented rows
 
     def to_json(self) -> dict:
@@ -84,7 +94,10 @@ def train_linear(examples: list[Example], split: Split, config: LinearConfig | N
     lexicon = content_fit.build_lexicon(norm)
     f = content_fit.fit(norm, [(y, config.k_scam), (yt, config.k_type)], lexicon)
     _, Xc = f.transform(norm, normalised=True)
-    chars = CharGrams.fit(texts if config.chars_augmented else texts[: len(split.train)]) if config.chars else None
+    n_real = len(split.train)  # rows after these are length-augmented variants
+    rows = slice(None) if config.chars_augmented else slice(0, n_real)
+    base = Baseline(config.seed).fit_models(texts[rows], y[rows], yt[rows]) if config.chars else None
+    chars, order = CharGrams.from_vectorizer(base.vectorizer) if base else (None, None)
     Xt = chars.transform(texts) if chars else sp.csr_matrix((len(texts), 0))
     X = sp.hstack([Xc, Xt], format="csr")
     say(f"features: {f.n_text} text columns + {len(f.cue_names)} cues + {Xt.shape[1]} character n-grams, {len(train)} reports [{time.time() - t0:.0f} s]")
@@ -93,13 +106,20 @@ def train_linear(examples: list[Example], split: Split, config: LinearConfig | N
     vtexts = served_texts(valid, config.seed + 1, "eval")
     vX = model.features(vtexts)
     vy, vyt = labels(valid, types)
-    n_real = len(split.train)  # rows after these are length-augmented variants
-    model.w, model.b, stack = scam_weights(X, y, vX, vy, Xc.shape[1], config, n_real)
+    char_model = (base.scam.coef_.ravel()[order].astype(np.float64), float(base.scam.intercept_[0])) if base else None
+    model.w, model.b, stack = scam_weights(X, y, vX, vy, Xc.shape[1], config, char_model)
     blocks = {"content": slice(0, Xc.shape[1]), "chars": slice(Xc.shape[1], X.shape[1]), "joint": slice(0, X.shape[1])}
-    cols = blocks[config.type_fit if chars else "content"]
-    for k in range(len(types)):
-        model.type_w[k, cols], model.type_b[k] = fit_lr(X[:, cols], (yt == k).astype(np.int64), config.C)
-    model.platt = platt(model.margin(vX), vy)
+    type_fit = config.type_fit if chars else "content"
+    if type_fit == "baseline":
+        model.type_w[:, blocks["chars"]], model.type_b = baseline_type_heads(base, order, len(types))
+        model.type_link = "softmax"
+    else:
+        cols = blocks[type_fit]
+        for k in range(len(types)):
+            model.type_w[k, cols], model.type_b[k] = fit_lr(X[:, cols], (yt == k).astype(np.int64), config.C)
+    if config.calibration not in ("identity", "platt"):
+        raise ValueError(f"unknown calibration {config.calibration!r}")
+    model.platt = platt(model.margin(vX), vy) if config.calibration == "platt" else (1.0, 0.0)
     vp = model.calibrate(model.margin(vX))
     model.threshold = threshold_under_caps(vp, cap_groups(valid, vp, config.caps))
     model.type_min = type_cut(model.type_proba(vX), vyt, config.other_quantile)
@@ -112,18 +132,31 @@ def train_linear(examples: list[Example], split: Split, config: LinearConfig | N
     return model
 
 
+def baseline_type_heads(base: Baseline, order: np.ndarray, n_types: int) -> tuple[np.ndarray, np.ndarray]:
+    """The baseline's multinomial type model as softmax heads over our character columns (a type
+    it never saw gets -inf-like bias: probability 0, as the baseline's predict_type gives it)."""
+    coef, bias = base.scam_type.coef_, base.scam_type.intercept_
+    if coef.shape[0] == 1:  # two classes: scikit-learn keeps one row; softmax of (-z/2, z/2) is sigmoid(z)
+        coef, bias = np.vstack([-coef / 2, coef / 2]), np.array([-bias[0] / 2, bias[0] / 2])
+    W = np.zeros((n_types, coef.shape[1]))
+    b = np.full(n_types, -50.0)
+    W[base.scam_type.classes_] = coef[:, order]
+    b[base.scam_type.classes_] = bias
+    return W, b
+
+
 def scam_weights(X: sp.csr_matrix, y: np.ndarray, vX: sp.csr_matrix, vy: np.ndarray, n_content: int,
-                 config: LinearConfig, n_real: int) -> tuple[np.ndarray, float, list[float] | None]:
+                 config: LinearConfig, char_model: tuple[np.ndarray, float] | None) -> tuple[np.ndarray, float, list[float] | None]:
     """(weights, bias, stack weights or None) of the scam margin over all columns."""
-    if config.scam_fit == "joint" or X.shape[1] == n_content:
+    if config.scam_fit == "joint" or char_model is None:
         w, b = fit_lr(X, y, config.C)
         return w, b, None
     if config.scam_fit != "stack":
         raise ValueError(f"unknown scam_fit {config.scam_fit!r}")
+    wt, bt = char_model
+    if config.stack_mix == 1.0:  # the baseline's scam model as it is; no content model to fit
+        return np.concatenate([np.zeros(n_content), wt]), bt, [0.0, 1.0]
     wc, bc = fit_lr(X[:, :n_content], y, config.C)
-    rows = slice(None) if config.chars_augmented else slice(0, n_real)
-    base = LogisticRegression(C=config.char_C, max_iter=300, tol=1e-3, random_state=config.seed).fit(X[rows, n_content:], y[rows])
-    wt, bt = base.coef_.ravel().astype(np.float64), float(base.intercept_[0])
     margins = np.column_stack([vX[:, :n_content] @ wc + bc, vX[:, n_content:] @ wt + bt])
     if config.stack_mix is None:
         a = stack(margins, vy)

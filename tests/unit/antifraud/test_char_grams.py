@@ -53,7 +53,32 @@ def test_json_round_trip_and_slot_clash_refused():
     cg = CharGrams.fit(TEXTS)
     back = CharGrams.from_json(cg.to_json())
     assert np.allclose(back.transform(TEXTS).toarray(), cg.transform(TEXTS).toarray())
-    with pytest.raises(ValueError, match="slot"):
+    with pytest.raises(ValueError, match="twice"):
         CharGrams([5, 5], [1.0, 1.0])
     with pytest.raises(ValueError):
         CharGrams.from_json({"kind": "other"})
+
+
+def test_carries_a_fitted_scikit_learn_vectorizer_column_for_column():
+    """from_vectorizer: the baseline's own vocabulary (cut to max_features by scikit-learn's rule,
+    not ours) and idf, so the served character model is the baseline's fit."""
+    ref = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), min_df=1, sublinear_tf=True, max_features=60)
+    ref.fit(TEXTS)
+    ours, order = CharGrams.from_vectorizer(ref)
+    assert ours.n_features == 60
+    unseen = ["完全不同的一句话 zzz", "Free prize, call now", *TEXTS]
+    assert np.allclose(ours.transform(unseen).toarray(), ref.transform(unseen)[:, order].toarray())
+
+
+def test_keys_sharing_a_slot_all_keep_their_column():
+    """Linear probing: a vocabulary whose keys share hash slots keeps every key (none dropped)."""
+    from tierwatch.antifraud.char_grams import _slot, gram_key
+
+    rng = np.random.default_rng(0)  # 100,000 random Han 3-grams: about a thousand share a slot
+    cps = rng.integers(0x4E00, 0x9FA5, size=(100_000, 3))
+    key = np.unique(np.array([gram_key("".join(map(chr, c))) for c in cps.tolist()], dtype=np.uint64))
+    assert len(np.unique(_slot(key))) < len(key)  # there are clashes to resolve
+    cg = CharGrams(key, np.ones(len(key)))
+    assert (cg.columns(key) == np.arange(len(key))).all()
+    absent = np.array([gram_key("zq"), gram_key("qz"), gram_key("一丁丂")], dtype=np.uint64)
+    assert (cg.columns(absent) == -1).all()

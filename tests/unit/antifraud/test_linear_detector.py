@@ -242,6 +242,79 @@ def test_serving_by_blocks_equals_the_stacked_matrix(linear_model, corpus):
     assert linear_model.chars is not None and linear_model.chars.n_features > 0
     s = linear_model.score_texts(texts)
     X = linear_model.features(texts)
-    assert X.shape[1] == linear_model.n_features and s.X.shape[1] == linear_model.featurizer.n_features
+    assert X.shape[1] == linear_model.n_features and s.Xt.shape[1] == linear_model.chars.n_features
     assert np.allclose(s.probability, linear_model.calibrate(linear_model.margin(X)))
     assert s.scam_type == linear_model.type_names(linear_model.type_proba(X))
+
+
+def test_served_score_and_type_are_the_baselines_own_fit(linear_model, corpus):
+    """The default configuration serves the TF-IDF + LR baseline's scam and type models, fitted by
+    the baseline's own code on the same rows: the same margin (before Platt) and the same most
+    probable type as the baseline's predictions, report by report."""
+    from tierwatch.antifraud.training.baseline import Baseline
+    from tierwatch.antifraud.training.linear_train import known_types, labels, served_texts
+
+    examples, split = corpus
+    train = [examples[i] for i in split.train]
+    types = known_types(train)
+    y, yt = labels(train, types)
+    base = Baseline(SMALL.seed).fit_models(served_texts(train, SMALL.seed, "train"), y, yt)
+    texts = [examples[i].report["text"] for i in split.test] + [SCAM["text"], BENIGN["text"]]
+    p = base.predict_scam(texts)
+    margin = linear_model.margin(linear_model.features(texts))
+    assert np.allclose(margin, np.log(p) - np.log1p(-p), atol=1e-8)
+    ours = linear_model.type_proba(linear_model.features(texts))
+    assert np.allclose(ours, base.predict_type(texts, len(types)), atol=1e-10)
+    assert linear_model.type_link == "softmax" and not linear_model.uses_content
+
+
+def test_content_columns_are_not_computed_when_the_score_does_not_use_them(linear_model, corpus, monkeypatch):
+    examples, split = corpus
+    texts = [examples[i].report["text"] for i in split.test[:50]]
+    calls = []
+    original = linear_model.featurizer.transform
+    monkeypatch.setattr(linear_model.featurizer, "transform", lambda *a, **k: calls.append(1) or original(*a, **k))
+    quick = linear_model.score_texts(texts, explain=False)
+    assert quick.X is None and not calls
+    assert np.array_equal(quick.probability, linear_model.score_texts(texts).probability)
+
+
+def test_character_reasons_add_up_to_what_moved_the_score(linear_model, corpus):
+    """Each text's character contributions (what the reasons are summed from) add up to the
+    character part of its calibrated log-odds, less the padding space's (a space is not content)."""
+    from tierwatch.antifraud.char_grams import gram_key
+    from tierwatch.antifraud.char_reasons import _char_contributions
+
+    examples, split = corpus
+    texts = [examples[i].report["text"] for i in split.test[:200]] + [SCAM["text"], BENIGN["text"]]
+    m = linear_model
+    Xt = m.chars.transform(texts)
+    w = m._char_weights()[0] * m.platt[0]
+    per_char, starts, _ = _char_contributions(m.chars, texts, Xt, w)
+    totals = np.add.reduceat(per_char, starts)
+    space = m.chars.columns(np.array([gram_key(" ")], dtype=np.uint64))[0]
+    expected = np.asarray(Xt @ w).ravel() - (Xt[:, space].toarray().ravel() * w[space] if space >= 0 else 0.0)
+    assert np.allclose(totals, expected, atol=1e-9)
+
+
+def test_a_stack_with_content_weight_computes_and_names_content(corpus):
+    examples, split = corpus
+    stacked = train_linear(examples, split, dataclasses.replace(SMALL, stack_mix=0.8, type_fit="joint"))
+    assert stacked.uses_content and stacked.type_link == "sigmoid"
+    texts = [examples[i].report["text"] for i in split.test[:100]]
+    s = stacked.score_texts(texts, explain=False)
+    assert s.X is not None and s.X.shape[1] == stacked.featurizer.n_features
+    reasons = stacked.explain(s)
+    assert sum(len(r) for r in reasons) > 50
+
+
+def test_a_character_reason_names_a_word_never_a_pronoun_particle_punctuation_or_lone_character():
+    from tierwatch.antifraud.char_reasons import name_word
+
+    for word in ("我们", "你的", "了吗", "！", "，", "）", "转", "的", "you", "the", "4821", "x"):
+        assert name_word(word) is None, word
+    assert name_word("安全账户")[0] == "word:安全账户"
+    assert name_word("转账")[1].startswith("要求转账或付款")  # the cue the word belongs to
+    assert name_word("parcel")[0] == "word:parcel"
+    assert name_word("13812345678")[0] == "token:zzmobile"
+    assert name_word("http://abc.top/x")[0] == "token:zzurl"
