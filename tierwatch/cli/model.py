@@ -60,7 +60,8 @@ def model() -> None:
 @click.option("--activate/--no-activate", default=False, help="Activate the new model (the first one always is).")
 @click.option("--generalisation/--no-generalisation", default=False, help="Also run the leave-one-type-out retraining checks.")
 @click.option("--kind", type=click.Choice(["xgboost", "linear"]), default="xgboost", show_default=True,
-              help="Report model kind: linear = content-only detector, evaluated on the served path (needs real data).")
+              help="Report model kind: linear = the TF-IDF + LR character model, evaluated on the served path "
+                   "(needs real data; it misses citizens' own accounts of a scam, see antifraud/README.md).")
 def train(use: str, models_dir: Path | None, data_dir: Path | None, no_real: bool, synthetic: int, seed: int, activate: bool, generalisation: bool, kind: str) -> None:
     """Train a model, evaluate it beside the baseline and register it."""
     from tierwatch.antifraud.training.pipeline import Corpus, train_incident, train_report
