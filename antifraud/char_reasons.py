@@ -16,19 +16,16 @@ from __future__ import annotations
 import logging
 import re
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
 
-from tierwatch.antifraud.char_grams import padded
+from tierwatch.antifraud.char_grams import CharGrams, padded
 from tierwatch.antifraud.content_features import EN_PRONOUNS, EXPLAINABLE_TOKENS, STOP
 from tierwatch.antifraud.content_text import _URL, normalise
 from tierwatch.antifraud.cues import CUES
 from tierwatch.antifraud.results import Contribution
 
-if TYPE_CHECKING:  # pragma: no cover
-    from tierwatch.antifraud.linear_model import LinearReportModel
 
 _HAN = re.compile(r"^[\u3400-\u9fff\uf900-\ufaff]+$")
 _DIGITS = re.compile(r"^[\d\-]+$")
@@ -40,14 +37,10 @@ MAX_WORD = 4  # the longest dictionary word looked for around a character
 
 
 
-def char_reasons(model: LinearReportModel, texts: list[str], Xt: sp.csr_matrix, top_k: int = 5,
+def char_reasons(chars: CharGrams, w: np.ndarray, texts: list[str], Xt: sp.csr_matrix, top_k: int = 5,
                  min_weight: float = 0.05, hits: tuple | None = None) -> list[list[Contribution]]:
-    """Reasons per text; ``hits``: the occurrences ``CharGrams.transform_hits`` counted (else found again)."""
-    chars = model.chars
-    assert chars is not None
-    w = getattr(model, "_reason_weights", None)
-    if w is None:  # the character weights in log-odds of the served score, once per model
-        w = model._reason_weights = model._char_weights()[0] * model.platt[0]
+    """Reasons per text; ``w``: each character column's weight in log-odds of the served score;
+    ``hits``: the occurrences ``CharGrams.transform_hits`` counted (else found again)."""
     per_char, starts, texts_padded = _char_contributions(chars, texts, Xt.tocsr(), w, hits)
     out = []
     for d, text in enumerate(texts_padded):  # the lower-cased text, words apart by " \x00 "
@@ -187,10 +180,10 @@ def name_word(word: str) -> tuple[str, str, str] | None:
         cue = _cue_of(w)
         zh, en = f"文本含有“{w}”", f'text contains "{w}"'
         return f"word:{w}", *((f"{cue[0]}：{zh}", f"{cue[1]}: {en}") if cue else (zh, en))
-    token = normalise(w).strip()
-    if token in EXPLAINABLE_TOKENS and (token == "zzurl" or token == "zzmail" or _DIGITS.match(w)):
-        zh, en = EXPLAINABLE_TOKENS[token]
-        return f"token:{token}", f"含{zh}", f"contains {en}"
+    placeholder = normalise(w).strip()
+    if placeholder in EXPLAINABLE_TOKENS and (placeholder in ("zzurl", "zzmail") or _DIGITS.match(w)):
+        zh, en = EXPLAINABLE_TOKENS[placeholder]
+        return f"token:{placeholder}", f"含{zh}", f"contains {en}"
     return None
 
 

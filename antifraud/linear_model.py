@@ -167,7 +167,11 @@ class LinearReportModel:
         if self._uses_content() or scores.Xt is None:
             X = scores.X if scores.X is not None else self.featurizer.transform(scores.texts)[1]
             return self.content_reasons(X, top_k, min_weight)
-        return char_reasons(self, scores.texts, scores.Xt, top_k, min_weight, scores.hits)
+        assert self.chars is not None
+        w = getattr(self, "_reason_weights", None)
+        if w is None:  # the character weights in log-odds of the served score, once per model
+            w = self._reason_weights = self._char_weights()[0] * self.platt[0]
+        return char_reasons(self.chars, w, scores.texts, scores.Xt, top_k, min_weight, scores.hits)
 
     def content_reasons(self, X: sp.csr_matrix, top_k: int = 5, min_weight: float = 0.05) -> list[list[Contribution]]:
         """Top contributions to the calibrated log-odds (weight x weighted presence x Platt slope)
