@@ -13,7 +13,7 @@ Every held-back match is a change with a reason, so an analyst can see it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
@@ -94,9 +94,12 @@ def next_interval(rule: AlertRule, previous: AlertState | None, now: datetime) -
 
 
 def step(rule: AlertRule, end: datetime, matches: Sequence[Match],
-         latest: Mapping[str | None, AlertState], silences: Sequence[Silence]) -> list[Change]:
-    """The changes for one rule at one window end (``end`` is also "now" for the timers)."""
-    changes: list[Change] = []
+         latest: Mapping[str | None, AlertState], silences: Sequence[Silence]) -> Iterator[Change]:
+    """The changes for one rule at one window end (``end`` is also "now" for the timers).
+
+    A generator: the caller applies each change and puts the alert it leaves into ``latest``
+    before asking for the next, so a second match of the same key in one step (per-report rules
+    grouped by a field: two reports of one scam type) joins the alert the first one opened."""
     matched = {m.key for m in matches}
     for match in matches:
         alert = latest.get(match.key)
@@ -104,14 +107,13 @@ def step(rule: AlertRule, end: datetime, matches: Sequence[Match],
         if change.action in ("open", "pend") and alert is not None and alert.state == "cleared":
             # A cleared alert past its reopen window gives way to the new one: one live alert
             # per key (the database insists), the old one closed as superseded.
-            changes.append(Change("supersede", match.key, alert.id, "resolved"))
-        changes.append(change)
-    for key, state in latest.items():
+            yield Change("supersede", match.key, alert.id, "resolved")
+        yield change
+    for key, state in list(latest.items()):
         if key not in matched:
             quiet = _on_quiet(rule, end, key, state)
             if quiet is not None:
-                changes.append(quiet)
-    return changes
+                yield quiet
 
 
 def _on_match(rule: AlertRule, now: datetime, match: Match, alert: AlertState | None,

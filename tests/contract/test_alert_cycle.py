@@ -160,6 +160,32 @@ realert: {after: 1h}
     assert alerts[P3].state == "open"  # a report stays above its bound: never cleared
 
 
+def test_per_report_rule_grouped_by_a_field_makes_one_alert_of_reports_in_one_step(deployment: Deployment) -> None:
+    # Several reports of one key in the same window end (and in the stream's inbox) open one
+    # alert that lists them, not one insert per report (the live key is unique).
+    r = rule("""
+id: sure-video
+type: threshold
+severity: medium
+filter: {match: {channel: video_call}}
+field: scam_probability
+above: 0.9
+group_by: scam_type
+schedule: {every: 1m, buffer: 0}
+realert: {after: 1h}
+""")
+    d = Doc()
+    docs = [d(2.2 + i / 10, channel="video_call", scam_type="impersonate_acquaintance", scam_probability=0.95)
+            for i in range(3)]
+    docs += [d(2.6, channel="video_call", scam_type="loan_credit", scam_probability=0.99), d(4.5, channel="video_call",
+             scam_type="impersonate_acquaintance", scam_probability=0.97)]
+    deployment.index(docs)
+    deployment.run_minutes([r], 1, 6)
+    alerts = {a.group_key: a for a in deployment.alerts()}
+    assert {k: (a.opened_at, a.report_count, a.match_count) for k, a in alerts.items()} == {
+        "impersonate_acquaintance": (minute(3), 4, 4), "loan_credit": (minute(3), 1, 1)}
+
+
 def test_metric_sum_per_number(deployment: Deployment) -> None:
     r = rule("""
 id: losses

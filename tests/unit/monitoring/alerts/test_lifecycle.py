@@ -33,12 +33,13 @@ class Replay:
 
     def at(self, minute: int, *keys: str | None, value: float = 10) -> list[Change]:
         now = T0 + minute * MIN
-        changes = step(self.rule, now, [match(self.rule, k, now, value) for k in keys], self.latest, self.silences)
-        for change in changes:
+        changes = []
+        for change in step(self.rule, now, [match(self.rule, k, now, value) for k in keys], self.latest, self.silences):
             after = apply(self.latest.get(change.key), change, now, next(self.ids))
             if after is not None:
                 self.latest[change.key] = after
             self.log.append((minute, change))
+            changes.append(change)
         return changes
 
     def close(self, key: str | None, minute: int, verdict: str = "resolved") -> None:
@@ -163,3 +164,10 @@ def test_cleared_alerts_wait_for_a_verdict_unless_the_rule_resolves_them() -> No
     assert quiet.latest["138"].closed_at == T0 + 121 * MIN
     # resolved: the re-alert window now runs from the resolution
     assert quiet.at(122, "138")[0].reason == "realert"
+
+
+def test_two_matches_of_one_key_in_one_step_make_one_alert() -> None:
+    # a per-report rule grouped by a field: two reports of one scam type in the same window end
+    r = Replay(freq(clear_after="10m"))
+    assert [c.action for c in r.at(1, "k", "k", "j")] == ["open", "aggregate", "open"]
+    assert [c.action for c in r.at(2, "k")] == ["aggregate", "false_since"]
